@@ -1,0 +1,202 @@
+// Package apispec describes a log API as data: how to ask for a page, how to walk
+// the pages, where the records are and how their fields map to OpenTelemetry.
+// The built-in vendors are specs written in YAML (see builtin/); `api: custom`
+// users write the same structure in their collector configuration.
+package apispec
+
+import "time"
+
+// Spec is one log API. Every string field that ends up in a request may use
+// template variables (see Template).
+type Spec struct {
+	// Request is how one page is asked for.
+	Request Request `mapstructure:"request"`
+	// TimeFilter, when present, means the API can filter by event time; the
+	// engine then polls closed windows. Without it the engine walks the list
+	// newest first until it reaches its cursor.
+	TimeFilter *TimeFilter `mapstructure:"time_filter"`
+	// Pagination is how the engine reaches the next page and knows the last one.
+	Pagination Pagination `mapstructure:"pagination"`
+	// Records says where the records are in a page and which fields carry the
+	// id, the event time and the body.
+	Records Records `mapstructure:"records"`
+	// Severity maps a record to SeverityNumber and SeverityText.
+	Severity Severity `mapstructure:"severity"`
+	// Auth is how credentials are sent.
+	Auth Auth `mapstructure:"auth"`
+	// Streams says how one source fans out into streams (one cursor each).
+	Streams Streams `mapstructure:"streams"`
+	// Enrich optionally fetches one extra document for some records
+	// (Make: the details of a failed execution).
+	Enrich *Enrich `mapstructure:"enrich"`
+	// RequestsPerMinute is the vendor's documented rate limit for this API,
+	// the default of the receiver's client-side budget (0 = unlimited).
+	RequestsPerMinute float64 `mapstructure:"requests_per_minute"`
+}
+
+// Request describes the HTTP request for one page. Path, query values,
+// header values and the body are templates.
+type Request struct {
+	Method string            `mapstructure:"method"` // GET (default) or POST
+	Path   string            `mapstructure:"path"`   // appended to the endpoint, e.g. /api/v1/actions/{{stream}}/logs
+	Query  map[string]string `mapstructure:"query"`  // a value that renders empty is left out; "{{list:name}}" repeats the parameter
+	Header map[string]string `mapstructure:"headers"`
+	Body   string            `mapstructure:"body"` // JSON template, sent with Content-Type: application/json
+}
+
+// TimeFilter describes how the window bounds are rendered into the request
+// ({{window_start}}, {{window_end}}).
+type TimeFilter struct {
+	// Format of the bounds: rfc3339 (second precision), rfc3339_ms,
+	// rfc3339_us, rfc3339_nano, unix_s, unix_ms, unix_us, unix_ns, or a Go
+	// layout prefixed with "layout:".
+	Format string `mapstructure:"format"`
+	// MaxWindow slices a long backlog into windows of at most this length, so
+	// a backfill is delivered roughly in time order and memory stays bounded.
+	MaxWindow time.Duration `mapstructure:"max_window"`
+}
+
+// Pagination kinds.
+const (
+	PaginationPage       = "page"        // {{page}} counts from FirstPage
+	PaginationOffset     = "offset"      // {{offset}} = records already read in this walk
+	PaginationNextURL    = "next_url"    // the next page's URL is in the body at NextPath
+	PaginationLinkHeader = "link_header" // RFC 5988 Link: <...>; rel="next"
+	PaginationCursor     = "cursor"      // {{cursor}} is the token found at NextPath
+	PaginationNone       = "none"        // one page per request
+)
+
+// Pagination describes how pages follow each other and how the last page is
+// recognised.
+type Pagination struct {
+	Type      string `mapstructure:"type"`
+	FirstPage int    `mapstructure:"first_page"` // page kind; default 1
+	// NextPath is where the next URL or cursor is (next_url, cursor), or, for
+	// page and offset kinds, an optional "has more" signal: a null, "null",
+	// false, empty or missing value there means this is the last page. When
+	// it is set the engine trusts it over the page size; when it is not, a
+	// page with fewer records than the page size is the last.
+	NextPath string `mapstructure:"next_path"`
+	// EndStatuses are HTTP statuses that mean "past the last page" (Django
+	// REST framework answers 404 "Invalid page.").
+	EndStatuses []int `mapstructure:"end_statuses"`
+	// DefaultPageSize and MaxPageSize bound {{page_size}}; the receiver's
+	// page_size defaults to MaxPageSize.
+	DefaultPageSize int `mapstructure:"default_page_size"`
+	MaxPageSize     int `mapstructure:"max_page_size"`
+}
+
+// Record orders.
+const (
+	OrderNewestFirst = "newest_first"
+	OrderOldestFirst = "oldest_first"
+)
+
+// Records locates records in a page and names their key fields. Field names
+// are dotted paths into the record ("payload.result").
+type Records struct {
+	// Path is the dotted path of the record array in the body; empty means the
+	// body itself is the array. A single object there counts as one record.
+	Path string `mapstructure:"path"`
+	// AltPaths are tried when Path is absent (Make answers scenarioLogs and
+	// scenarioLog for the same document).
+	AltPaths []string `mapstructure:"alt_paths"`
+	Order    string   `mapstructure:"order"`
+	IDField  string   `mapstructure:"id_field"`
+	// TimeField holds the event time, in TimeFormat (same names as
+	// TimeFilter.Format, plus "rfc3339" accepting any fraction and offset).
+	TimeField  string `mapstructure:"time_field"`
+	TimeFormat string `mapstructure:"time_format"`
+	// TimePrecision is the resolution of the API's timestamps (Tines: 1s).
+	// Windows overlap by one unit so inclusive and exclusive filters both work.
+	TimePrecision time.Duration `mapstructure:"time_precision"`
+	// BodyField, when set, becomes the log body and the other fields become
+	// attributes; when empty the whole record is the body (a map).
+	BodyField string `mapstructure:"body_field"`
+}
+
+// Severity maps a record to a severity: the first matching rule wins.
+type Severity struct {
+	Rules []SeverityRule `mapstructure:"rules"`
+	// Default applies when no rule matches (e.g. INFO for audit logs).
+	Default string `mapstructure:"default"`
+	// DefaultText is the SeverityText used with Default; empty keeps the
+	// value of the first rule's field, if any.
+	DefaultText string `mapstructure:"default_text"`
+}
+
+// SeverityRule matches one field of the record.
+type SeverityRule struct {
+	Field string `mapstructure:"field"`
+	// Equals matches the field's scalar value written as text ("3", "true",
+	// "Error"). Min and Max match a numeric range, both inclusive. A rule
+	// with neither matches any present value.
+	Equals string   `mapstructure:"equals"`
+	Min    *float64 `mapstructure:"min"`
+	Max    *float64 `mapstructure:"max"`
+	// Severity is a SeverityNumber name (TRACE..FATAL4, UNSPECIFIED) or 0..24.
+	Severity string `mapstructure:"severity"`
+	// Text is the SeverityText; empty keeps the field's own value.
+	Text string `mapstructure:"text"`
+}
+
+// Auth kinds.
+const (
+	AuthNone   = "none"
+	AuthBearer = "bearer"       // Authorization: Bearer <api_key>
+	AuthScheme = "scheme"       // Authorization: <scheme> <api_key>
+	AuthBasic  = "basic"        // Authorization: Basic base64(<username or api_key>:<password>)
+	AuthHeader = "header"       // <header>: <api_key>
+	AuthOAuth2 = "oauth2_client_credentials"
+)
+
+// Auth says how credentials from the receiver config are sent.
+type Auth struct {
+	Type   string `mapstructure:"type"`
+	Scheme string `mapstructure:"scheme"` // scheme kind: Token, Bearer, ...
+	Header string `mapstructure:"header"` // header kind: X-Api-Key, ...
+	// TokenPath and ResourcePath are the OAuth2 defaults relative to the
+	// endpoint (Logto: /oidc/token and /api).
+	TokenPath    string   `mapstructure:"token_path"`
+	ResourcePath string   `mapstructure:"resource_path"`
+	Scopes       []string `mapstructure:"scopes"`
+}
+
+// Streams says where the stream ids come from.
+type Streams struct {
+	// Key is the receiver config key listing the stream ids (action_ids,
+	// scenario_ids, module_ids); empty means one stream per source.
+	Key string `mapstructure:"key"`
+	// Attribute is the resource attribute naming the stream (tines.action.id).
+	Attribute string `mapstructure:"attribute"`
+	// Discover, when set, lists the streams through the API (every scenario
+	// of a Make team); the ids in Key take precedence when given.
+	Discover *Discover `mapstructure:"discover"`
+}
+
+// Discover lists stream ids through the API.
+type Discover struct {
+	Request    Request    `mapstructure:"request"`
+	Pagination Pagination `mapstructure:"pagination"`
+	Path       string     `mapstructure:"path"`     // dotted path of the array
+	IDField    string     `mapstructure:"id_field"` // field holding the stream id
+	// When names the config keys of which one must be set for discovery to
+	// run (team_id or organization_id).
+	When []string `mapstructure:"when"`
+	// Refresh is how often the list is renewed.
+	Refresh time.Duration `mapstructure:"refresh"`
+}
+
+// Enrich asks for one extra document per matching record and copies fields of
+// the answer into attributes.
+type Enrich struct {
+	// Field and Values select the records to enrich (Make: status 2 or 3).
+	Field  string   `mapstructure:"field"`
+	Values []string `mapstructure:"values"`
+	// Request may use {{record:<field>}} for fields of the record.
+	Request Request `mapstructure:"request"`
+	// Attributes maps attribute names to dotted paths in the answer.
+	Attributes map[string]string `mapstructure:"attributes"`
+	// MaxPerPoll bounds the extra requests one poll of one stream may spend.
+	MaxPerPoll int `mapstructure:"max_per_poll"`
+}

@@ -1,0 +1,153 @@
+package apispec
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+var timeFormats = []string{"rfc3339", "rfc3339_ms", "rfc3339_us", "rfc3339_nano", "unix_s", "unix_ms", "unix_us", "unix_ns"}
+
+// ValidTimeFormat reports whether f names a known format or a "layout:" one.
+func ValidTimeFormat(f string) bool {
+	if l, ok := strings.CutPrefix(f, "layout:"); ok {
+		return l != ""
+	}
+	for _, known := range timeFormats {
+		if f == known {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks the spec and returns every problem at once; each names the
+// YAML key relative to the spec ("records.id_field").
+func (s *Spec) Validate() error { return s.ValidateAt("") }
+
+// ValidateAt is Validate with the spec's own key as a prefix ("custom.").
+func (s *Spec) ValidateAt(prefix string) error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%q %s", prefix+key, fmt.Sprintf(format, args...)))
+	}
+	errs = append(errs, s.Request.validate(prefix+"request")...)
+	if s.TimeFilter != nil {
+		if !ValidTimeFormat(s.TimeFilter.Format) {
+			bad("time_filter.format", "must be one of %s or layout:<Go layout>, got %q", strings.Join(timeFormats, ", "), s.TimeFilter.Format)
+		}
+		if s.TimeFilter.MaxWindow < 0 {
+			bad("time_filter.max_window", "must not be negative")
+		}
+	}
+	errs = append(errs, s.Pagination.validate(prefix+"pagination")...)
+	r := s.Records
+	if r.Order != OrderNewestFirst && r.Order != OrderOldestFirst {
+		bad("records.order", "must be %q or %q, got %q", OrderNewestFirst, OrderOldestFirst, r.Order)
+	}
+	if r.Order == OrderOldestFirst && s.TimeFilter == nil {
+		bad("records.order", "%q needs a time_filter: without one the engine must walk newest first down to its cursor", OrderOldestFirst)
+	}
+	if r.IDField == "" {
+		bad("records.id_field", "is required: records are deduplicated by id")
+	}
+	if r.TimeField == "" {
+		bad("records.time_field", "is required: the cursor follows event time")
+	}
+	if !ValidTimeFormat(r.TimeFormat) {
+		bad("records.time_format", "must be one of %s or layout:<Go layout>, got %q", strings.Join(timeFormats, ", "), r.TimeFormat)
+	}
+	if r.TimePrecision <= 0 {
+		bad("records.time_precision", "must be positive (1s, 1ms, ...)")
+	}
+	for i, rule := range s.Severity.Rules {
+		key := fmt.Sprintf("severity.rules[%d]", i)
+		if rule.Field == "" {
+			bad(key+".field", "is required")
+		}
+		if rule.Severity == "" {
+			bad(key+".severity", "is required")
+		}
+		if rule.Min != nil && rule.Max != nil && *rule.Min > *rule.Max {
+			bad(key, "min is greater than max")
+		}
+	}
+	switch s.Auth.Type {
+	case "", AuthNone, AuthBearer, AuthBasic:
+	case AuthScheme:
+		if s.Auth.Scheme == "" {
+			bad("auth.scheme", "is required when auth.type is %q", AuthScheme)
+		}
+	case AuthHeader:
+		if s.Auth.Header == "" {
+			bad("auth.header", "is required when auth.type is %q", AuthHeader)
+		}
+	case AuthOAuth2:
+	default:
+		bad("auth.type", "must be one of none, bearer, scheme, basic, header, %s; got %q", AuthOAuth2, s.Auth.Type)
+	}
+	if d := s.Streams.Discover; d != nil {
+		errs = append(errs, d.Request.validate(prefix+"streams.discover.request")...)
+		errs = append(errs, d.Pagination.validate(prefix+"streams.discover.pagination")...)
+		if d.IDField == "" {
+			bad("streams.discover.id_field", "is required")
+		}
+	}
+	if e := s.Enrich; e != nil {
+		errs = append(errs, e.Request.validate(prefix+"enrich.request")...)
+		if e.Field == "" {
+			bad("enrich.field", "is required")
+		}
+	}
+	if s.RequestsPerMinute < 0 {
+		bad("requests_per_minute", "must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+func (r Request) validate(prefix string) []error {
+	var errs []error
+	switch r.Method {
+	case "", http.MethodGet, http.MethodPost:
+	default:
+		errs = append(errs, fmt.Errorf("%q must be GET or POST, got %q", prefix+".method", r.Method))
+	}
+	if !strings.HasPrefix(r.Path, "/") {
+		errs = append(errs, fmt.Errorf("%q must start with \"/\", got %q", prefix+".path", r.Path))
+	}
+	check := func(key, s string) {
+		if _, err := ParseTemplate(s); err != nil {
+			errs = append(errs, fmt.Errorf("%q: %w", key, err))
+		}
+	}
+	check(prefix+".path", r.Path)
+	check(prefix+".body", r.Body)
+	for k, v := range r.Query {
+		check(prefix+".query."+k, v)
+	}
+	for k, v := range r.Header {
+		check(prefix+".headers."+k, v)
+	}
+	return errs
+}
+
+func (p Pagination) validate(prefix string) []error {
+	var errs []error
+	switch p.Type {
+	case PaginationPage, PaginationOffset, PaginationLinkHeader, PaginationNone:
+	case PaginationNextURL, PaginationCursor:
+		if p.NextPath == "" {
+			errs = append(errs, fmt.Errorf("%q is required when %q is %q", prefix+".next_path", prefix+".type", p.Type))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("%q must be one of page, offset, next_url, link_header, cursor, none; got %q", prefix+".type", p.Type))
+	}
+	if p.MaxPageSize < 0 || p.DefaultPageSize < 0 {
+		errs = append(errs, fmt.Errorf("%q and %q must not be negative", prefix+".max_page_size", prefix+".default_page_size"))
+	}
+	if p.MaxPageSize > 0 && p.DefaultPageSize > p.MaxPageSize {
+		errs = append(errs, fmt.Errorf("%q must not exceed %q", prefix+".default_page_size", prefix+".max_page_size"))
+	}
+	return errs
+}

@@ -1,0 +1,73 @@
+// Command apisim serves the vendor API simulator (Tines, StackOne, Logto,
+// Akinon OMS, Make) for the demo, end-to-end tests and benchmarks.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "apisim:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("apisim", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8088", "listen address (keep it on 127.0.0.1)")
+	var o simulator.Options
+	fs.StringVar(&o.Mode, "mode", simulator.ModeDemo, "demo, chaos or bench")
+	fs.Int64Var(&o.Seed, "seed", 1, "seed for generated content and fault draws")
+	fs.IntVar(&o.BenchRecords, "bench-records", 1_000_000, "records in the bench Tines action")
+	fs.StringVar(&o.BenchActionID, "bench-action", "424242", "bench Tines action id")
+	fs.DurationVar(&o.NewRecordEvery, "record-every", 5*time.Second, "demo: interval between new records per stream")
+	fs.Float64Var(&o.ChaosRatePerSecond, "chaos-rate", 20, "chaos: records per second per stream")
+	fs.IntVar(&o.InitialRecords, "initial", 0, "initial records per stream (0: 25, or 0 in bench mode; <0: none)")
+	inclusive := fs.Bool("inclusive", true, "time filters include their bounds")
+	fs.DurationVar(&o.TokenTTL, "token-ttl", time.Hour, "Logto access token lifetime")
+	fs.BoolVar(&o.StringNullNextPage, "string-null-next", false, `Tines: end pages carry next_page "null" (string)`)
+	fs.BoolVar(&o.LogtoPre140, "logto-pre140", false, "Logto: ignore start_time/end_time")
+	fs.BoolVar(&o.OMSIgnorePageSize, "oms-ignore-page-size", false, "OMS: ignore page_size")
+	rate := fs.String("rate", "", "request budgets per minute, e.g. tines=100,make=60")
+	paused := fs.Bool("paused", false, "start with record generation paused")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.ExclusiveFilters = !*inclusive
+	o.Paused = *paused
+	if *rate != "" {
+		o.RatePerMinute = map[string]int{}
+		for _, kv := range strings.Split(*rate, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			n, err := strconv.Atoi(v)
+			if !ok || err != nil {
+				return fmt.Errorf("bad -rate entry %q (want name=N)", kv)
+			}
+			o.RatePerMinute[strings.TrimSpace(k)] = n
+		}
+	}
+	sim, err := simulator.New(o)
+	if err != nil {
+		return err
+	}
+	if err := sim.Start(*addr); err != nil {
+		_ = sim.Close()
+		return err
+	}
+	fmt.Printf("apisim listening on %s (mode=%s, foreign origin %s)\n", sim.URL(), sim.Options().Mode, sim.ForeignURL())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return sim.Close()
+}

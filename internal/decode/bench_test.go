@@ -1,0 +1,42 @@
+package decode
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+)
+
+// BenchmarkDecode measures decoding alone (parse, ids, times) of a
+// 500-record Tines action log page.
+func BenchmarkDecode(b *testing.B) {
+	base := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	recs := make([]string, 500)
+	for i := range recs {
+		recs[i] = fmt.Sprintf(`{"id":%d,"level":%d,"message":"Sending request to https://tenant.tines.com/api/v1/stories/%d with options: {\"method\":\"get\",\"params\":{},\"body\":null} attempt %d of 3","created_at":"%s","inbound_event":null}`,
+			900000+i, 2+i%3, 4000+i, 1+i%3, base.Add(-time.Duration(i)*time.Second).Format(time.RFC3339))
+	}
+	body := []byte(`{"action_logs":[` + strings.Join(recs, ",") + `],"meta":{"next_page":null}}`)
+	d, err := New(apispec.Records{Path: "action_logs", IDField: "id", TimeField: "created_at"}, apispec.Pagination{Type: "page", NextPath: "meta.next_page"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := d.Decode(body, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/record")
+}
+
+func BenchmarkParseTime(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, ok := parseISO("2023-12-01T08:25:56.088353Z"); !ok {
+			b.Fatal("bad")
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/valyala/fastjson"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
+)
+
+// ScopeName is the instrumentation scope of every record.
+const ScopeName = "github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
+
+// worker holds what one poll goroutine reuses between pages.
+type worker struct {
+	decoder *decode.Decoder
+	enrich  fastjson.Parser
+}
+
+func (s *Source) newWorker() (*worker, error) {
+	d, err := decode.New(s.set.Spec.Records, s.set.Spec.Pagination)
+	if err != nil {
+		return nil, err
+	}
+	return &worker{decoder: d}, nil
+}
+
+type resourceAttrs struct {
+	source, api, host, streamAttr string
+}
+
+func newResourceAttrs(set Settings) resourceAttrs {
+	return resourceAttrs{source: set.SourceID, api: set.API, host: set.Endpoint.Hostname(), streamAttr: set.Spec.Streams.Attribute}
+}
+
+func (r resourceAttrs) fill(m pcommon.Map, stream string) {
+	m.PutStr("api_logs.source", r.source)
+	m.PutStr("api_logs.api", r.api)
+	m.PutStr("api_logs.stream", stream)
+	m.PutStr("server.address", r.host)
+	if r.streamAttr != "" && stream != defaultStream {
+		m.PutStr(r.streamAttr, stream)
+	}
+}
+
+// deliver maps the selected records of a page, in the API's order, and hands
+// them to the pipeline. A permanent pipeline error is logged and counted and
+// the page is passed over (retrying data the pipeline rejects for good would
+// stall the stream forever); any other error leaves the cursor where it was.
+func (st *stream) deliver(ctx context.Context, w *worker, page *decode.Page, idx []int) error {
+	src := st.src
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	src.resource.fill(rl.Resource().Attributes(), st.id)
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(ScopeName)
+	lrs := sl.LogRecords()
+	lrs.EnsureCapacity(len(idx))
+	observed := pcommon.NewTimestampFromTime(src.set.Now())
+	enrichBudget := 0
+	if src.enrich != nil {
+		enrichBudget = src.set.Spec.Enrich.MaxPerPoll
+	}
+	for _, i := range idx {
+		rec := &page.Records[i]
+		lr := lrs.AppendEmpty()
+		src.mapper.Append(lr, rec, observed)
+		if enrichBudget > 0 && st.wantsEnrich(rec) {
+			enrichBudget--
+			st.enrichRecord(ctx, w, rec, lr)
+		}
+	}
+	// The pipeline gets a context that shutdown does not cancel: a page it
+	// has started to accept must finish so that the checkpoint can follow.
+	dctx := src.deps.ObsRep.StartLogsOp(context.WithoutCancel(ctx))
+	err := src.deps.Consumer.ConsumeLogs(dctx, ld)
+	src.deps.ObsRep.EndLogsOp(dctx, "json", len(idx), err)
+	if err != nil && consumererror.IsPermanent(err) {
+		src.deps.Logger.Error("The pipeline permanently rejected a page; it is skipped",
+			zap.String("stream", st.id), zap.Int("records", len(idx)), zap.Error(err))
+		return nil
+	}
+	return err
+}
+
+func (st *stream) wantsEnrich(rec *decode.Record) bool {
+	e := st.src.set.Spec.Enrich
+	v := decode.Lookup(rec.Value, e.Field)
+	if v == nil {
+		return false
+	}
+	text := scalarText(v)
+	for _, want := range e.Values {
+		if text == want {
+			return true
+		}
+	}
+	return false
+}
+
+// enrichRecord fetches the extra document of one record. A failure only
+// costs the extra attributes: the record itself is never held back.
+func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Record, lr plog.LogRecord) {
+	src := st.src
+	vars := make(apispec.Vars, len(st.vars)+1)
+	for k, v := range st.vars {
+		vars[k] = v
+	}
+	for _, name := range src.enrichNames {
+		if field, ok := cutRecordVar(name); ok {
+			vars.Set(name, scalarText(decode.Lookup(rec.Value, field)))
+		}
+	}
+	req := src.enrich.build(vars, st.id)
+	resp, err := src.deps.Client.Do(ctx, req)
+	if err != nil {
+		lr.Attributes().PutStr("api_logs.enrich.error", err.Error())
+		src.deps.Logger.Debug("Enrichment request failed", zap.String("stream", st.id), zap.Error(err))
+		return
+	}
+	doc, err := w.enrich.ParseBytes(resp.Body)
+	if err != nil {
+		lr.Attributes().PutStr("api_logs.enrich.error", "response is not valid JSON")
+		return
+	}
+	for attr, path := range src.set.Spec.Enrich.Attributes {
+		if v := decode.Lookup(doc, path); v != nil && v.Type() != fastjson.TypeNull {
+			mapperToValue(lr.Attributes().PutEmpty(attr), v)
+		}
+	}
+}
+
+// scalarText is a JSON scalar as text: strings raw, numbers and booleans as
+// written.
+func scalarText(v *fastjson.Value) string {
+	if v == nil {
+		return ""
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes())
+	case fastjson.TypeNull:
+		return ""
+	default:
+		return v.String()
+	}
+}
+
+func pathOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "?"
+	}
+	return u.Path
+}

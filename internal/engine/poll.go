@@ -1,0 +1,349 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"go.uber.org/zap"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
+)
+
+// pollOnce walks pages until the stream is caught up, the page budget of one
+// poll is spent, or an error stops it. Every page is delivered and then
+// checkpointed before the next is requested.
+func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, again bool, err error) {
+	if st.state == nil {
+		st.load(ctx)
+	}
+	set := &st.src.set
+	for {
+		if st.state.Walk == nil {
+			walk := st.beginWalk()
+			if walk == nil {
+				return pages, records, false, nil // no closed time since the cursor yet
+			}
+			st.state.Walk = walk
+		}
+		walk := st.state.Walk
+		page, ended, err := st.fetch(ctx, w, walk)
+		if err != nil {
+			return pages, records, false, fmt.Errorf("%s: stream %s: %w", set.SourceID, st.id, err)
+		}
+		out := st.process(walk, page, ended)
+		if out.invalid > 0 {
+			st.src.deps.Observer.InvalidRecords(st.id, out.invalid)
+			st.src.deps.Logger.Warn("Skipped records without a usable id or event time",
+				zap.String("stream", st.id), zap.Int("count", out.invalid), zap.String("example", out.problem))
+		}
+		if out.outside > 0 && !st.warnedFilter {
+			st.warnedFilter = true
+			st.src.deps.Logger.Warn("The API returned records outside the requested time window; they are skipped here and read in their own window",
+				zap.String("stream", st.id), zap.Int("count", out.outside))
+		}
+		if len(out.deliver) > 0 {
+			if err := st.deliver(ctx, w, page, out.deliver); err != nil {
+				return pages, records, false, fmt.Errorf("%s: stream %s: %w", set.SourceID, st.id, err)
+			}
+		}
+		st.apply(walk, out)
+		st.save(ctx)
+		pages++
+		records += len(out.deliver)
+		if ctx.Err() != nil {
+			return pages, records, false, nil
+		}
+		if set.MaxPagesPerPoll > 0 && pages >= set.MaxPagesPerPoll {
+			st.src.deps.Logger.Debug("Page budget of one poll spent; continuing on the next poll",
+				zap.String("stream", st.id), zap.Int("pages", pages))
+			return pages, records, false, nil
+		}
+		if out.done && !st.behind() {
+			return pages, records, false, nil
+		}
+	}
+}
+
+// behind reports whether a windowed stream has closed time left to read.
+func (st *stream) behind() bool {
+	return st.src.set.Spec.TimeFilter != nil && st.closedEnd() > st.state.Key
+}
+
+// closedEnd is the newest time unit that can no longer receive records:
+// the unit before the current one, at the API's precision.
+func (st *stream) closedEnd() int64 {
+	p := st.precision()
+	return floorTo(st.src.set.Now().UnixNano(), p) - p
+}
+
+func (st *stream) firstPosition() cursor.Position {
+	first := st.src.set.Spec.Pagination.FirstPage
+	if first == 0 {
+		first = 1
+	}
+	return cursor.Position{Page: first}
+}
+
+// beginWalk opens the next window, or a newest-first walk down to the cursor.
+func (st *stream) beginWalk() *cursor.Walk {
+	spec := st.src.set.Spec
+	if spec.TimeFilter == nil {
+		return &cursor.Walk{Next: st.firstPosition()}
+	}
+	end := st.closedEnd()
+	if mw := int64(spec.TimeFilter.MaxWindow); mw > 0 && end-st.state.Key > mw {
+		end = floorTo(st.state.Key+mw, st.precision())
+	}
+	if end <= st.state.Key {
+		return nil
+	}
+	return &cursor.Walk{Windowed: true, Start: st.state.Key - int64(st.src.overlap), End: end, Next: st.firstPosition()}
+}
+
+// fetch requests the walk's next page. ended is true when the API said the
+// page does not exist (past the last page).
+func (st *stream) fetch(ctx context.Context, w *worker, walk *cursor.Walk) (*decode.Page, bool, error) {
+	spec := st.src.set.Spec
+	var req httpclient.Request
+	if walk.Next.URL != "" {
+		req = httpclient.Request{Method: http.MethodGet, URL: walk.Next.URL, Header: http.Header{"Accept": {"application/json"}}, Stream: st.id}
+	} else {
+		vars := st.vars
+		vars.Set("page", strconv.Itoa(walk.Next.Page))
+		vars.Set("offset", strconv.Itoa(walk.Next.Offset))
+		vars.Set("cursor", walk.Next.Cursor)
+		if walk.Windowed {
+			format := spec.TimeFilter.Format
+			vars.Set("window_start", decode.FormatTime(walk.Start, format))
+			vars.Set("window_end", decode.FormatTime(walk.End, format))
+		} else {
+			vars.Set("window_start", "")
+			vars.Set("window_end", "")
+		}
+		req = st.src.page.build(vars, st.id)
+	}
+	resp, err := st.src.deps.Client.Do(ctx, req)
+	if err != nil {
+		if errors.Is(err, httpclient.ErrForeignOrigin) {
+			st.src.deps.Observer.RefusedNextLink(st.id)
+			return nil, false, fmt.Errorf("refused a next-page link to another origin than the endpoint: %w", err)
+		}
+		var se *httpclient.StatusError
+		if errors.As(err, &se) && walk.Pages > 0 && containsInt(spec.Pagination.EndStatuses, se.Status) {
+			return &decode.Page{}, true, nil
+		}
+		return nil, false, err
+	}
+	page, err := w.decoder.Decode(resp.Body, resp.Header)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s %s: %w", req.Method, pathOf(req.URL), err)
+	}
+	return page, false, nil
+}
+
+// pageOutcome is what one page changes, computed before anything is changed
+// so that a failed delivery leaves the stream exactly as it was.
+type pageOutcome struct {
+	deliver []int
+	invalid int
+	problem string
+	outside int
+	done    bool
+	next    cursor.Position
+	top     int64
+	hasTop  bool
+	edge    int64
+	edgeIDs []string
+	hasEdge bool
+	seenAdd []cursor.Seen
+}
+
+// process decides which records of a page are new. The rules, in order:
+// records beyond the walk's upper bound belong to the next walk; records
+// below the cursor's overlap are old (and end a newest-first walk); records
+// seen at the cursor boundary or on the delivered side of the walk's edge
+// were delivered already.
+func (st *stream) process(walk *cursor.Walk, page *decode.Page, ended bool) pageOutcome {
+	spec := st.src.set.Spec
+	newestFirst := spec.Records.Order == apispec.OrderNewestFirst
+	recs := page.Records
+	out := pageOutcome{top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge}
+
+	if !walk.Windowed && !out.hasTop {
+		for i := range recs {
+			if recs[i].Problem == "" && (!out.hasTop || recs[i].Key > out.top) {
+				out.top, out.hasTop = recs[i].Key, true
+			}
+		}
+	}
+	var upper, lower, final int64
+	hasUpper := true
+	switch {
+	case walk.Windowed:
+		upper, lower, final = walk.End, walk.Start, walk.End
+	default:
+		upper, hasUpper = out.top, out.hasTop
+		lower = st.state.Key - int64(st.src.overlap)
+		final = st.state.Key
+		if out.hasTop && out.top > final {
+			final = out.top
+		}
+	}
+	seenFloor := final - int64(st.src.overlap)
+
+	stopped := false
+	var edgeIDs map[string]struct{}
+	if walk.HasEdge {
+		edgeIDs = make(map[string]struct{}, len(walk.EdgeIDs))
+		for _, id := range walk.EdgeIDs {
+			edgeIDs[id] = struct{}{}
+		}
+	}
+	for i := range recs {
+		r := &recs[i]
+		if r.Problem != "" {
+			out.invalid++
+			out.problem = r.Problem
+			continue
+		}
+		if hasUpper && r.Key > upper {
+			if walk.Windowed {
+				out.outside++
+			}
+			continue
+		}
+		if r.Key < lower {
+			if walk.Windowed && r.Key < walk.Start {
+				out.outside++
+			}
+			if newestFirst {
+				stopped = true
+				break
+			}
+			continue
+		}
+		if _, ok := st.seen[r.ID]; ok {
+			continue
+		}
+		if walk.HasEdge {
+			if newestFirst && r.Key > walk.Edge || !newestFirst && r.Key < walk.Edge {
+				continue
+			}
+			if r.Key == walk.Edge {
+				if _, ok := edgeIDs[r.ID]; ok {
+					continue
+				}
+			}
+		}
+		out.deliver = append(out.deliver, i)
+	}
+
+	// Move the edge to the last key delivered in walk order.
+	out.edgeIDs = walk.EdgeIDs
+	for _, i := range out.deliver {
+		r := &recs[i]
+		switch {
+		case !out.hasEdge || newestFirst && r.Key < out.edge || !newestFirst && r.Key > out.edge:
+			out.edge, out.hasEdge = r.Key, true
+			out.edgeIDs = []string{r.ID}
+		case r.Key == out.edge:
+			out.edgeIDs = append(out.edgeIDs[:len(out.edgeIDs):len(out.edgeIDs)], r.ID)
+		}
+		if r.Key >= seenFloor {
+			out.seenAdd = append(out.seenAdd, cursor.Seen{ID: r.ID, Key: r.Key})
+		}
+	}
+
+	out.done = stopped || ended || len(recs) == 0 || st.lastPage(page, len(recs))
+	out.next = st.nextPosition(walk.Next, page, len(recs))
+	if !out.done && len(recs) > 0 {
+		first, last := recs[0].ID, recs[len(recs)-1].ID
+		if walk.Pages > 0 && first == st.prevFirst && last == st.prevLast && page.Next == "" {
+			// Let apply record the page, then stop: an API that ignores the
+			// page parameter would otherwise be walked forever.
+			out.done = true
+			st.src.deps.Logger.Warn(errRepeatedPage.Error(), zap.String("stream", st.id))
+		}
+		st.prevFirst, st.prevLast = first, last
+	}
+	return out
+}
+
+// lastPage reads the API's own end signal, or the page size when it has none.
+func (st *stream) lastPage(page *decode.Page, n int) bool {
+	pag := st.src.set.Spec.Pagination
+	switch pag.Type {
+	case apispec.PaginationNone:
+		return true
+	case apispec.PaginationNextURL, apispec.PaginationLinkHeader, apispec.PaginationCursor:
+		return page.Next == "" || page.More == decode.MoreNo
+	}
+	switch page.More {
+	case decode.MoreNo:
+		return true
+	case decode.MoreYes:
+		return false
+	}
+	return n < st.src.set.PageSize
+}
+
+func (st *stream) nextPosition(cur cursor.Position, page *decode.Page, n int) cursor.Position {
+	switch st.src.set.Spec.Pagination.Type {
+	case apispec.PaginationOffset:
+		return cursor.Position{Offset: cur.Offset + n}
+	case apispec.PaginationNextURL, apispec.PaginationLinkHeader:
+		return cursor.Position{URL: page.Next}
+	case apispec.PaginationCursor:
+		return cursor.Position{Cursor: page.Next, Page: cur.Page + 1}
+	default:
+		return cursor.Position{Page: cur.Page + 1}
+	}
+}
+
+// apply moves the cursor after the page was delivered.
+func (st *stream) apply(walk *cursor.Walk, out pageOutcome) {
+	walk.Next = out.next
+	walk.Pages++
+	walk.Top, walk.HasTop = out.top, out.hasTop
+	walk.Edge, walk.EdgeIDs, walk.HasEdge = out.edge, out.edgeIDs, out.hasEdge
+	walk.Seen = append(walk.Seen, out.seenAdd...)
+	if !out.done {
+		return
+	}
+	key := st.state.Key
+	switch {
+	case walk.Windowed:
+		key = walk.End
+	case walk.HasTop && walk.Top > key:
+		key = walk.Top
+	}
+	floor := key - int64(st.src.overlap)
+	merged := make([]cursor.Seen, 0, len(st.state.Seen)+len(walk.Seen))
+	ids := make(map[string]struct{}, cap(merged))
+	for _, list := range [][]cursor.Seen{walk.Seen, st.state.Seen} {
+		for _, s := range list {
+			if _, dup := ids[s.ID]; s.Key >= floor && !dup {
+				ids[s.ID] = struct{}{}
+				merged = append(merged, s)
+			}
+		}
+	}
+	st.state.Key, st.state.Seen, st.state.Walk = key, merged, nil
+	st.seen = ids
+	st.prevFirst, st.prevLast = "", ""
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

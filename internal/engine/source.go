@@ -1,0 +1,274 @@
+// Package engine polls one API source: it plans the streams, walks pages,
+// deduplicates at the cursor, delivers to the pipeline and checkpoints only
+// after the pipeline accepted a page.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
+)
+
+// Doer sends one API request (httpclient.Client in production).
+type Doer interface {
+	Do(ctx context.Context, r httpclient.Request) (*httpclient.Response, error)
+}
+
+// Observer receives the engine's own measurements; the receiver turns them
+// into component metrics.
+type Observer interface {
+	Poll(stream string, pages, records int, err error)
+	InvalidRecords(stream string, n int)
+	CursorLag(stream string, lag time.Duration)
+	LastSuccess(stream string, t time.Time)
+	CheckpointError(stream string)
+	RefusedNextLink(stream string)
+}
+
+// StatusSink learns the outcome of every poll of every stream; the receiver
+// aggregates them into component status.
+type StatusSink interface {
+	StreamStatus(stream string, err error)
+}
+
+// Settings are the resolved options of one source.
+type Settings struct {
+	SourceID string // receiver id, e.g. api_logs/tines
+	API      string // api name, e.g. tines_action_logs
+	Spec     *apispec.Spec
+	Endpoint *url.URL
+	// Vars are the config values templates may use (team_id, operation_names, ...).
+	Vars apispec.Vars
+	// StreamIDs are the configured streams; empty with no Streams.Key means one
+	// stream named "default".
+	StreamIDs []string
+	// ResetLabels change a stream's identity (key "*" for every stream) so it
+	// starts afresh from StartAt.
+	ResetLabels map[string]string
+
+	Interval        time.Duration
+	StartAt         func(now time.Time) time.Time
+	PageSize        int
+	Settle          time.Duration
+	MaxPagesPerPoll int
+	Workers         int
+	Enrich          bool
+	DiscoveryEvery  time.Duration
+
+	SeverityOverrides map[string]string
+	Now               func() time.Time
+}
+
+// Deps are the collaborators of a source.
+type Deps struct {
+	Client   Doer
+	Store    *cursor.Store
+	Consumer consumer.Logs
+	ObsRep   *receiverhelper.ObsReport
+	Logger   *zap.Logger
+	Observer Observer
+	Status   StatusSink
+}
+
+// Source polls every stream of one API source.
+type Source struct {
+	set    Settings
+	deps   Deps
+	mapper *mapper.Mapper
+	page   *requestBuilder
+	enrich *requestBuilder
+	disc   *requestBuilder
+	// enrichNames are the placeholders of the enrich request ({{record:id}}).
+	enrichNames []string
+
+	overlap  time.Duration
+	resource resourceAttrs
+
+	mu      sync.Mutex
+	streams map[string]*stream
+	sched   *scheduler
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// New checks the settings and prepares a source; it does no I/O.
+func New(set Settings, deps Deps) (*Source, error) {
+	if set.Now == nil {
+		set.Now = time.Now
+	}
+	if set.Workers <= 0 {
+		set.Workers = 4
+	}
+	if set.PageSize <= 0 {
+		return nil, errors.New("page size must be positive")
+	}
+	if deps.Logger == nil {
+		deps.Logger = zap.NewNop()
+	}
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
+	}
+	m, err := mapper.New(set.Spec, set.SeverityOverrides)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := decode.New(set.Spec.Records, set.Spec.Pagination); err != nil {
+		return nil, err
+	}
+	s := &Source{set: set, deps: deps, mapper: m, streams: map[string]*stream{}}
+	if s.page, err = newRequestBuilder(set.Endpoint, set.Spec.Request); err != nil {
+		return nil, fmt.Errorf("request: %w", err)
+	}
+	if e := set.Spec.Enrich; e != nil && set.Enrich {
+		if s.enrich, err = newRequestBuilder(set.Endpoint, e.Request); err != nil {
+			return nil, fmt.Errorf("enrich.request: %w", err)
+		}
+		s.enrichNames = s.enrich.path.Names()
+		for _, q := range s.enrich.query {
+			s.enrichNames = append(s.enrichNames, q.tmpl.Names()...)
+		}
+	}
+	if d := set.Spec.Streams.Discover; d != nil && len(set.StreamIDs) == 0 && discoveryWanted(d, set.Vars) {
+		if s.disc, err = newRequestBuilder(set.Endpoint, d.Request); err != nil {
+			return nil, fmt.Errorf("streams.discover.request: %w", err)
+		}
+	}
+	s.overlap = set.Spec.Records.TimePrecision + set.Settle
+	s.resource = newResourceAttrs(set)
+	return s, nil
+}
+
+func discoveryWanted(d *apispec.Discover, vars apispec.Vars) bool {
+	for _, k := range d.When {
+		if vars.Get(k) != "" {
+			return true
+		}
+	}
+	return len(d.When) == 0
+}
+
+// Start launches the scheduler and workers on a background context; it does
+// no blocking I/O (cursors are loaded by the first poll of each stream).
+func (s *Source) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.sched = newScheduler(s.set.Now)
+	ids := s.set.StreamIDs
+	if len(ids) == 0 && s.set.Spec.Streams.Key == "" {
+		ids = []string{defaultStream}
+	}
+	s.setStreams(ids)
+	for range s.set.Workers {
+		w, err := s.newWorker()
+		if err != nil {
+			// New validated the spec with the same decoder; this cannot happen.
+			s.deps.Logger.Error("Cannot start a worker", zap.Error(err))
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.work(ctx, w)
+		}()
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.sched.run(ctx)
+	}()
+	if s.disc != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.discoverLoop(ctx)
+		}()
+	}
+}
+
+// Stop cancels in-flight requests and waits for the workers, at most until
+// ctx is done. A page already accepted by the pipeline is still checkpointed.
+func (s *Source) Stop(ctx context.Context) error {
+	if s.cancel == nil {
+		return nil
+	}
+	s.cancel()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s: stopping: %w", s.set.SourceID, ctx.Err())
+	}
+}
+
+const defaultStream = "default"
+
+// setStreams makes the scheduled streams exactly ids.
+func (s *Source) setStreams(ids []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		keep[id] = true
+		if _, ok := s.streams[id]; ok {
+			continue
+		}
+		st := newStream(s, id)
+		s.streams[id] = st
+		s.sched.add(st, s.set.Now())
+	}
+	for id, st := range s.streams {
+		if !keep[id] {
+			s.sched.remove(st)
+			delete(s.streams, id)
+		}
+	}
+}
+
+// work runs due polls until ctx ends.
+func (s *Source) work(ctx context.Context, w *worker) {
+	for {
+		st, ok := s.sched.next(ctx)
+		if !ok {
+			return
+		}
+		again := st.poll(ctx, w)
+		if ctx.Err() != nil {
+			return
+		}
+		due := s.set.Now().Add(s.set.Interval)
+		if again {
+			due = s.set.Now()
+		}
+		if st.notBefore.After(due) {
+			due = st.notBefore
+		}
+		s.sched.done(st, due)
+	}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Poll(string, int, int, error)       {}
+func (nopObserver) InvalidRecords(string, int)         {}
+func (nopObserver) CursorLag(string, time.Duration)    {}
+func (nopObserver) LastSuccess(string, time.Time)      {}
+func (nopObserver) CheckpointError(string)             {}
+func (nopObserver) RefusedNextLink(string)             {}

@@ -1,0 +1,188 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
+)
+
+// stream is one cursor: one Tines action, one Make scenario, or the whole
+// source when the API has no streams.
+type stream struct {
+	src      *Source
+	id       string
+	identity string
+	key      string
+	vars     apispec.Vars
+
+	state *cursor.State // nil until the first poll loads it
+	seen  map[string]struct{}
+
+	notBefore    time.Time // set by a 429 that asked for a long wait, or by a permanent error
+	lastErr      string
+	warnedFilter bool
+	prevFirst    string // first and last id of the previous page, to detect pages that repeat
+	prevLast     string
+
+	// scheduler fields
+	due     time.Time
+	index   int
+	removed bool
+}
+
+func newStream(src *Source, id string) *stream {
+	set := src.set
+	label := set.ResetLabels[id]
+	if label == "" {
+		label = set.ResetLabels["*"]
+	}
+	identity := set.API + "\x00" + set.Endpoint.String() + "\x00" + id + "\x00" + label
+	vars := make(apispec.Vars, len(set.Vars)+8)
+	for k, v := range set.Vars {
+		vars[k] = v
+	}
+	vars.Set("stream", id)
+	vars.Set("page_size", strconv.Itoa(set.PageSize))
+	return &stream{
+		src:      src,
+		id:       id,
+		identity: identity,
+		key:      cursor.Key(set.API, identity),
+		vars:     vars,
+		index:    -1,
+	}
+}
+
+// load reads the stored cursor. Missing or unusable state is never fatal:
+// the stream warns and starts from start_at.
+func (st *stream) load(ctx context.Context) {
+	log := st.src.deps.Logger.With(zap.String("stream", st.id))
+	fresh := func() {
+		start := st.src.set.StartAt(st.src.set.Now()).UnixNano()
+		st.state = &cursor.State{Version: cursor.Version, Identity: st.identity, Key: floorTo(start, st.precision())}
+	}
+	raw, err := st.src.deps.Store.Load(ctx, st.key)
+	switch {
+	case err != nil:
+		log.Warn("Cannot read the stored cursor; starting from start_at", zap.Error(err))
+		fresh()
+	case raw == nil:
+		fresh()
+	default:
+		state, err := cursor.Unmarshal(raw)
+		switch {
+		case err != nil:
+			log.Warn("Stored cursor is unusable; starting from start_at", zap.Error(err))
+			fresh()
+		case state.Identity != st.identity:
+			log.Info("Stored cursor belongs to another api, endpoint or reset label; starting from start_at")
+			fresh()
+		default:
+			st.state = state
+		}
+	}
+	st.rebuildSeen()
+}
+
+func (st *stream) rebuildSeen() {
+	st.seen = make(map[string]struct{}, len(st.state.Seen))
+	for _, s := range st.state.Seen {
+		st.seen[s.ID] = struct{}{}
+	}
+}
+
+func (st *stream) precision() int64 {
+	return int64(st.src.set.Spec.Records.TimePrecision)
+}
+
+// save persists the state. It runs even when the poll is being cancelled:
+// the pipeline already has the page, so the checkpoint must follow it.
+func (st *stream) save(ctx context.Context) {
+	st.state.UpdatedAt = st.src.set.Now().UnixNano()
+	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := st.src.deps.Store.Save(saveCtx, st.key, st.state); err != nil {
+		st.src.deps.Observer.CheckpointError(st.id)
+		st.src.deps.Logger.Warn("Cannot write the cursor; the pages since the last write may be read again after a restart",
+			zap.String("stream", st.id), zap.Error(err))
+	}
+}
+
+// poll runs one poll and reports its outcome. It returns true when the
+// stream has more to read right away (a backlog cut by max_pages_per_poll).
+func (st *stream) poll(ctx context.Context, w *worker) bool {
+	pages, records, again, err := st.pollOnce(ctx, w)
+	if ctx.Err() != nil && err != nil {
+		return false // shutting down: not a stream failure
+	}
+	st.src.deps.Observer.Poll(st.id, pages, records, err)
+	if st.state != nil {
+		st.src.deps.Observer.CursorLag(st.id, st.src.set.Now().Sub(time.Unix(0, st.state.Key)))
+	}
+	st.report(err)
+	return again
+}
+
+// report logs a failure once per distinct error and reports status.
+func (st *stream) report(err error) {
+	log := st.src.deps.Logger
+	now := st.src.set.Now()
+	switch {
+	case err == nil:
+		st.src.deps.Observer.LastSuccess(st.id, now)
+		if st.lastErr != "" {
+			log.Info("Stream recovered", zap.String("stream", st.id))
+		}
+		st.lastErr = ""
+	default:
+		if te, ok := httpclient.IsThrottled(err); ok && te.Until.After(st.notBefore) {
+			st.notBefore = te.Until
+		}
+		if httpclient.IsPermanent(err) {
+			// Credentials need a human; polling at the normal rate would only flood the API and the log.
+			st.notBefore = now.Add(slowRetry(st.src.set.Interval))
+		}
+		if msg := err.Error(); msg != st.lastErr {
+			log.Error("Poll failed; the cursor is unchanged and the stream retries on its next interval",
+				zap.String("stream", st.id), zap.Error(err))
+			st.lastErr = msg
+		} else {
+			log.Debug("Poll failed again", zap.String("stream", st.id), zap.Error(err))
+		}
+	}
+	if st.src.deps.Status != nil {
+		st.src.deps.Status.StreamStatus(st.id, err)
+	}
+}
+
+func slowRetry(interval time.Duration) time.Duration {
+	d := 10 * interval
+	if d > 15*time.Minute {
+		d = 15 * time.Minute
+	}
+	if d < interval {
+		d = interval
+	}
+	return d
+}
+
+// errRepeatedPage means the API answered the same page twice in a row.
+var errRepeatedPage = errors.New("the API returned the same page twice in a row (does it ignore the page parameter?)")
+
+func floorTo(v, unit int64) int64 {
+	if unit <= 1 {
+		return v
+	}
+	r := v % unit
+	if r < 0 {
+		r += unit
+	}
+	return v - r
+}

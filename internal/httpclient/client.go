@@ -1,0 +1,458 @@
+// Package httpclient is the transport under the poll engine: origin pinning,
+// authentication, client-side rate limiting, retries with backoff, honouring
+// server throttling, bounded body reads and credential-free errors.
+package httpclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.uber.org/zap"
+)
+
+const (
+	defaultMaxAttempts = 5
+	defaultMaxBodySize = 32 << 20
+	defaultHTTPTimeout = time.Minute
+	errorBodyLimit     = 64 << 10 // only read for the snippet
+	maxRedirects       = 10
+)
+
+// Request is one API call. Body is kept as bytes so retries can resend it.
+type Request struct {
+	Method string // default GET
+	URL    string // absolute
+	Header http.Header
+	Body   []byte
+	Stream string // stream id, only for metrics/log fields
+}
+
+// Response is a successful (2xx) answer with its body fully read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Outcome classifies one attempt for metrics.
+type Outcome string
+
+const (
+	Outcome2xx          Outcome = "2xx"
+	Outcome3xx          Outcome = "3xx"
+	Outcome4xx          Outcome = "4xx"
+	Outcome429          Outcome = "429"
+	Outcome5xx          Outcome = "5xx"
+	OutcomeNetworkError Outcome = "network_error"
+	OutcomeBodyTooLarge Outcome = "body_too_large"
+)
+
+// Observer receives per-attempt telemetry. Implementations must be safe for
+// concurrent use.
+type Observer interface {
+	// Request is called once per attempt that reached the network (not when
+	// ctx was cancelled, nor when authentication failed before sending).
+	Request(stream string, outcome Outcome, d time.Duration)
+	// Retry is called before every further attempt of the same Do.
+	Retry(stream string)
+	// Throttled is called when an attempt had to wait on the Limiter (client
+	// bucket or server-imposed pause), with the time actually waited.
+	Throttled(stream string, waited time.Duration)
+}
+
+// Config configures a Client.
+type Config struct {
+	// Origin (scheme://host:port of the configured endpoint) is the only
+	// origin that may receive requests, hence credentials. Required.
+	Origin *url.URL
+	Auth   Authenticator // nil: no credentials
+	// Limiter, when set, is shared with other clients of the same source and
+	// RequestsPerMinute/Burst are ignored.
+	Limiter           *Limiter
+	RequestsPerMinute float64 // 0 = unlimited
+	Burst             int
+	Retry             configretry.BackOffConfig
+	MaxAttempts       int   // hard bound on attempts per Do (default 5)
+	MaxBodySize       int64 // default 32 MiB
+	Logger            *zap.Logger
+	Observer          Observer
+}
+
+// Client sends requests for one source. Safe for concurrent use.
+type Client struct {
+	hc          *http.Client
+	origin      origin
+	auth        Authenticator
+	limiter     *Limiter
+	retry       configretry.BackOffConfig
+	maxAttempts int
+	maxBody     int64
+	log         *zap.Logger
+	obs         Observer
+}
+
+// New builds a Client. hc may be nil; it is copied so that redirects can be
+// restricted to Origin without touching the caller's client.
+func New(hc *http.Client, cfg Config) (*Client, error) {
+	if cfg.Origin == nil {
+		return nil, errors.New("httpclient: Origin is required")
+	}
+	o, ok := originOf(cfg.Origin)
+	if !ok || (o.scheme != "http" && o.scheme != "https") || cfg.Origin.User != nil {
+		return nil, errors.New("httpclient: Origin must be an absolute http(s) URL without userinfo")
+	}
+	if cfg.Retry.Enabled {
+		if err := cfg.Retry.Validate(); err != nil {
+			return nil, fmt.Errorf("httpclient: retry: %w", err)
+		}
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	cp := *hc
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		// A redirect off-origin is handed back as a 3xx instead of being
+		// followed, so credentials never travel there.
+		if !o.matches(req.URL) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	c := &Client{
+		hc:          &cp,
+		origin:      o,
+		auth:        cfg.Auth,
+		limiter:     cfg.Limiter,
+		retry:       cfg.Retry,
+		maxAttempts: cfg.MaxAttempts,
+		maxBody:     cfg.MaxBodySize,
+		log:         cfg.Logger,
+		obs:         cfg.Observer,
+	}
+	if c.limiter == nil {
+		c.limiter = NewLimiter(cfg.RequestsPerMinute, cfg.Burst)
+	}
+	if c.maxAttempts <= 0 {
+		c.maxAttempts = defaultMaxAttempts
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = defaultMaxBodySize
+	}
+	if c.log == nil {
+		c.log = zap.NewNop()
+	}
+	if c.obs == nil {
+		c.obs = nopObserver{}
+	}
+	return c, nil
+}
+
+// Limiter returns the limiter this client waits on.
+func (c *Client) Limiter() *Limiter { return c.limiter }
+
+// result is the outcome of one attempt.
+type result struct {
+	resp       *Response
+	err        error
+	status     int     // 0 when no HTTP answer
+	outcome    Outcome // "" when nothing was sent
+	retryable  bool
+	serverWait time.Duration // wait requested by the server
+	hasWait    bool
+}
+
+// Do sends r, retrying transient failures; see the package documentation of
+// each error type for what the caller gets back.
+func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		// url.Parse errors quote the URL, which may carry secrets.
+		return nil, fmt.Errorf("%s: invalid request URL", method)
+	}
+	path := pathOf(u)
+	if !c.origin.matches(u) || u.User != nil {
+		return nil, fmt.Errorf("%s %s: %w: request to %s, configured %s",
+			method, path, ErrForeignOrigin, originString(u), c.origin)
+	}
+
+	start := time.Now()
+	bo := newBackoff(c.retry)
+	renewed := false
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		if until := c.limiter.PausedUntil(); c.retry.MaxElapsedTime > 0 && until.Sub(start) > c.retry.MaxElapsedTime {
+			// Another stream hit the server limit; waiting it out would blow
+			// the budget, so hand the stream back to the scheduler unsent.
+			return nil, &ThrottledError{Until: until, Method: method, Path: path}
+		}
+		waited, err := c.limiter.Wait(ctx)
+		if waited > 0 {
+			c.obs.Throttled(r.Stream, waited)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		}
+
+		t0 := time.Now()
+		res := c.attempt(ctx, method, u, path, r)
+		if res.err == nil {
+			c.obs.Request(r.Stream, res.outcome, time.Since(t0))
+			c.noteQuota(res.resp.Header, r.Stream, path)
+			return res.resp, nil
+		}
+		if ctx.Err() != nil {
+			// Shutdown or caller deadline: not a server failure, not counted.
+			return nil, fmt.Errorf("%s %s: %w", method, path, ctx.Err())
+		}
+		if res.outcome != "" {
+			c.obs.Request(r.Stream, res.outcome, time.Since(t0))
+		}
+		if res.status >= 200 && res.status < 300 {
+			c.noteQuota(res.resp.Header, r.Stream, path)
+		}
+
+		if rn, ok := c.auth.(Renewer); ok && res.status == http.StatusUnauthorized && !renewed && attempt < c.maxAttempts {
+			// Tokens can be revoked or expire early; one fresh token is worth
+			// a try, a second 401 is final.
+			renewed = true
+			rn.Invalidate()
+			c.obs.Retry(r.Stream)
+			c.log.Debug("renewing credentials after 401", zap.String("stream", r.Stream),
+				zap.String("method", method), zap.String("path", path), zap.Int("attempt", attempt))
+			continue
+		}
+		if !res.retryable {
+			return nil, res.err
+		}
+
+		wait := bo.next()
+		if res.hasWait {
+			wait = res.serverWait
+		}
+		exhausted := !c.retry.Enabled || attempt >= c.maxAttempts
+		overBudget := c.retry.MaxElapsedTime > 0 && time.Since(start)+wait > c.retry.MaxElapsedTime
+		if res.status == http.StatusTooManyRequests {
+			// The quota is per key, so every stream of the source waits. The
+			// next attempt's Limiter.Wait does the sleeping, which also
+			// guarantees we never retry before the server's deadline.
+			until := time.Now().Add(wait)
+			c.limiter.PauseUntil(until)
+			if exhausted || overBudget {
+				c.log.Debug("throttled beyond retry budget", zap.String("stream", r.Stream),
+					zap.String("method", method), zap.String("path", path),
+					zap.Int("attempt", attempt), zap.Duration("wait", wait))
+				return nil, &ThrottledError{Until: until, Method: method, Path: path, Err: res.err}
+			}
+		} else if exhausted || overBudget {
+			return nil, res.err
+		}
+		c.obs.Retry(r.Stream)
+		c.log.Debug("retrying request", zap.String("stream", r.Stream), zap.String("method", method),
+			zap.String("path", path), zap.Int("attempt", attempt), zap.Duration("wait", wait),
+			zap.Int("status", res.status), zap.NamedError("cause", res.err))
+		if res.status != http.StatusTooManyRequests {
+			if err := sleepCtx(ctx, wait); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", method, path, err)
+			}
+		}
+	}
+}
+
+// attempt sends the request once and reads the answer.
+func (c *Client) attempt(ctx context.Context, method string, u *url.URL, path string, r Request) result {
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return result{err: fmt.Errorf("%s %s: cannot build request", method, path)}
+	}
+	if r.Header != nil {
+		req.Header = r.Header.Clone()
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	if c.auth != nil {
+		if err := c.auth.Apply(ctx, req); err != nil {
+			return result{err: fmt.Errorf("%s %s: authenticate: %w", method, path, err), retryable: retryableErr(err)}
+		}
+	}
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		inner := unwrapURLError(err)
+		return result{outcome: OutcomeNetworkError, retryable: retryableTransport(inner),
+			err: &TransportError{Method: method, Path: path, Err: inner}}
+	}
+	defer resp.Body.Close()
+	res := result{status: resp.StatusCode, outcome: outcomeOf(resp.StatusCode)}
+
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		data, err := readLimited(resp, c.maxBody)
+		switch {
+		case errors.Is(err, ErrBodyTooLarge):
+			res.outcome = OutcomeBodyTooLarge
+			res.err = fmt.Errorf("%s %s: status %d: %w (limit %d bytes)", method, path, resp.StatusCode, ErrBodyTooLarge, c.maxBody)
+			res.resp = &Response{Status: resp.StatusCode, Header: resp.Header}
+			return res
+		case err != nil:
+			// Connection dropped mid-body: same as a dropped connection.
+			res.outcome = OutcomeNetworkError
+			res.retryable = retryableTransport(err)
+			res.err = &TransportError{Method: method, Path: path, Err: err}
+			res.resp = &Response{Status: resp.StatusCode, Header: resp.Header}
+			return res
+		}
+		res.resp = &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+		if isHTML(resp.Header) {
+			// Typically an SSO/login or proxy page served with 200.
+			res.err = fmt.Errorf("%s %s: status %d: %w text/html", method, path, resp.StatusCode, ErrUnexpectedContentType)
+		}
+		return res
+	}
+
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
+	res.err = &StatusError{Status: resp.StatusCode, Method: method, Path: path,
+		Snippet: redactSnippet(resp.StatusCode, data, c.secrets())}
+	res.retryable = retryableStatus(resp.StatusCode)
+	now := time.Now()
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		if res.serverWait, res.hasWait = ParseRetryAfter(resp.Header, now); !res.hasWait {
+			res.serverWait, res.hasWait = RateLimitReset(resp.Header, now)
+		}
+	case http.StatusServiceUnavailable:
+		res.serverWait, res.hasWait = ParseRetryAfter(resp.Header, now)
+	}
+	return res
+}
+
+// noteQuota pauses the limiter when a successful answer says the quota is
+// used up, so the next request doesn't earn a 429.
+func (c *Client) noteQuota(h http.Header, stream, path string) {
+	now := time.Now()
+	if d, ok := RateLimitReset(h, now); ok && d > 0 {
+		c.limiter.PauseUntil(now.Add(d))
+		c.log.Debug("server quota exhausted, pausing", zap.String("stream", stream),
+			zap.String("path", path), zap.Duration("wait", d))
+	}
+}
+
+func (c *Client) secrets() []string {
+	if s, ok := c.auth.(secretSource); ok {
+		return s.secrets()
+	}
+	return nil
+}
+
+func readLimited(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return nil, ErrBodyTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, ErrBodyTooLarge
+	}
+	return data, nil
+}
+
+func isHTML(h http.Header) bool {
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	return err == nil && (mt == "text/html" || mt == "application/xhtml+xml")
+}
+
+func outcomeOf(status int) Outcome {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return Outcome429
+	case status >= 500:
+		return Outcome5xx
+	case status >= 400:
+		return Outcome4xx
+	case status >= 300:
+		return Outcome3xx
+	}
+	return Outcome2xx
+}
+
+// unwrapURLError drops *url.Error, whose message holds the full URL (query
+// strings may carry tokens), keeping the underlying cause.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// origin is the (scheme, host, port) triple with default ports made explicit.
+type origin struct{ scheme, host, port string }
+
+func originOf(u *url.URL) (origin, bool) {
+	o := origin{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port()}
+	if o.port == "" {
+		switch o.scheme {
+		case "http":
+			o.port = "80"
+		case "https":
+			o.port = "443"
+		}
+	}
+	return o, o.scheme != "" && o.host != "" && o.port != ""
+}
+
+func (o origin) matches(u *url.URL) bool {
+	other, ok := originOf(u)
+	return ok && other == o
+}
+
+func (o origin) String() string {
+	if strings.Contains(o.host, ":") {
+		return o.scheme + "://[" + o.host + "]:" + o.port
+	}
+	return o.scheme + "://" + o.host + ":" + o.port
+}
+
+// originString names a URL's origin for error messages, without userinfo.
+func originString(u *url.URL) string {
+	if o, ok := originOf(u); ok {
+		return o.String()
+	}
+	return "a non-absolute URL"
+}
+
+func pathOf(u *url.URL) string {
+	if u.Path == "" {
+		return "/"
+	}
+	return u.Path
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Request(string, Outcome, time.Duration) {}
+func (nopObserver) Retry(string)                           {}
+func (nopObserver) Throttled(string, time.Duration)        {}

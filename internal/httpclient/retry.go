@@ -1,0 +1,190 @@
+package httpclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configretry"
+)
+
+// maxServerWait caps waits read from response headers so a hostile or buggy
+// header cannot overflow time.Duration or park a stream for days.
+const maxServerWait = 24 * time.Hour
+
+// backoff yields exponentially growing, jittered intervals from a
+// configretry.BackOffConfig (same semantics as the collector's exporters).
+type backoff struct {
+	cfg     configretry.BackOffConfig
+	current time.Duration
+}
+
+func newBackoff(cfg configretry.BackOffConfig) *backoff {
+	return &backoff{cfg: cfg, current: cfg.InitialInterval}
+}
+
+func (b *backoff) next() time.Duration {
+	cur := b.current
+	if b.cfg.MaxInterval > 0 && cur > b.cfg.MaxInterval {
+		cur = b.cfg.MaxInterval
+	}
+	mult := max(b.cfg.Multiplier, 1)
+	nf := float64(cur) * mult
+	switch {
+	case nf >= math.MaxInt64:
+		b.current = time.Duration(math.MaxInt64)
+	default:
+		b.current = time.Duration(nf)
+	}
+	if b.cfg.MaxInterval > 0 && b.current > b.cfg.MaxInterval {
+		b.current = b.cfg.MaxInterval
+	}
+	return jitter(cur, b.cfg.RandomizationFactor)
+}
+
+// jitter spreads d uniformly over [d*(1-f), d*(1+f)] so streams that failed
+// together do not retry together.
+func jitter(d time.Duration, f float64) time.Duration {
+	if d <= 0 || f <= 0 {
+		return d
+	}
+	f = min(f, 1)
+	delta := f * float64(d)
+	return time.Duration(float64(d) - delta + rand.Float64()*2*delta)
+}
+
+// ParseRetryAfter reads a Retry-After header, either delta-seconds (a
+// non-standard fractional value is accepted too) or an HTTP-date. Dates in the
+// past give 0; values are capped at 24h.
+func ParseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, ok := parseNumber(v); ok {
+		return secondsToDuration(secs), true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return clampWait(t.Sub(now)), true
+}
+
+// RateLimitReset returns how long to wait when the server reports its quota is
+// exhausted: X-RateLimit-Remaining (or RateLimit-Remaining) is 0 and the
+// matching *-Reset header parses. Reset is epoch seconds when > 1e9 (epoch
+// milliseconds when > 1e12), otherwise delta seconds.
+func RateLimitReset(h http.Header, now time.Time) (time.Duration, bool) {
+	for _, prefix := range []string{"X-RateLimit-", "RateLimit-"} {
+		rem := strings.TrimSpace(h.Get(prefix + "Remaining"))
+		if rem == "" {
+			continue
+		}
+		if n, ok := parseNumber(rem); !ok || n != 0 {
+			return 0, false
+		}
+		v, ok := parseNumber(strings.TrimSpace(h.Get(prefix + "Reset")))
+		if !ok {
+			return 0, false
+		}
+		switch {
+		case v > 1e12:
+			return clampWait(time.UnixMilli(int64(min(v, math.MaxInt64/2))).Sub(now)), true
+		case v > 1e9:
+			return clampWait(time.Unix(int64(v), 0).Sub(now)), true
+		default:
+			return secondsToDuration(v), true
+		}
+	}
+	return 0, false
+}
+
+// parseNumber accepts only plain non-negative decimals ("12", "1.5"), unlike
+// strconv.ParseFloat which also takes "Inf", "1e9", "0x10".
+func parseNumber(s string) (float64, bool) {
+	if s == "" || s == "." {
+		return 0, false
+	}
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true // ErrRange yields +Inf or 0, both clamped later
+}
+
+func secondsToDuration(secs float64) time.Duration {
+	if secs >= maxServerWait.Seconds() {
+		return maxServerWait
+	}
+	return clampWait(time.Duration(secs * float64(time.Second)))
+}
+
+func clampWait(d time.Duration) time.Duration {
+	return min(max(d, 0), maxServerWait)
+}
+
+// retryableStatus lists the statuses worth another attempt; other 4xx mean the
+// request itself is wrong.
+func retryableStatus(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// retryableTransport reports timeouts and dropped/refused connections. The
+// caller checks its own ctx first: a cancelled ctx is never retried.
+func retryableTransport(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, target := range []error{
+		context.DeadlineExceeded, io.EOF, io.ErrUnexpectedEOF,
+		syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// retryableErr classifies errors returned by an Authenticator (token endpoint
+// failures) the same way as the API's own answers.
+func retryableErr(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return retryableStatus(se.Status)
+	}
+	var te *TransportError
+	if errors.As(err, &te) {
+		return retryableTransport(te.Err)
+	}
+	return false
+}

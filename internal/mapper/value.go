@@ -1,0 +1,162 @@
+package mapper
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/valyala/fastjson"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
+)
+
+// maxInterned bounds the key and text caches, so APIs whose keys are data
+// (ids as keys) cannot grow them without end.
+const maxInterned = 4096
+
+// converter turns fastjson values into pcommon values. keys, when not nil,
+// interns object keys: records of one API repeat the same keys, and a map
+// hit saves one allocation per field.
+type converter struct {
+	keys    map[string]string
+	arena   *decode.Arena // string values; nil: one allocation each
+	scratch []byte        // number text (a local array would escape through MarshalTo)
+	// slots remembers the keys of the previous record by visit position:
+	// records of one API share their shape, and a string compare is
+	// cheaper than a map lookup. Reset slot at each record.
+	slots []string
+	slot  int
+}
+
+// ToValue writes v into dst: objects become maps (key order kept), arrays
+// slices, strings strings, true/false bools, null an empty value, numbers
+// int64 when integral and in range, else double.
+func ToValue(dst pcommon.Value, v *fastjson.Value) {
+	var c converter
+	c.value(dst, v)
+}
+
+func (c *converter) value(dst pcommon.Value, v *fastjson.Value) {
+	if v == nil {
+		return
+	}
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		c.fillMap(dst.SetEmptyMap(), o)
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		s := dst.SetEmptySlice()
+		s.EnsureCapacity(len(arr))
+		for _, e := range arr {
+			c.value(s.AppendEmpty(), e)
+		}
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		if c.arena != nil {
+			dst.SetStr(c.arena.String(b))
+		} else {
+			dst.SetStr(toString(b))
+		}
+	case fastjson.TypeNumber:
+		c.scratch = v.MarshalTo(c.scratch[:0])
+		raw := c.scratch
+		if n, ok := parseInt(raw); ok {
+			dst.SetInt(n)
+			return
+		}
+		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
+		switch {
+		case err != nil && !isRangeErr(err):
+			dst.SetStr(string(raw)) // loose text fastjson let through: keep it
+		case f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63:
+			dst.SetInt(int64(f)) // 42.0, 1e3
+		default:
+			dst.SetDouble(f)
+		}
+	case fastjson.TypeTrue:
+		dst.SetBool(true)
+	case fastjson.TypeFalse:
+		dst.SetBool(false)
+	}
+	// null: dst stays empty.
+}
+
+func isRangeErr(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+// fillMap appends every field of o to m, in order.
+func (c *converter) fillMap(m pcommon.Map, o *fastjson.Object) {
+	m.EnsureCapacity(o.Len())
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		c.value(m.PutEmpty(c.key(k)), v)
+	})
+}
+
+func (c *converter) key(k []byte) string {
+	if c.keys == nil {
+		return toString(k)
+	}
+	i := c.slot
+	c.slot++
+	if i < len(c.slots) && c.slots[i] == string(k) {
+		return c.slots[i]
+	}
+	s, ok := c.keys[string(k)] // no allocation for the lookup
+	if !ok {
+		s = toString(k)
+		if len(c.keys) < maxInterned {
+			c.keys[s] = s
+		}
+	}
+	switch {
+	case i < len(c.slots):
+		c.slots[i] = s
+	case i < maxInterned:
+		c.slots = append(c.slots, s)
+	}
+	return s
+}
+
+// toString copies b (it points into the parser's reused buffer). fastjson
+// does not validate UTF-8; invalid bytes become U+FFFD so exporters that
+// require valid proto strings do not drop the whole batch.
+func toString(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// parseInt reads a plain JSON integer that fits int64.
+func parseInt(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && b[0] == '-' {
+		neg, b = true, b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true
+	}
+	if n > 1<<63-1 {
+		return 0, false
+	}
+	return int64(n), true
+}

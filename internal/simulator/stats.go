@@ -1,0 +1,57 @@
+package simulator
+
+import (
+	"strconv"
+	"sync"
+)
+
+// Stats is the body of GET /_sim/stats.
+type Stats struct {
+	Requests                map[string]map[string]int64 `json:"requests"`
+	ForeignRequests         int64                       `json:"foreign_requests"`
+	ForeignRequestsWithAuth int64                       `json:"foreign_requests_with_auth"`
+	RecordsCreated          map[string]int64            `json:"records_created"`
+	BenchRecords            int64                       `json:"bench_records,omitempty"`
+}
+
+type statsTracker struct {
+	mu       sync.Mutex
+	requests map[string]map[int]int64
+}
+
+func newStatsTracker() *statsTracker {
+	return &statsTracker{requests: map[string]map[int]int64{}}
+}
+
+func (t *statsTracker) count(api string, code int) {
+	t.mu.Lock()
+	m := t.requests[api]
+	if m == nil {
+		m = map[int]int64{}
+		t.requests[api] = m
+	}
+	m[code]++
+	t.mu.Unlock()
+}
+
+// Stats returns request counts by API and status, foreign-origin hits and records created.
+func (s *Simulator) Stats() Stats {
+	st := Stats{Requests: map[string]map[string]int64{}, RecordsCreated: map[string]int64{}}
+	s.stats.mu.Lock()
+	for api, m := range s.stats.requests {
+		out := map[string]int64{}
+		for code, n := range m {
+			out[strconv.Itoa(code)] = n
+		}
+		st.Requests[api] = out
+	}
+	s.stats.mu.Unlock()
+	st.ForeignRequests, st.ForeignRequestsWithAuth = s.foreign.counts()
+	for _, api := range AllAPIs {
+		st.RecordsCreated[api] = s.stores[api].created.Load()
+	}
+	if s.bench != nil {
+		st.BenchRecords = int64(s.bench.n)
+	}
+	return st
+}

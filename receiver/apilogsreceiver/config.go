@@ -1,0 +1,355 @@
+package apilogsreceiver // import "github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configretry"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
+)
+
+// Config is one API source. Its streams (Tines actions, Make scenarios, ...)
+// share the HTTP client, the credentials and the request budget.
+type Config struct {
+	// ClientConfig holds endpoint, tls, timeout, headers, proxy_url, compression and auth.
+	// A named field, not an embedded one: ClientConfig has its own Unmarshal,
+	// which an embedded field would promote over the whole Config.
+	ClientConfig confighttp.ClientConfig `mapstructure:",squash"`
+
+	// API names a built-in API or "custom".
+	API string `mapstructure:"api"`
+	// Custom describes the API when API is "custom"; it has the same shape as
+	// the built-in specs.
+	Custom *apispec.Spec `mapstructure:"custom"`
+
+	// Credentials.
+	APIKey       configopaque.String `mapstructure:"api_key"`
+	AuthScheme   string              `mapstructure:"auth_scheme"`
+	Username     string              `mapstructure:"username"`
+	Password     configopaque.String `mapstructure:"password"`
+	ClientID     string              `mapstructure:"client_id"`
+	ClientSecret configopaque.String `mapstructure:"client_secret"`
+	TokenURL     string              `mapstructure:"token_url"`
+	Resource     string              `mapstructure:"resource"`
+	Scopes       []string            `mapstructure:"scopes"`
+
+	// Streams and filters of the built-in APIs.
+	ActionIDs      []int64  `mapstructure:"action_ids"`
+	ScenarioIDs    []int64  `mapstructure:"scenario_ids"`
+	ScenarioID     int64    `mapstructure:"scenario_id"`
+	ModuleIDs      []int64  `mapstructure:"module_ids"`
+	TeamID         int64    `mapstructure:"team_id"`
+	OrganizationID int64    `mapstructure:"organization_id"`
+	OperationNames []string `mapstructure:"operation_names"`
+	UserIDs        []int64  `mapstructure:"user_ids"`
+	LogKey         string   `mapstructure:"log_key"`
+	UserID         string   `mapstructure:"user_id"`
+	ApplicationID  string   `mapstructure:"application_id"`
+	// StreamIDs and Vars feed the templates of a custom API.
+	StreamIDs []string          `mapstructure:"stream_ids"`
+	Vars      map[string]string `mapstructure:"vars"`
+
+	// Polling.
+	CollectionInterval time.Duration `mapstructure:"collection_interval"`
+	StartAt            string        `mapstructure:"start_at"`
+	PageSize           int           `mapstructure:"page_size"`
+	Settle             time.Duration `mapstructure:"settle"`
+	MaxPagesPerPoll    int           `mapstructure:"max_pages_per_poll"`
+	MaxConcurrentPolls int           `mapstructure:"max_concurrent_polls"`
+	EnrichExecutions   bool          `mapstructure:"enrich_executions"`
+	DiscoveryInterval  time.Duration `mapstructure:"discovery_interval"`
+
+	// Safety.
+	MaxBodySize int64                     `mapstructure:"max_body_size"`
+	RateLimit   RateLimitConfig           `mapstructure:"rate_limit"`
+	BackOff     configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+
+	// Output.
+	SeverityMap map[string]string `mapstructure:"severity_map"`
+
+	// Checkpoints.
+	Storage      *component.ID     `mapstructure:"storage"`
+	ResetCursors map[string]string `mapstructure:"reset_cursors"`
+
+	_ struct{}
+}
+
+// RateLimitConfig is the client-side request budget shared by all streams of
+// the source. Zero requests_per_minute means the API's documented limit.
+type RateLimitConfig struct {
+	RequestsPerMinute float64 `mapstructure:"requests_per_minute"`
+	Burst             int     `mapstructure:"burst"`
+}
+
+// Defaults.
+const (
+	defaultInterval    = time.Minute
+	defaultStartAt     = "-24h"
+	defaultMaxBodySize = 32 << 20
+	defaultMaxPages    = 10000
+	defaultConcurrency = 4
+	stackOneEndpoint   = "https://api.stackone.com"
+)
+
+// resolved is what Validate checks and the receiver runs with.
+type resolved struct {
+	spec      *apispec.Spec
+	endpoint  *url.URL
+	streamIDs []string
+	vars      apispec.Vars
+	pageSize  int
+	startAt   func(time.Time) time.Time
+}
+
+// Validate reports every problem at once, each naming its YAML key.
+func (cfg *Config) Validate() error {
+	_, err := cfg.resolve()
+	return err
+}
+
+// resolve checks the configuration and turns it into what the engine needs.
+func (cfg *Config) resolve() (*resolved, error) {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%q %s", key, fmt.Sprintf(format, args...)))
+	}
+	r := &resolved{vars: apispec.Vars{}}
+
+	switch {
+	case cfg.API == "":
+		bad("api", "is required: one of %s, %s", strings.Join(apispec.BuiltinNames(), ", "), apispec.Custom)
+	case cfg.API == apispec.Custom:
+		if cfg.Custom == nil {
+			bad("custom", "is required when api is %q", apispec.Custom)
+		} else if err := cfg.Custom.ValidateAt("custom."); err != nil {
+			errs = append(errs, err)
+		} else {
+			r.spec = cfg.Custom
+		}
+	default:
+		if cfg.Custom != nil {
+			bad("custom", "is only used with api %q (api is %q)", apispec.Custom, cfg.API)
+		}
+		spec, err := apispec.Builtin(cfg.API)
+		if err != nil {
+			bad("api", "%v", err)
+		} else {
+			r.spec = spec
+		}
+	}
+
+	endpoint := cfg.ClientConfig.Endpoint
+	if endpoint == "" && cfg.API == "stackone_action_logs" {
+		endpoint = stackOneEndpoint
+	}
+	if endpoint == "" {
+		bad("endpoint", "is required: the base URL of the tenant or zone, e.g. https://acme.tines.com")
+	} else if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("endpoint", "must be an http or https URL with a host, got %q", endpoint)
+	} else if u.User != nil || u.RawQuery != "" {
+		bad("endpoint", "must not carry credentials or a query; use api_key and the API's options")
+	} else {
+		r.endpoint = u
+	}
+
+	if cfg.CollectionInterval < time.Second {
+		bad("collection_interval", "must be at least 1s, got %s", cfg.CollectionInterval)
+	}
+	if f, err := parseStartAt(cfg.StartAt); err != nil {
+		bad("start_at", "%v", err)
+	} else {
+		r.startAt = f
+	}
+	for _, kv := range []struct {
+		key string
+		v   int64
+	}{{"max_pages_per_poll", int64(cfg.MaxPagesPerPoll)}, {"max_body_size", cfg.MaxBodySize}, {"max_concurrent_polls", int64(cfg.MaxConcurrentPolls)}, {"rate_limit.burst", int64(cfg.RateLimit.Burst)}} {
+		if kv.v < 0 {
+			bad(kv.key, "must not be negative")
+		}
+	}
+	if cfg.Settle < 0 {
+		bad("settle", "must not be negative")
+	}
+	if cfg.RateLimit.RequestsPerMinute < 0 {
+		bad("rate_limit.requests_per_minute", "must not be negative")
+	}
+	for raw, name := range cfg.SeverityMap {
+		if _, err := mapper.ParseSeverity(name); err != nil {
+			bad("severity_map."+raw, "%v", err)
+		}
+	}
+
+	if r.spec != nil {
+		errs = append(errs, cfg.resolveSpecOptions(r)...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+// resolveSpecOptions checks what depends on the API: page size, credentials,
+// streams and template variables.
+func (cfg *Config) resolveSpecOptions(r *resolved) []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%q %s", key, fmt.Sprintf(format, args...)))
+	}
+	spec := r.spec
+	maxSize := spec.Pagination.MaxPageSize
+	r.pageSize = cfg.PageSize
+	if r.pageSize == 0 {
+		r.pageSize = maxSize
+		if r.pageSize == 0 {
+			r.pageSize = spec.Pagination.DefaultPageSize
+		}
+		if r.pageSize == 0 {
+			r.pageSize = 100
+		}
+	}
+	if r.pageSize < 1 || (maxSize > 0 && r.pageSize > maxSize) {
+		bad("page_size", "must be between 1 and %d for api %s, got %d", maxSize, cfg.API, cfg.PageSize)
+	}
+
+	switch spec.Auth.Type {
+	case apispec.AuthBearer, apispec.AuthScheme, apispec.AuthHeader:
+		if cfg.APIKey == "" {
+			bad("api_key", "is required by api %s", cfg.API)
+		}
+	case apispec.AuthBasic:
+		if cfg.APIKey == "" && cfg.Username == "" {
+			bad("api_key", "is required by api %s (or username and password)", cfg.API)
+		}
+	case apispec.AuthOAuth2:
+		if cfg.ClientID == "" {
+			bad("client_id", "is required by api %s (the M2M application id)", cfg.API)
+		}
+		if cfg.ClientSecret == "" {
+			bad("client_secret", "is required by api %s", cfg.API)
+		}
+		if cfg.TokenURL != "" {
+			if u, err := url.Parse(cfg.TokenURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+				bad("token_url", "must be an http or https URL, got %q", cfg.TokenURL)
+			}
+		}
+	}
+	if cfg.AuthScheme != "" && spec.Auth.Type != apispec.AuthScheme && spec.Auth.Type != apispec.AuthBearer {
+		bad("auth_scheme", "only applies to APIs that send \"Authorization: <scheme> <key>\"; api %s uses %s", cfg.API, spec.Auth.Type)
+	}
+
+	// Template variables from the config.
+	setInt := func(name string, v int64) {
+		if v != 0 {
+			r.vars.Set(name, strconv.FormatInt(v, 10))
+		}
+	}
+	setInt("team_id", cfg.TeamID)
+	setInt("organization_id", cfg.OrganizationID)
+	setInt("scenario_id", cfg.ScenarioID)
+	for _, kv := range [][2]string{{"log_key", cfg.LogKey}, {"user_id", cfg.UserID}, {"application_id", cfg.ApplicationID}} {
+		if kv[1] != "" {
+			r.vars.Set(kv[0], kv[1])
+		}
+	}
+	r.vars["operation_names"] = cfg.OperationNames
+	r.vars["user_ids"] = formatInts(cfg.UserIDs)
+	for k, v := range cfg.Vars {
+		r.vars.Set(k, v)
+	}
+
+	// Streams.
+	lists := map[string][]string{
+		"action_ids":   formatInts(cfg.ActionIDs),
+		"scenario_ids": formatInts(cfg.ScenarioIDs),
+		"module_ids":   formatInts(cfg.ModuleIDs),
+		"stream_ids":   cfg.StreamIDs,
+	}
+	key := spec.Streams.Key
+	if cfg.API == apispec.Custom && key == "" && len(cfg.StreamIDs) > 0 {
+		key = "stream_ids"
+	}
+	for name, ids := range lists {
+		if len(ids) > 0 && name != key {
+			bad(name, "is not used by api %s", cfg.API)
+		}
+	}
+	if key != "" {
+		r.streamIDs = dedupe(lists[key])
+		disc := spec.Streams.Discover
+		canDiscover := disc != nil && anySet(r.vars, disc.When)
+		if len(r.streamIDs) == 0 && !canDiscover {
+			if disc != nil {
+				bad(key, "or one of %s is required by api %s", strings.Join(disc.When, ", "), cfg.API)
+			} else {
+				bad(key, "is required by api %s: list at least one id", cfg.API)
+			}
+		}
+	}
+	builtinVars := map[string]bool{"stream": true, "page": true, "page_size": true, "offset": true, "cursor": true, "window_start": true, "window_end": true}
+	t, _ := apispec.ParseTemplate(spec.Request.Path)
+	for _, name := range t.Names() {
+		if !builtinVars[name] && r.vars.Get(name) == "" {
+			bad(name, "is required by api %s (it is part of the request path)", cfg.API)
+		}
+	}
+	return errs
+}
+
+// parseStartAt accepts an RFC 3339 time, a negative duration, or "now".
+func parseStartAt(s string) (func(time.Time) time.Time, error) {
+	switch {
+	case s == "now":
+		return func(now time.Time) time.Time { return now }, nil
+	case strings.HasPrefix(s, "-"):
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return nil, fmt.Errorf("must be an RFC 3339 time, a negative duration such as -24h, or \"now\"; got %q", s)
+		}
+		return func(now time.Time) time.Time { return now.Add(d) }, nil
+	default:
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, fmt.Errorf("must be an RFC 3339 time, a negative duration such as -24h, or \"now\"; got %q", s)
+		}
+		return func(time.Time) time.Time { return t }, nil
+	}
+}
+
+func formatInts(v []int64) []string {
+	out := make([]string, 0, len(v))
+	for _, x := range v {
+		out = append(out, strconv.FormatInt(x, 10))
+	}
+	return out
+}
+
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func anySet(vars apispec.Vars, keys []string) bool {
+	for _, k := range keys {
+		if vars.Get(k) != "" {
+			return true
+		}
+	}
+	return false
+}

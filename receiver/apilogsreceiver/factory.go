@@ -1,0 +1,38 @@
+package apilogsreceiver // import "github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadata"
+)
+
+// NewFactory creates the api_logs receiver factory.
+func NewFactory() receiver.Factory {
+	return receiver.NewFactory(metadata.Type, createDefaultConfig,
+		receiver.WithLogs(createLogsReceiver, metadata.LogsStability))
+}
+
+func createDefaultConfig() component.Config {
+	client := confighttp.NewDefaultClientConfig()
+	client.Timeout = defaultTimeout
+	return &Config{
+		ClientConfig:       client,
+		CollectionInterval: defaultInterval,
+		StartAt:            defaultStartAt,
+		MaxBodySize:        defaultMaxBodySize,
+		MaxPagesPerPoll:    defaultMaxPages,
+		MaxConcurrentPolls: defaultConcurrency,
+		EnrichExecutions:   true,
+		BackOff:            configretry.NewDefaultBackOffConfig(),
+	}
+}
+
+func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	return newLogsReceiver(set, cfg.(*Config), next)
+}

@@ -1,0 +1,234 @@
+package apilogsreceiver // import "github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
+	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadata"
+)
+
+const defaultTimeout = 30 * time.Second
+
+// logsReceiver is one API source: a thin shell that resolves the config,
+// storage and HTTP client in Start and hands them to the engine.
+type logsReceiver struct {
+	cfg      *Config
+	set      receiver.Settings
+	next     consumer.Logs
+	obsrep   *receiverhelper.ObsReport
+	telem    *metadata.TelemetryBuilder
+	source   *engine.Source
+	store    *cursor.Store
+	status   *statusReporter
+	resolved *resolved
+}
+
+func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*logsReceiver, error) {
+	r, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	obsrep, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID:             set.ID,
+		Transport:              "http",
+		ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &logsReceiver{cfg: cfg, set: set, next: next, obsrep: obsrep, resolved: r}, nil
+}
+
+// Start resolves the storage extension and the HTTP client and launches the
+// engine in the background; it does no request to the API.
+func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
+	cfg, r, log := lr.cfg, lr.resolved, lr.set.Logger
+	telem, err := metadata.NewTelemetryBuilder(lr.set.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	lr.telem = telem
+	obs := newObserver(telem, lr.set.ID.String())
+
+	client, err := cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), lr.set.TelemetrySettings)
+	if err != nil {
+		return fmt.Errorf("http client: %w", err)
+	}
+	auth, err := lr.authenticator(r, client)
+	if err != nil {
+		return err
+	}
+	perMinute := cfg.RateLimit.RequestsPerMinute
+	if perMinute == 0 {
+		perMinute = r.spec.RequestsPerMinute
+	}
+	api, err := httpclient.New(client, httpclient.Config{
+		Origin:            r.endpoint,
+		Auth:              auth,
+		RequestsPerMinute: perMinute,
+		Burst:             cfg.RateLimit.Burst,
+		Retry:             cfg.BackOff,
+		MaxBodySize:       cfg.MaxBodySize,
+		Logger:            log,
+		Observer:          obs,
+	})
+	if err != nil {
+		return err
+	}
+	if r.endpoint.Scheme == "http" && !isLoopback(r.endpoint.Hostname()) {
+		log.Warn("The endpoint uses plain http: credentials and logs cross the network unencrypted", zap.String("endpoint", r.endpoint.Redacted()))
+	}
+
+	storageClient, err := lr.storageClient(ctx, host)
+	if err != nil {
+		return err
+	}
+	lr.store = cursor.NewStore(storageClient)
+	lr.status = newStatusReporter(host, lr.set.ID.String())
+
+	source, err := engine.New(engine.Settings{
+		SourceID:          lr.set.ID.String(),
+		API:               cfg.API,
+		Spec:              r.spec,
+		Endpoint:          r.endpoint,
+		Vars:              r.vars,
+		StreamIDs:         r.streamIDs,
+		ResetLabels:       cfg.ResetCursors,
+		Interval:          cfg.CollectionInterval,
+		StartAt:           r.startAt,
+		PageSize:          r.pageSize,
+		Settle:            cfg.Settle,
+		MaxPagesPerPoll:   cfg.MaxPagesPerPoll,
+		Workers:           cfg.MaxConcurrentPolls,
+		Enrich:            cfg.EnrichExecutions,
+		DiscoveryEvery:    cfg.DiscoveryInterval,
+		SeverityOverrides: cfg.SeverityMap,
+	}, engine.Deps{
+		Client:   api,
+		Store:    lr.store,
+		Consumer: lr.next,
+		ObsRep:   lr.obsrep,
+		Logger:   log,
+		Observer: obs,
+		Status:   lr.status,
+	})
+	if err != nil {
+		return err
+	}
+	lr.source = source
+	source.Start()
+	return nil
+}
+
+// Shutdown stops the polls (in-flight requests are cancelled, a page the
+// pipeline already accepted is still checkpointed) and closes the storage.
+// It is safe without Start and returns when ctx is done.
+func (lr *logsReceiver) Shutdown(ctx context.Context) error {
+	var errs []error
+	if lr.source != nil {
+		errs = append(errs, lr.source.Stop(ctx))
+	}
+	if lr.store != nil {
+		errs = append(errs, lr.store.Close(ctx))
+	}
+	if lr.telem != nil {
+		lr.telem.Shutdown()
+	}
+	return errors.Join(errs...)
+}
+
+// storageClient opens the configured storage extension, or returns nil for
+// in-memory state with a warning.
+func (lr *logsReceiver) storageClient(ctx context.Context, host component.Host) (storage.Client, error) {
+	if lr.cfg.Storage == nil {
+		lr.set.Logger.Warn("No storage extension configured: cursors live in memory and a restart reads from start_at again")
+		return nil, nil
+	}
+	ext, ok := host.GetExtensions()[*lr.cfg.Storage]
+	if !ok {
+		return nil, fmt.Errorf("\"storage\": extension %q not found; add it under extensions and service.extensions", lr.cfg.Storage.String())
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("\"storage\": extension %q is not a storage extension", lr.cfg.Storage.String())
+	}
+	return se.GetClient(ctx, component.KindReceiver, lr.set.ID, "")
+}
+
+// authenticator builds the credentials of the API's auth kind.
+func (lr *logsReceiver) authenticator(r *resolved, client *http.Client) (httpclient.Authenticator, error) {
+	cfg, a := lr.cfg, r.spec.Auth
+	switch a.Type {
+	case apispec.AuthBearer:
+		if cfg.AuthScheme != "" {
+			return httpclient.Scheme(cfg.AuthScheme, cfg.APIKey), nil
+		}
+		return httpclient.Bearer(cfg.APIKey), nil
+	case apispec.AuthScheme:
+		scheme := a.Scheme
+		if cfg.AuthScheme != "" {
+			scheme = cfg.AuthScheme
+		}
+		return httpclient.Scheme(scheme, cfg.APIKey), nil
+	case apispec.AuthBasic:
+		if cfg.Username != "" {
+			return httpclient.Basic(configopaque.String(cfg.Username), cfg.Password), nil
+		}
+		return httpclient.Basic(cfg.APIKey, ""), nil
+	case apispec.AuthHeader:
+		return httpclient.Header(a.Header, cfg.APIKey), nil
+	case apispec.AuthOAuth2:
+		tokenURL := cfg.TokenURL
+		if tokenURL == "" {
+			tokenURL = joinURL(r.endpoint, a.TokenPath)
+		}
+		resource := cfg.Resource
+		if resource == "" && a.ResourcePath != "" {
+			resource = joinURL(r.endpoint, a.ResourcePath)
+		}
+		scopes := cfg.Scopes
+		if len(scopes) == 0 {
+			scopes = a.Scopes
+		}
+		return httpclient.OAuth2ClientCredentials(httpclient.OAuth2Config{
+			TokenURL:     tokenURL,
+			ClientID:     cfg.ClientID,
+			ClientSecret: cfg.ClientSecret,
+			Resource:     resource,
+			Scopes:       scopes,
+		}, client)
+	}
+	return nil, nil
+}
+
+func joinURL(base *url.URL, path string) string {
+	u := *base
+	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	return u.String()
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
