@@ -129,7 +129,7 @@ func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 	if err != nil {
 		return nil, notJSON(body, err)
 	}
-	recs, err := d.locate(root)
+	recs, at, err := d.locate(root)
 	if err != nil {
 		return nil, err
 	}
@@ -151,31 +151,32 @@ func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 		// A single object is one record (Make's single-execution answer).
 		pg.Records = append(pg.Records, d.record(recs))
 	default:
-		return nil, fmt.Errorf("records path %q holds a %s, not an array or object", d.pathNames[0], recs.Type())
+		return nil, fmt.Errorf("records path %q holds a %s, not an array or object", d.pathNames[at], recs.Type())
 	}
 	d.pagination(root, header)
 	return pg, nil
 }
 
 // locate finds the record container: Path, then each AltPath. A missing
-// path in an empty object (or null body) means no records: nil, nil.
-func (d *Decoder) locate(root *fastjson.Value) (*fastjson.Value, error) {
-	for _, p := range d.paths {
+// path in an empty object (or null body) means no records: a nil value.
+// at is the index of the path that matched.
+func (d *Decoder) locate(root *fastjson.Value) (v *fastjson.Value, at int, err error) {
+	for i, p := range d.paths {
 		if v := p.Get(root); v != nil {
-			return v, nil
+			return v, i, nil
 		}
 	}
 	switch root.Type() {
 	case fastjson.TypeNull:
-		return nil, nil
+		return nil, 0, nil
 	case fastjson.TypeObject:
 		o, _ := root.Object()
 		if o.Len() == 0 {
-			return nil, nil // {} has no records, the object itself is not one
+			return nil, 0, nil // {} has no records, the object itself is not one
 		}
-		return nil, fmt.Errorf("records path %s not found in the response; top-level keys: %s", d.quotedPaths(), topKeys(o))
+		return nil, 0, fmt.Errorf("records path %s not found in the response; top-level keys: %s", d.quotedPaths(), topKeys(o))
 	}
-	return nil, fmt.Errorf("records path %s not found in the response: the body is a JSON %s", d.quotedPaths(), root.Type())
+	return nil, 0, fmt.Errorf("records path %s not found in the response: the body is a JSON %s", d.quotedPaths(), root.Type())
 }
 
 func (d *Decoder) quotedPaths() string {

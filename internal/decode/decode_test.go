@@ -253,6 +253,8 @@ func TestDecodeErrors(t *testing.T) {
 
 	_, err = d.Decode([]byte(`{"audit_logs":"nope"}`), nil)
 	assert.ErrorContains(t, err, `records path "audit_logs" holds a string`)
+	_, err = d.Decode([]byte(`{"logs":3}`), nil)
+	assert.ErrorContains(t, err, `records path "logs" holds a number`)
 }
 
 func TestNewErrors(t *testing.T) {

@@ -12,14 +12,17 @@ import (
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 )
 
 // ScopeName is the instrumentation scope of every record.
 const ScopeName = "github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
 
 // worker holds what one poll goroutine reuses between pages.
+// Decoders and mappers cache buffers and keys, so each worker has its own.
 type worker struct {
 	decoder *decode.Decoder
+	mapper  *mapper.Mapper
 	enrich  fastjson.Parser
 }
 
@@ -28,7 +31,11 @@ func (s *Source) newWorker() (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &worker{decoder: d}, nil
+	m, err := mapper.New(s.set.Spec, s.set.SeverityOverrides)
+	if err != nil {
+		return nil, err
+	}
+	return &worker{decoder: d, mapper: m}, nil
 }
 
 type resourceAttrs struct {
@@ -70,7 +77,7 @@ func (st *stream) deliver(ctx context.Context, w *worker, page *decode.Page, idx
 	for _, i := range idx {
 		rec := &page.Records[i]
 		lr := lrs.AppendEmpty()
-		src.mapper.Append(lr, rec, observed)
+		w.mapper.Append(lr, rec, observed)
 		if enrichBudget > 0 && st.wantsEnrich(rec) {
 			enrichBudget--
 			st.enrichRecord(ctx, w, rec, lr)

@@ -17,9 +17,7 @@ import (
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 )
 
 // Doer sends one API request (httpclient.Client in production).
@@ -87,7 +85,6 @@ type Deps struct {
 type Source struct {
 	set    Settings
 	deps   Deps
-	mapper *mapper.Mapper
 	page   *requestBuilder
 	enrich *requestBuilder
 	disc   *requestBuilder
@@ -121,14 +118,13 @@ func New(set Settings, deps Deps) (*Source, error) {
 	if deps.Observer == nil {
 		deps.Observer = nopObserver{}
 	}
-	m, err := mapper.New(set.Spec, set.SeverityOverrides)
-	if err != nil {
+	s := &Source{set: set, deps: deps, streams: map[string]*stream{}}
+	// Workers build their own decoder and mapper; building one here checks
+	// the spec before Start.
+	if _, err := s.newWorker(); err != nil {
 		return nil, err
 	}
-	if _, err := decode.New(set.Spec.Records, set.Spec.Pagination); err != nil {
-		return nil, err
-	}
-	s := &Source{set: set, deps: deps, mapper: m, streams: map[string]*stream{}}
+	var err error
 	if s.page, err = newRequestBuilder(set.Endpoint, set.Spec.Request); err != nil {
 		return nil, fmt.Errorf("request: %w", err)
 	}

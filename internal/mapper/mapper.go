@@ -91,7 +91,7 @@ func (m *Mapper) Append(lr plog.LogRecord, rec *decode.Record, observed pcommon.
 				m.conv.value(lr.Body(), fv)
 				return
 			}
-			m.conv.value(attrs.PutEmpty(m.conv.key(k)), fv)
+			m.conv.put(attrs, m.conv.key(k), fv)
 		})
 	}
 	if rec.ID != "" {

@@ -56,26 +56,16 @@ func (c *converter) value(dst pcommon.Value, v *fastjson.Value) {
 		}
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		if c.arena != nil {
-			dst.SetStr(c.arena.String(b))
-		} else {
-			dst.SetStr(toString(b))
-		}
+		dst.SetStr(c.str(b))
 	case fastjson.TypeNumber:
-		c.scratch = v.MarshalTo(c.scratch[:0])
-		raw := c.scratch
-		if n, ok := parseInt(raw); ok {
+		n, f, kind := c.number(v)
+		switch kind {
+		case numInt:
 			dst.SetInt(n)
-			return
-		}
-		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
-		switch {
-		case err != nil && !isRangeErr(err):
-			dst.SetStr(string(raw)) // loose text fastjson let through: keep it
-		case f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63:
-			dst.SetInt(int64(f)) // 42.0, 1e3
-		default:
+		case numDouble:
 			dst.SetDouble(f)
+		default:
+			dst.SetStr(string(c.scratch))
 		}
 	case fastjson.TypeTrue:
 		dst.SetBool(true)
@@ -83,6 +73,70 @@ func (c *converter) value(dst pcommon.Value, v *fastjson.Value) {
 		dst.SetBool(false)
 	}
 	// null: dst stays empty.
+}
+
+// put is value for a map entry: the Put* calls skip the reset that
+// PutEmpty followed by Set* costs, which matters at one call per field.
+func (c *converter) put(m pcommon.Map, k string, v *fastjson.Value) {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		c.fillMap(m.PutEmptyMap(k), o)
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		m.PutStr(k, c.str(b))
+	case fastjson.TypeNumber:
+		n, f, kind := c.number(v)
+		switch kind {
+		case numInt:
+			m.PutInt(k, n)
+		case numDouble:
+			m.PutDouble(k, f)
+		default:
+			m.PutStr(k, string(c.scratch))
+		}
+	case fastjson.TypeTrue:
+		m.PutBool(k, true)
+	case fastjson.TypeFalse:
+		m.PutBool(k, false)
+	case fastjson.TypeNull:
+		m.PutEmpty(k)
+	default:
+		c.value(m.PutEmpty(k), v)
+	}
+}
+
+func (c *converter) str(b []byte) string {
+	if c.arena != nil {
+		return c.arena.String(b)
+	}
+	return toString(b)
+}
+
+type numKind uint8
+
+const (
+	numInt numKind = iota
+	numDouble
+	numText // loose text fastjson let through ("1-2"): kept as a string, in c.scratch
+)
+
+// number reads a JSON number: int64 when integral and in range (42.0 and
+// 1e3 included), else double.
+func (c *converter) number(v *fastjson.Value) (int64, float64, numKind) {
+	c.scratch = v.MarshalTo(c.scratch[:0])
+	raw := c.scratch
+	if n, ok := parseInt(raw); ok {
+		return n, 0, numInt
+	}
+	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
+	switch {
+	case err != nil && !isRangeErr(err):
+		return 0, 0, numText
+	case f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63:
+		return int64(f), 0, numInt
+	}
+	return 0, f, numDouble
 }
 
 func isRangeErr(err error) bool {
@@ -94,7 +148,7 @@ func isRangeErr(err error) bool {
 func (c *converter) fillMap(m pcommon.Map, o *fastjson.Object) {
 	m.EnsureCapacity(o.Len())
 	o.Visit(func(k []byte, v *fastjson.Value) {
-		c.value(m.PutEmpty(c.key(k)), v)
+		c.put(m, c.key(k), v)
 	})
 }
 

@@ -1,0 +1,37 @@
+package chaosrun
+
+// TinesAuditSpec is internal/apispec/builtin/tines_audit_logs.yaml as a user
+// would paste it under `custom:` (a test keeps the two equal).
+const TinesAuditSpec = `
+request:
+  method: GET
+  path: /api/v1/audit_logs
+  query:
+    after: "{{window_start}}"
+    before: "{{window_end}}"
+    per_page: "{{page_size}}"
+    page: "{{page}}"
+    "operation_name[]": "{{list:operation_names}}"
+    "user_id[]": "{{list:user_ids}}"
+time_filter:
+  format: rfc3339
+  max_window: 1h
+pagination:
+  type: page
+  first_page: 1
+  next_path: meta.next_page
+  default_page_size: 20
+  max_page_size: 500
+records:
+  path: audit_logs
+  order: newest_first
+  id_field: id
+  time_field: created_at
+  time_format: rfc3339
+  time_precision: 1s
+severity:
+  default: INFO
+auth:
+  type: bearer
+requests_per_minute: 1000
+`
