@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -244,7 +245,7 @@ func authFor(t *testing.T, spec *apispec.Spec, endpoint *url.URL) httpclient.Aut
 	keys := simulator.DefaultKeys()
 	switch {
 	case strings.HasSuffix(endpoint.Path, "/tines"):
-		return httpclient.Bearer(keys.Tines)
+		return httpclient.Bearer(configopaque.String(keys.Tines))
 	case strings.HasSuffix(endpoint.Path, "/stackone"):
 		return httpclient.Basic("demo-stackone-key", "")
 	case strings.HasSuffix(endpoint.Path, "/oms"):

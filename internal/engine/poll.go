@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"go.uber.org/zap"
@@ -143,6 +144,10 @@ func (st *stream) fetch(ctx context.Context, w *worker, walk *cursor.Walk) (*dec
 	page, err := w.decoder.Decode(resp.Body, resp.Header)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s %s: %w", req.Method, pathOf(req.URL), err)
+	}
+	if t := spec.Pagination.Type; page.Next != "" && (t == apispec.PaginationNextURL || t == apispec.PaginationLinkHeader) {
+		// Links may be relative to the page that carried them.
+		page.Next = resolveURL(req.URL, page.Next)
 	}
 	return page, false, nil
 }
@@ -346,4 +351,18 @@ func containsInt(list []int, v int) bool {
 		}
 	}
 	return false
+}
+
+// resolveURL resolves ref against base; an unparseable ref is returned as is
+// and refused by the client.
+func resolveURL(base, ref string) string {
+	b, err := url.Parse(base)
+	if err != nil {
+		return ref
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	return b.ResolveReference(r).String()
 }

@@ -68,7 +68,12 @@ type severity struct {
 	defNum      plog.SeverityNumber
 	defText     string
 	defRawField bool // DefaultText empty: use the first rule field's value
-	vals        []*fastjson.Value
+	// Per record, per field: the value, and its text form computed at most
+	// once (several equals rules usually test the same field).
+	vals     []*fastjson.Value
+	texts    [][]byte
+	textOK   []bool
+	textDone []bool
 }
 
 func compileSeverity(spec apispec.Severity, overrides map[string]string) (severity, error) {
@@ -152,6 +157,9 @@ func compileSeverity(spec apispec.Severity, overrides map[string]string) (severi
 		}
 	}
 	s.vals = make([]*fastjson.Value, len(s.fields))
+	s.texts = make([][]byte, len(s.fields))
+	s.textOK = make([]bool, len(s.fields))
+	s.textDone = make([]bool, len(s.fields))
 	return s, nil
 }
 
@@ -172,11 +180,12 @@ func (s *severity) eval(v *fastjson.Value, m *Mapper) (plog.SeverityNumber, stri
 			fv = nil // null counts as absent
 		}
 		s.vals[i] = fv
+		s.textDone[i] = false
 	}
 	for i := range s.rules {
 		r := &s.rules[i]
 		fv := s.vals[r.field]
-		if fv == nil || !r.matches(fv, m) {
+		if fv == nil || !r.matches(fv, s) {
 			continue
 		}
 		if r.keepRawText {
@@ -192,7 +201,16 @@ func (s *severity) eval(v *fastjson.Value, m *Mapper) (plog.SeverityNumber, stri
 	return s.defNum, s.defText
 }
 
-func (r *rule) matches(fv *fastjson.Value, m *Mapper) bool {
+// text is the text form of field i's value in this record, computed once.
+func (s *severity) text(i int) ([]byte, bool) {
+	if !s.textDone[i] {
+		s.texts[i], s.textOK[i] = decode.AppendText(s.texts[i][:0], s.vals[i])
+		s.textDone[i] = true
+	}
+	return s.texts[i], s.textOK[i]
+}
+
+func (r *rule) matches(fv *fastjson.Value, s *severity) bool {
 	switch r.kind {
 	case matchAny:
 		return true
@@ -202,13 +220,11 @@ func (r *rule) matches(fv *fastjson.Value, m *Mapper) bool {
 			if r.equalsNum == "" {
 				return false
 			}
-			var ok bool
-			m.scratch, ok = decode.AppendText(m.scratch[:0], fv)
-			return ok && string(m.scratch) == r.equalsNum
+			t, ok := s.text(r.field)
+			return ok && string(t) == r.equalsNum
 		case fastjson.TypeString, fastjson.TypeTrue, fastjson.TypeFalse:
-			var ok bool
-			m.scratch, ok = decode.AppendText(m.scratch[:0], fv)
-			return ok && string(m.scratch) == r.equals
+			t, ok := s.text(r.field)
+			return ok && string(t) == r.equals
 		}
 		return false
 	case matchRange:

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 )
 
@@ -132,6 +133,8 @@ func (cfg *Config) resolve() (*resolved, error) {
 			bad("custom", "is required when api is %q", apispec.Custom)
 		} else if err := cfg.Custom.ValidateAt("custom."); err != nil {
 			errs = append(errs, err)
+		} else if _, err := decode.New(cfg.Custom.Records, cfg.Custom.Pagination); err != nil {
+			errs = append(errs, fmt.Errorf("%q: %w", "custom.records", err))
 		} else {
 			r.spec = cfg.Custom
 		}

@@ -2,6 +2,7 @@ package apilogsreceiver // import "github.com/otelcol-api-logs/otelcol-api-logs/
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -21,6 +22,8 @@ func NewFactory() receiver.Factory {
 func createDefaultConfig() component.Config {
 	client := confighttp.NewDefaultClientConfig()
 	client.Timeout = defaultTimeout
+	backOff := configretry.NewDefaultBackOffConfig()
+	backOff.InitialInterval = time.Second // a poll should recover from a blip well within its interval
 	return &Config{
 		ClientConfig:       client,
 		CollectionInterval: defaultInterval,
@@ -29,7 +32,7 @@ func createDefaultConfig() component.Config {
 		MaxPagesPerPoll:    defaultMaxPages,
 		MaxConcurrentPolls: defaultConcurrency,
 		EnrichExecutions:   true,
-		BackOff:            configretry.NewDefaultBackOffConfig(),
+		BackOff:            backOff,
 	}
 }
 

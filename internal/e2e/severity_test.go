@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"fmt"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+)
+
+// expectedSeverity restates the built-in severity rules for the field values
+// the simulator produces; ok is false for values these checks leave alone.
+func expectedSeverity(api string, body map[string]any) (plog.SeverityNumber, string, bool) {
+	field := func(name string) string { return fmt.Sprint(body[name]) }
+	switch api {
+	case simulator.APITinesActionLogs:
+		switch field("level") {
+		case "2":
+			return plog.SeverityNumberWarn, "warning", true
+		case "3":
+			return plog.SeverityNumberInfo, "info", true
+		case "4":
+			return plog.SeverityNumberError, "error", true
+		}
+	case simulator.APITinesAuditLogs, simulator.APIMakeAuditLogs, "custom":
+		return plog.SeverityNumberInfo, "", true
+	case simulator.APIStackOneActionLogs:
+		if field("success") == "true" {
+			return plog.SeverityNumberInfo, "success", true
+		}
+	case simulator.APILogtoLogs:
+		payload, _ := body["payload"].(map[string]any)
+		switch fmt.Sprint(payload["result"]) {
+		case "Success":
+			return plog.SeverityNumberInfo, "Success", true
+		case "Error":
+			return plog.SeverityNumberError, "Error", true
+		}
+	case simulator.APIOMSActionLogs:
+		switch field("level") {
+		case "10":
+			return plog.SeverityNumberDebug, "DEBUG", true
+		case "20":
+			return plog.SeverityNumberInfo, "INFO", true
+		case "30":
+			return plog.SeverityNumberWarn, "WARNING", true
+		case "40":
+			return plog.SeverityNumberError, "ERROR", true
+		case "50":
+			return plog.SeverityNumberFatal, "CRITICAL", true
+		}
+	case simulator.APIMakeScenarioLogs, simulator.APIMakeModuleLogs:
+		switch field("status") {
+		case "1":
+			return plog.SeverityNumberInfo, "success", true
+		case "2":
+			return plog.SeverityNumberWarn, "warning", true
+		case "3":
+			return plog.SeverityNumberError, "error", true
+		}
+	}
+	return 0, "", false
+}

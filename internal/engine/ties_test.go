@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+)
+
+// Records created at the same time unit, in batches with polls in between,
+// arrive exactly once for every built-in API, with inclusive and exclusive
+// simulator time filters. Each time unit gets two batches, and the fake
+// clock keeps the unit open until both are in (a unit only closes when the
+// next one begins, as on a real API).
+func TestExactlyOnceWithTies(t *testing.T) {
+	for _, exclusive := range []bool{false, true} {
+		for _, c := range apiCases {
+			for _, pageSize := range []int{2, 5} {
+				name := fmt.Sprintf("%s/exclusive=%v/page_size=%d", c.api, exclusive, pageSize)
+				t.Run(name, func(t *testing.T) {
+					srv := newSimServer(t, simulator.Options{ExclusiveFilters: exclusive, Seed: 7})
+					p := precisionOf(t, c)
+					base := baseTime()
+					clock := &fakeClock{now: base}
+					store := cursor.NewStore(nil)
+					r := newRig(t, srv, c, store, clock, withPageSize(pageSize))
+					for i := range 8 {
+						at := base.Add(time.Duration(i/2) * p)
+						addTo(srv, c, 3, at)
+						clock.Set(at.Add(p / 2))
+						_, _, err := r.poll()
+						require.NoError(t, err)
+					}
+					clock.Set(base.Add(10 * p))
+					r.drain()
+					requireExactlyOnce(t, r.want(), r.got())
+				})
+			}
+		}
+	}
+}
+
+// The simulator's Logto shuffles records with equal createdAt on every
+// request; a tie group split across two pages must still arrive once each.
+func TestLogtoTieGroupAcrossPages(t *testing.T) {
+	c := caseOf(t, simulator.APILogtoLogs)
+	lost := 0
+	for seed := range int64(20) {
+		srv := newSimServer(t, simulator.Options{Seed: seed})
+		base := baseTime()
+		clock := &fakeClock{now: base.Add(5 * time.Millisecond)}
+		r := newRig(t, srv, c, nil, clock, withPageSize(2))
+		addTo(srv, c, 5, base.Add(2*time.Millisecond))
+		r.drain()
+		got := map[string]bool{}
+		for _, id := range r.got() {
+			got[id] = true
+		}
+		if len(got) != 5 {
+			lost++
+		}
+	}
+	assert.Zero(t, lost, "runs (of 20) where a tie group larger than a page lost records")
+}
+
+// movingCase adds records between the requests of one walk.
+func runMovingList(t *testing.T, c apiCase, opts simulator.Options, addAt func(clock *fakeClock) time.Time) {
+	srv := newSimServer(t, opts)
+	base := baseTime()
+	clock := &fakeClock{now: base}
+	r := newRig(t, srv, c, nil, clock, withPageSize(3))
+	for i := range 10 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Millisecond))
+	}
+	clock.Set(base.Add(20 * time.Millisecond))
+
+	var requests atomic.Int32
+	srv.setHook(func(req *http.Request) {
+		// Before every page after the first of a walk, the list grows.
+		if requests.Add(1) > 1 {
+			addTo(srv, c, 2, addAt(clock))
+		}
+	})
+	_, _, err := r.poll()
+	require.NoError(t, err)
+	srv.setHook(nil)
+	clock.Add(time.Second)
+	r.drain()
+	clock.Add(time.Second)
+	r.drain()
+	requireExactlyOnce(t, r.want(), r.got())
+}
+
+func TestMovingListNewestFirstWindowed(t *testing.T) {
+	// New records are created "now", above the closed window.
+	runMovingList(t, caseOf(t, simulator.APILogtoLogs), simulator.Options{}, func(clock *fakeClock) time.Time { return clock.Now() })
+}
+
+func TestMovingListNewestFirstPre140(t *testing.T) {
+	// Logto before 1.40 ignores the window, so new records shift every page.
+	runMovingList(t, caseOf(t, simulator.APILogtoLogs), simulator.Options{LogtoPre140: true}, func(clock *fakeClock) time.Time { return clock.Now() })
+}
+
+func TestMovingListNewestFirstNoTimeFilter(t *testing.T) {
+	for _, api := range []string{simulator.APITinesActionLogs, simulator.APIOMSActionLogs, simulator.APIMakeModuleLogs} {
+		t.Run(api, func(t *testing.T) {
+			// Tines counts seconds: keep new records above every existing one.
+			runMovingList(t, caseOf(t, api), simulator.Options{}, func(clock *fakeClock) time.Time { return clock.Now().Add(time.Minute) })
+		})
+	}
+}
+
+func TestMovingListOldestFirst(t *testing.T) {
+	runMovingList(t, caseOf(t, simulator.APIStackOneActionLogs), simulator.Options{}, func(clock *fakeClock) time.Time { return clock.Now() })
+}
