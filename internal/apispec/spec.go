@@ -143,10 +143,10 @@ type SeverityRule struct {
 // Auth kinds.
 const (
 	AuthNone   = "none"
-	AuthBearer = "bearer"       // Authorization: Bearer <api_key>
-	AuthScheme = "scheme"       // Authorization: <scheme> <api_key>
-	AuthBasic  = "basic"        // Authorization: Basic base64(<username or api_key>:<password>)
-	AuthHeader = "header"       // <header>: <api_key>
+	AuthBearer = "bearer" // Authorization: Bearer <api_key>
+	AuthScheme = "scheme" // Authorization: <scheme> <api_key>
+	AuthBasic  = "basic"  // Authorization: Basic base64(<username or api_key>:<password>)
+	AuthHeader = "header" // <header>: <api_key>
 	AuthOAuth2 = "oauth2_client_credentials"
 )
 

@@ -24,6 +24,12 @@ func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, 
 		st.load(ctx)
 	}
 	set := &st.src.set
+	var next *prefetch
+	defer func() {
+		if next != nil {
+			next.abandon()
+		}
+	}()
 	for {
 		if st.state.Walk == nil {
 			walk := st.beginWalk()
@@ -33,11 +39,25 @@ func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, 
 			st.state.Walk = walk
 		}
 		walk := st.state.Walk
-		page, ended, err := st.fetch(ctx, w, walk)
+		var f fetched
+		if next != nil && next.pos == walk.Next {
+			f = next.wait()
+		} else {
+			if next != nil {
+				next.abandon()
+			}
+			f.req = st.pageRequest(walk, walk.Next)
+			f.resp, f.err = st.src.deps.Client.Do(ctx, f.req)
+		}
+		next = nil
+		page, ended, err := st.receive(w, walk, f)
 		if err != nil {
 			return pages, records, false, fmt.Errorf("%s: stream %s: %w", set.SourceID, st.id, err)
 		}
 		out := st.process(walk, page, ended)
+		if !out.done && (set.MaxPagesPerPoll == 0 || pages+1 < set.MaxPagesPerPoll) {
+			next = st.startPrefetch(ctx, st.pageRequest(walk, out.next), out.next)
+		}
 		if out.invalid > 0 {
 			st.src.deps.Observer.InvalidRecords(st.id, out.invalid)
 			st.src.deps.Logger.Warn("Skipped records without a usable id or event time",
@@ -107,30 +127,39 @@ func (st *stream) beginWalk() *cursor.Walk {
 	return &cursor.Walk{Windowed: true, Start: st.state.Key - int64(st.src.overlap), End: end, Next: st.firstPosition()}
 }
 
-// fetch requests the walk's next page. ended is true when the API said the
-// page does not exist (past the last page).
-func (st *stream) fetch(ctx context.Context, w *worker, walk *cursor.Walk) (*decode.Page, bool, error) {
-	spec := st.src.set.Spec
-	var req httpclient.Request
-	if walk.Next.URL != "" {
-		req = httpclient.Request{Method: http.MethodGet, URL: walk.Next.URL, Header: http.Header{"Accept": {"application/json"}}, Stream: st.id}
-	} else {
-		vars := st.vars
-		vars.Set("page", strconv.Itoa(walk.Next.Page))
-		vars.Set("offset", strconv.Itoa(walk.Next.Offset))
-		vars.Set("cursor", walk.Next.Cursor)
-		if walk.Windowed {
-			format := spec.TimeFilter.Format
-			vars.Set("window_start", decode.FormatTime(walk.Start, format))
-			vars.Set("window_end", decode.FormatTime(walk.End, format))
-		} else {
-			vars.Set("window_start", "")
-			vars.Set("window_end", "")
-		}
-		req = st.src.page.build(vars, st.id)
+// pageRequest renders the request for position pos of walk.
+func (st *stream) pageRequest(walk *cursor.Walk, pos cursor.Position) httpclient.Request {
+	if pos.URL != "" {
+		return httpclient.Request{Method: http.MethodGet, URL: pos.URL, Header: http.Header{"Accept": {"application/json"}}, Stream: st.id}
 	}
-	resp, err := st.src.deps.Client.Do(ctx, req)
-	if err != nil {
+	spec := st.src.set.Spec
+	vars := st.vars
+	vars.Set("page", strconv.Itoa(pos.Page))
+	vars.Set("offset", strconv.Itoa(pos.Offset))
+	vars.Set("cursor", pos.Cursor)
+	if walk.Windowed {
+		format := spec.TimeFilter.Format
+		vars.Set("window_start", decode.FormatTime(walk.Start, format))
+		vars.Set("window_end", decode.FormatTime(walk.End, format))
+	} else {
+		vars.Set("window_start", "")
+		vars.Set("window_end", "")
+	}
+	return st.src.page.build(vars, st.id)
+}
+
+// fetched is one answer, received but not decoded yet.
+type fetched struct {
+	req  httpclient.Request
+	resp *httpclient.Response
+	err  error
+}
+
+// receive classifies the answer and decodes it. ended is true when the API
+// said the page does not exist (past the last page).
+func (st *stream) receive(w *worker, walk *cursor.Walk, f fetched) (*decode.Page, bool, error) {
+	spec := st.src.set.Spec
+	if err := f.err; err != nil {
 		if errors.Is(err, httpclient.ErrForeignOrigin) {
 			st.src.deps.Observer.RefusedNextLink(st.id)
 			return nil, false, fmt.Errorf("refused a next-page link to another origin than the endpoint: %w", err)
@@ -141,15 +170,45 @@ func (st *stream) fetch(ctx context.Context, w *worker, walk *cursor.Walk) (*dec
 		}
 		return nil, false, err
 	}
-	page, err := w.decoder.Decode(resp.Body, resp.Header)
+	page, err := w.decoder.Decode(f.resp.Body, f.resp.Header)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s %s: %w", req.Method, pathOf(req.URL), err)
+		return nil, false, fmt.Errorf("%s %s: %w", f.req.Method, pathOf(f.req.URL), err)
 	}
 	if t := spec.Pagination.Type; page.Next != "" && (t == apispec.PaginationNextURL || t == apispec.PaginationLinkHeader) {
 		// Links may be relative to the page that carried them.
-		page.Next = resolveURL(req.URL, page.Next)
+		page.Next = resolveURL(f.req.URL, page.Next)
 	}
 	return page, false, nil
+}
+
+// prefetch is the next page of a walk, requested while the current page is
+// delivered and checkpointed, so the network and the pipeline overlap.
+type prefetch struct {
+	pos    cursor.Position
+	ch     chan fetched
+	cancel context.CancelFunc
+}
+
+func (st *stream) startPrefetch(ctx context.Context, req httpclient.Request, pos cursor.Position) *prefetch {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &prefetch{pos: pos, ch: make(chan fetched, 1), cancel: cancel}
+	go func() {
+		resp, err := st.src.deps.Client.Do(ctx, req)
+		p.ch <- fetched{req: req, resp: resp, err: err}
+	}()
+	return p
+}
+
+// wait returns the answer; abandon cancels it and waits for the goroutine.
+func (p *prefetch) wait() fetched {
+	f := <-p.ch
+	p.cancel()
+	return f
+}
+
+func (p *prefetch) abandon() {
+	p.cancel()
+	<-p.ch
 }
 
 // pageOutcome is what one page changes, computed before anything is changed

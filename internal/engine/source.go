@@ -262,9 +262,9 @@ func (s *Source) work(ctx context.Context, w *worker) {
 
 type nopObserver struct{}
 
-func (nopObserver) Poll(string, int, int, error)       {}
-func (nopObserver) InvalidRecords(string, int)         {}
-func (nopObserver) CursorLag(string, time.Duration)    {}
-func (nopObserver) LastSuccess(string, time.Time)      {}
-func (nopObserver) CheckpointError(string)             {}
-func (nopObserver) RefusedNextLink(string)             {}
+func (nopObserver) Poll(string, int, int, error)    {}
+func (nopObserver) InvalidRecords(string, int)      {}
+func (nopObserver) CursorLag(string, time.Duration) {}
+func (nopObserver) LastSuccess(string, time.Time)   {}
+func (nopObserver) CheckpointError(string)          {}
+func (nopObserver) RefusedNextLink(string)          {}
