@@ -161,6 +161,8 @@ type simServer struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
 	hook func(r *http.Request)
+	// serve, when set, answers vendor requests instead of the simulator.
+	serve http.HandlerFunc
 	// requests counts vendor requests by path.
 	requests map[string]int
 }
@@ -179,10 +181,14 @@ func newSimServer(t *testing.T, opts simulator.Options) *simServer {
 		if !strings.HasPrefix(r.URL.Path, "/_sim/") {
 			s.mu.Lock()
 			s.requests[r.URL.Path]++
-			hook := s.hook
+			hook, serve := s.hook, s.serve
 			s.mu.Unlock()
 			if hook != nil {
 				hook(r)
+			}
+			if serve != nil {
+				serve(w, r)
+				return
 			}
 		}
 		h.ServeHTTP(w, r)
@@ -225,7 +231,9 @@ type rig struct {
 	settings Settings
 }
 
-type rigOption func(*Settings, *httpclient.Config)
+type rigOption func(*Settings, *httpclientConfig)
+
+type httpclientConfig = httpclient.Config
 
 func withPageSize(n int) rigOption {
 	return func(s *Settings, _ *httpclient.Config) { s.PageSize = n }

@@ -135,6 +135,8 @@ func (cfg *Config) resolve() (*resolved, error) {
 			errs = append(errs, err)
 		} else if _, err := decode.New(cfg.Custom.Records, cfg.Custom.Pagination); err != nil {
 			errs = append(errs, fmt.Errorf("%q: %w", "custom.records", err))
+		} else if _, err := mapper.New(cfg.Custom, nil); err != nil {
+			errs = append(errs, fmt.Errorf("%q: %w", "custom.severity", err))
 		} else {
 			r.spec = cfg.Custom
 		}
