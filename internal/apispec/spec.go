@@ -110,6 +110,11 @@ type Records struct {
 	// TimePrecision is the resolution of the API's timestamps (Tines: 1s).
 	// Windows overlap by one unit so inclusive and exclusive filters both work.
 	TimePrecision time.Duration `mapstructure:"time_precision"`
+	// UnstableTies says that records sharing a timestamp come back in a
+	// different order on every request (Logto: no tie-breaker). Page numbers
+	// then cannot be trusted across a tie, so the engine walks a window by
+	// lowering its upper bound to the last timestamp read instead.
+	UnstableTies bool `mapstructure:"unstable_ties"`
 	// BodyField, when set, becomes the log body and the other fields become
 	// attributes; when empty the whole record is the body (a map).
 	BodyField string `mapstructure:"body_field"`

@@ -43,6 +43,12 @@ type Walk struct {
 	Windowed bool  `json:"windowed,omitempty"`
 	Start    int64 `json:"start,omitempty"`
 	End      int64 `json:"end,omitempty"`
+	// Upper, when set, is the upper bound of the next request, lowered to
+	// the last timestamp read when ties come back in an unstable order.
+	Upper int64 `json:"upper,omitempty"`
+	// Tie, with Upper, reads only the timestamp Upper in one page of the
+	// API's maximum size: a tie group that filled a whole page.
+	Tie bool `json:"tie,omitempty"`
 	// Unbounded walks (no time filter, newest first) fix Top from the first
 	// page: records above it belong to the next walk; Key becomes Top.
 	Top    int64 `json:"top,omitempty"`

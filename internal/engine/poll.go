@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -40,7 +41,7 @@ func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, 
 		}
 		walk := st.state.Walk
 		var f fetched
-		if next != nil && next.pos == walk.Next {
+		if next != nil && next.at == (requestAt{walk.Next, walk.Upper, walk.Tie}) {
 			f = next.wait()
 		} else {
 			if next != nil {
@@ -55,8 +56,17 @@ func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, 
 			return pages, records, false, fmt.Errorf("%s: stream %s: %w", set.SourceID, st.id, err)
 		}
 		out := st.process(walk, page, ended)
+		if out.next.URL != "" && !sameOrigin(set.Endpoint, out.next.URL) {
+			// Refused before the page is delivered, so that no foreign link is
+			// ever stored in a checkpoint; the page is read again next poll.
+			st.src.deps.Observer.RefusedNextLink(st.id)
+			return pages, records, false, fmt.Errorf("%s: stream %s: %s %s: refused a next-page link to another origin than the endpoint (%s)",
+				set.SourceID, st.id, f.req.Method, pathOf(f.req.URL), originOnly(out.next.URL))
+		}
 		if !out.done && (set.MaxPagesPerPoll == 0 || pages+1 < set.MaxPagesPerPoll) {
-			next = st.startPrefetch(ctx, st.pageRequest(walk, out.next), out.next)
+			ahead := *walk
+			ahead.Next, ahead.Upper, ahead.Tie = out.next, out.upper, out.tie
+			next = st.startPrefetch(ctx, st.pageRequest(&ahead, out.next), requestAt{out.next, out.upper, out.tie})
 		}
 		if out.invalid > 0 {
 			st.src.deps.Observer.InvalidRecords(st.id, out.invalid)
@@ -139,8 +149,20 @@ func (st *stream) pageRequest(walk *cursor.Walk, pos cursor.Position) httpclient
 	vars.Set("cursor", pos.Cursor)
 	if walk.Windowed {
 		format := spec.TimeFilter.Format
-		vars.Set("window_start", decode.FormatTime(walk.Start, format))
-		vars.Set("window_end", decode.FormatTime(walk.End, format))
+		// With Upper set, everything above it was read; the bound sits one
+		// unit higher so that an exclusive filter still returns Upper itself.
+		p := st.precision()
+		start, upper := walk.Start, walk.End
+		size := st.src.set.PageSize
+		switch {
+		case walk.Tie:
+			start, upper, size = walk.Upper-p, walk.Upper+p, st.tiePageSize()
+		case walk.Upper != 0:
+			upper = walk.Upper + p
+		}
+		vars.Set("page_size", strconv.Itoa(size))
+		vars.Set("window_start", decode.FormatTime(start, format))
+		vars.Set("window_end", decode.FormatTime(upper, format))
 	} else {
 		vars.Set("window_start", "")
 		vars.Set("window_end", "")
@@ -184,14 +206,21 @@ func (st *stream) receive(w *worker, walk *cursor.Walk, f fetched) (*decode.Page
 // prefetch is the next page of a walk, requested while the current page is
 // delivered and checkpointed, so the network and the pipeline overlap.
 type prefetch struct {
-	pos    cursor.Position
+	at     requestAt
 	ch     chan fetched
 	cancel context.CancelFunc
 }
 
-func (st *stream) startPrefetch(ctx context.Context, req httpclient.Request, pos cursor.Position) *prefetch {
+// requestAt is everything that decides a walk's next request.
+type requestAt struct {
+	pos   cursor.Position
+	upper int64
+	tie   bool
+}
+
+func (st *stream) startPrefetch(ctx context.Context, req httpclient.Request, at requestAt) *prefetch {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &prefetch{pos: pos, ch: make(chan fetched, 1), cancel: cancel}
+	p := &prefetch{at: at, ch: make(chan fetched, 1), cancel: cancel}
 	go func() {
 		resp, err := st.src.deps.Client.Do(ctx, req)
 		p.ch <- fetched{req: req, resp: resp, err: err}
@@ -226,6 +255,8 @@ type pageOutcome struct {
 	edgeIDs []string
 	hasEdge bool
 	seenAdd []cursor.Seen
+	upper   int64
+	tie     bool
 }
 
 // process decides which records of a page are new. The rules, in order:
@@ -276,14 +307,15 @@ func (st *stream) process(walk *cursor.Walk, page *decode.Page, ended bool) page
 			out.problem = r.Problem
 			continue
 		}
+		p := st.precision()
 		if hasUpper && r.Key > upper {
-			if walk.Windowed {
-				out.outside++
+			if walk.Windowed && r.Key > upper+p {
+				out.outside++ // beyond what was asked: the API ignores the time filter
 			}
 			continue
 		}
 		if r.Key < lower {
-			if walk.Windowed && r.Key < walk.Start {
+			if walk.Windowed && r.Key < walk.Start-p {
 				out.outside++
 			}
 			if newestFirst {
@@ -326,6 +358,31 @@ func (st *stream) process(walk *cursor.Walk, page *decode.Page, ended bool) page
 
 	out.done = stopped || ended || len(recs) == 0 || st.lastPage(page, len(recs))
 	out.next = st.nextPosition(walk.Next, page, len(recs))
+	out.upper, out.tie = walk.Upper, walk.Tie
+	if walk.Tie && !st.filterIgnored {
+		for i := range recs {
+			if k := recs[i].Key; recs[i].Problem == "" && (k > walk.Upper+st.precision() || k < walk.Upper-st.precision()) {
+				out.outside++
+			}
+		}
+	}
+	if out.outside > 0 && spec.Records.UnstableTies && !st.filterIgnored {
+		// The API ignores the time filter (Logto before 1.40): bounds cannot
+		// be lowered, so the walk goes on by page number from the top.
+		st.filterIgnored = true
+		if walk.Upper != 0 {
+			out.upper, out.tie = 0, false
+			out.next = st.firstPosition()
+			out.done = false
+			return out
+		}
+	}
+	switch {
+	case walk.Tie && !st.filterIgnored:
+		st.afterTiePage(walk, &out, page, len(recs))
+	case !out.done && walk.Windowed && newestFirst && spec.Records.UnstableTies && !st.filterIgnored:
+		st.lowerUpperBound(walk, &out, recs)
+	}
 	if !out.done && len(recs) > 0 {
 		first, last := recs[0].ID, recs[len(recs)-1].ID
 		if walk.Pages > 0 && first == st.prevFirst && last == st.prevLast && page.Next == "" {
@@ -337,6 +394,58 @@ func (st *stream) process(walk *cursor.Walk, page *decode.Page, ended bool) page
 		st.prevFirst, st.prevLast = first, last
 	}
 	return out
+}
+
+// lowerUpperBound makes the next request the first page of the window below
+// the lowest timestamp read, instead of the next page number: ties at that
+// timestamp then come back first whatever their order, and the edge ids skip
+// those already delivered. A page that did not get below the current bound
+// is all one timestamp: that timestamp is then read alone (a tie read).
+func (st *stream) lowerUpperBound(walk *cursor.Walk, out *pageOutcome, recs []decode.Record) {
+	low, found := int64(0), false
+	for i := range recs {
+		if recs[i].Problem == "" && (!found || recs[i].Key < low) {
+			low, found = recs[i].Key, true
+		}
+	}
+	if !found {
+		return
+	}
+	bound := walk.End
+	if walk.Upper != 0 {
+		bound = walk.Upper
+	}
+	out.next = st.firstPosition()
+	if low < bound {
+		out.upper, out.tie = low, false
+		return
+	}
+	out.upper, out.tie = bound, true
+}
+
+// tiePageSize is the page size of a tie read: the API's maximum.
+func (st *stream) tiePageSize() int {
+	if m := st.src.set.Spec.Pagination.MaxPageSize; m > st.src.set.PageSize {
+		return m
+	}
+	return st.src.set.PageSize
+}
+
+// afterTiePage continues below the tie group once it was read whole. A group
+// larger than the API's largest page cannot be read reliably when its order
+// changes on every request; it is paged through and reported.
+func (st *stream) afterTiePage(walk *cursor.Walk, out *pageOutcome, page *decode.Page, n int) {
+	if n >= st.tiePageSize() && page.More != decode.MoreNo {
+		st.src.deps.Logger.Warn("More records share one timestamp than the API's largest page holds, and the API orders them differently on every request: some may be missed",
+			zap.String("stream", st.id), zap.Int("page_size", n))
+		out.next = cursor.Position{Page: walk.Next.Page + 1}
+		out.done = false
+		return
+	}
+	out.tie = false
+	out.upper = walk.Upper - st.precision()
+	out.next = st.firstPosition()
+	out.done = out.upper < walk.Start
 }
 
 // lastPage reads the API's own end signal, or the page size when it has none.
@@ -373,6 +482,7 @@ func (st *stream) nextPosition(cur cursor.Position, page *decode.Page, n int) cu
 // apply moves the cursor after the page was delivered.
 func (st *stream) apply(walk *cursor.Walk, out pageOutcome) {
 	walk.Next = out.next
+	walk.Upper, walk.Tie = out.upper, out.tie
 	walk.Pages++
 	walk.Top, walk.HasTop = out.top, out.hasTop
 	walk.Edge, walk.EdgeIDs, walk.HasEdge = out.edge, out.edgeIDs, out.hasEdge
@@ -424,4 +534,36 @@ func resolveURL(base, ref string) string {
 		return ref
 	}
 	return b.ResolveReference(r).String()
+}
+
+// sameOrigin reports whether raw has the endpoint's scheme, host and port.
+func sameOrigin(endpoint *url.URL, raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Scheme, endpoint.Scheme) && strings.EqualFold(hostPort(u), hostPort(endpoint))
+}
+
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return u.Hostname() + ":443"
+	case "http":
+		return u.Hostname() + ":80"
+	}
+	return u.Host
+}
+
+// originOnly is what may be logged of a foreign link: its origin, never its
+// path or query.
+func originOnly(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "an unparseable URL"
+	}
+	return u.Scheme + "://" + u.Host
 }

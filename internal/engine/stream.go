@@ -28,8 +28,11 @@ type stream struct {
 	notBefore    time.Time // set by a 429 that asked for a long wait, or by a permanent error
 	lastErr      string
 	warnedFilter bool
-	prevFirst    string // first and last id of the previous page, to detect pages that repeat
-	prevLast     string
+	// filterIgnored: the API returned records outside the requested window,
+	// so the bounds of a window cannot be lowered to walk it.
+	filterIgnored bool
+	prevFirst     string // first and last id of the previous page, to detect pages that repeat
+	prevLast      string
 
 	// scheduler fields
 	due     time.Time

@@ -1,0 +1,310 @@
+package engine
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+)
+
+// A backfill cut by a pipeline failure resumes from the persisted walk in a
+// new source: nothing is lost and the refused page is the only one read twice
+// (and delivered once, since it was never accepted).
+func TestResumableBackfillTinesActionLogs(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{})
+	c := caseOf(t, simulator.APITinesActionLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base.Add(time.Hour)}
+	for i := range 60 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
+	}
+	store := cursor.NewStore(nil)
+	r := newRig(t, srv, c, store, clock, withPageSize(5))
+	const k = 4
+	r.consumer.failWith(k+1, errPipeline)
+	pages, records, err := r.poll()
+	require.ErrorIs(t, err, errPipeline)
+	assert.Equal(t, k, pages)
+	assert.Equal(t, k*5, records)
+	st := r.stored()
+	require.NotNil(t, st.Walk)
+	assert.Equal(t, k, st.Walk.Pages)
+	assert.Equal(t, k+1, st.Walk.Next.Page)
+	assert.True(t, st.Walk.HasTop)
+	assert.Equal(t, base.Add(59*time.Second).UnixNano(), st.Walk.Top)
+
+	r2 := newRig(t, srv, c, store, clock, withPageSize(5))
+	r2.drain()
+	assert.Len(t, r2.got(), 60-k*5)
+	requireExactlyOnce(t, r.want(), r.got(), r2.got())
+	final := r2.stored()
+	assert.Nil(t, final.Walk)
+	assert.Equal(t, base.Add(59*time.Second).UnixNano(), final.Key)
+}
+
+func TestMaxPagesPerPollBound(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{})
+	c := caseOf(t, simulator.APITinesActionLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base.Add(time.Hour)}
+	for i := range 30 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
+	}
+	r := newRig(t, srv, c, nil, clock, withPageSize(5), withMaxPages(2))
+	polls := 0
+	for {
+		pages, _, err := r.poll()
+		require.NoError(t, err)
+		require.LessOrEqual(t, pages, 2)
+		polls++
+		if r.st.state.Walk == nil {
+			break
+		}
+		require.Less(t, polls, 20)
+	}
+	assert.Equal(t, 3, polls, "30 records in pages of 5, two pages per poll (the last page of 0 or 5 ends the walk)")
+	requireExactlyOnce(t, r.want(), r.got())
+}
+
+// An API that ignores the page parameter serves page 1 forever: the walk
+// must end instead of looping.
+func TestRepeatedPageDoesNotLoop(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{})
+	c := caseOf(t, simulator.APITinesActionLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base.Add(time.Hour)}
+	for i := range 12 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
+	}
+	var requests atomic.Int32
+	srv.setHook(func(r *http.Request) {
+		requests.Add(1)
+		q := r.URL.Query()
+		q.Set("page", "1")
+		r.URL.RawQuery = q.Encode()
+	})
+	r := newRig(t, srv, c, nil, clock, withPageSize(5))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _, _ = r.poll()
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the walk loops on a repeated page")
+	}
+	assert.LessOrEqual(t, requests.Load(), int32(3))
+	assert.Len(t, r.got(), 5, "only page 1 exists for this API")
+	assert.Nil(t, r.st.state.Walk)
+}
+
+func TestTinesStringNullNextPage(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{StringNullNextPage: true})
+	c := caseOf(t, simulator.APITinesActionLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base.Add(time.Hour)}
+	for i := range 10 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
+	}
+	r := newRig(t, srv, c, nil, clock, withPageSize(5))
+	pages, records, err := r.poll()
+	require.NoError(t, err)
+	assert.Equal(t, 2, pages, `"null" as next_page ends the walk on page 2`)
+	assert.Equal(t, 10, records)
+	requireExactlyOnce(t, r.want(), r.got())
+}
+
+func TestLogtoPre140(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{LogtoPre140: true})
+	c := caseOf(t, simulator.APILogtoLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base}
+	r := newRig(t, srv, c, nil, clock, withPageSize(4))
+	for round := range 5 {
+		for i := range 3 {
+			addTo(srv, c, 1, base.Add(time.Duration(round*10+i)*time.Millisecond))
+		}
+		clock.Set(base.Add(time.Duration(round*10+5) * time.Millisecond))
+		r.drain()
+	}
+	requireExactlyOnce(t, r.want(), r.got())
+}
+
+// omsFake serves two pages: page 1 says a next page exists, page 2 is the
+// DRF "Invalid page." 404 (the list shrank, or the count was off).
+func omsFake() http.HandlerFunc {
+	var body strings.Builder
+	body.WriteString(`{"count":3,"next":"NEXT","previous":null,"results":[`)
+	for i := 3; i >= 1; i-- {
+		if i < 3 {
+			body.WriteString(",")
+		}
+		body.WriteString(`{"id":` + strconv.Itoa(i) + `,"created_at":"2024-01-01T00:00:0` + strconv.Itoa(i) + `.000000Z","level":20}`)
+	}
+	body.WriteString("]}")
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("page") == "2" {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"detail":"Invalid page."}`))
+			return
+		}
+		next := "http://" + r.Host + r.URL.Path + "?page=2&page_size=3"
+		_, _ = w.Write([]byte(strings.Replace(body.String(), "NEXT", next, 1)))
+	}
+}
+
+func TestOMS404PastTheEndEndsTheWalk(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{})
+	srv.serve = omsFake()
+	c := caseOf(t, simulator.APIOMSActionLogs)
+	clock := &fakeClock{now: time.Date(2024, 1, 1, 1, 0, 0, 0, time.UTC)}
+	r := newRig(t, srv, c, nil, clock, withPageSize(3))
+	pages, records, err := r.poll()
+	require.NoError(t, err, "a 404 past the last page is the end of the list, not an error")
+	assert.Equal(t, 2, pages)
+	assert.Equal(t, 3, records)
+	st := r.stored()
+	assert.Nil(t, st.Walk)
+	assert.Equal(t, time.Date(2024, 1, 1, 0, 0, 3, 0, time.UTC).UnixNano(), st.Key)
+}
+
+func TestMakeEnrichmentAddsErrorAttributes(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{Seed: 3})
+	c := caseOf(t, simulator.APIMakeScenarioLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base.Add(time.Minute)}
+	for i := range 40 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Millisecond))
+	}
+	r := newRig(t, srv, c, nil, clock, withPageSize(50), func(s *Settings, _ *httpclientConfig) { s.Enrich = true })
+	r.drain()
+	failed, ok := 0, 0
+	for _, lr := range r.consumer.logRecords() {
+		status, _ := lr.Body().Map().Get("status")
+		_, hasName := lr.Attributes().Get("make.execution.error.name")
+		_, hasMsg := lr.Attributes().Get("make.execution.error.message")
+		switch status.Int() {
+		case 3:
+			failed++
+			assert.True(t, hasName && hasMsg, "status 3 records carry make.execution.error.*")
+			v, _ := lr.Attributes().Get("make.execution.error.name")
+			assert.Equal(t, "ConnectionError", v.AsString())
+			m, _ := lr.Attributes().Get("make.execution.error.module")
+			assert.Equal(t, "http:ActionSendData", m.AsString())
+		case 1:
+			ok++
+			assert.False(t, hasName, "successful executions are not enriched")
+		}
+	}
+	require.Positive(t, failed, "seed must produce some failed executions")
+	require.Positive(t, ok)
+}
+
+// With team_id and no scenario ids, the source lists the team's scenarios
+// and polls each of them.
+func TestMakeDiscoveryByTeam(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{InitialRecords: 3})
+	c := caseOf(t, simulator.APIMakeScenarioLogs)
+	clock := &fakeClock{now: time.Now()}
+	r := newRig(t, srv, c, nil, clock, func(s *Settings, _ *httpclientConfig) {
+		s.StreamIDs = nil
+		s.Vars.Set("team_id", "7")
+		s.Interval = time.Hour
+		s.Now = time.Now
+		s.DiscoveryEvery = time.Hour
+	})
+	require.NotNil(t, r.src.disc, "discovery is wanted when team_id is set and no scenario_ids")
+	r.src.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, r.src.Stop(ctx))
+	})
+	require.Eventually(t, func() bool {
+		r.src.mu.Lock()
+		defer r.src.mu.Unlock()
+		return len(r.src.streams) == 3
+	}, 10*time.Second, 20*time.Millisecond)
+	r.src.mu.Lock()
+	for _, id := range []string{"7001", "7002", "7003"} {
+		assert.Contains(t, r.src.streams, id)
+	}
+	r.src.mu.Unlock()
+	// Every discovered scenario's history (3 records each) arrives.
+	require.Eventually(t, func() bool { return len(r.consumer.uids()) == 9 }, 10*time.Second, 20*time.Millisecond)
+}
+
+func TestStopDuringHangingRequest(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{})
+	c := caseOf(t, simulator.APITinesActionLogs)
+	addTo(srv, c, 3, time.Now().Add(-time.Minute))
+	require.NoError(t, srv.sim.SetFault(simulator.Fault{Kind: simulator.FaultSlow, Slow: time.Minute}))
+	inFlight := make(chan struct{}, 1)
+	srv.setHook(func(*http.Request) {
+		select {
+		case inFlight <- struct{}{}:
+		default:
+		}
+	})
+	clock := &fakeClock{now: time.Now()}
+	r := newRig(t, srv, c, nil, clock, func(s *Settings, _ *httpclientConfig) { s.Now = time.Now })
+	r.src.Start()
+	select {
+	case <-inFlight:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no request was sent")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	require.NoError(t, r.src.Stop(ctx))
+	assert.Less(t, time.Since(start), 3*time.Second)
+	assert.Empty(t, r.got())
+	assert.Nil(t, r.stored(), "nothing was delivered, so nothing was checkpointed")
+}
+
+func TestStopWithoutStart(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{})
+	r := newRig(t, srv, caseOf(t, simulator.APITinesActionLogs), nil, &fakeClock{now: time.Now()})
+	require.NoError(t, r.src.Stop(context.Background()))
+}
+
+// A next link to another origin is refused; once the API serves proper links
+// again the stream must make progress instead of retrying the stored foreign
+// link forever.
+func TestForeignNextLinkDoesNotWedgeTheStream(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{})
+	c := caseOf(t, simulator.APITinesActionLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base.Add(time.Hour)}
+	for i := range 12 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
+	}
+	require.NoError(t, srv.sim.SetFault(simulator.Fault{Kind: simulator.FaultForeignNext, API: c.api, Count: 1}))
+	r := newRig(t, srv, c, nil, clock, withPageSize(5), func(s *Settings, _ *httpclientConfig) {
+		s.Spec.Pagination.Type = "next_url"
+	})
+	_, _, err := r.poll()
+	require.ErrorContains(t, err, "refused a next-page link")
+	assert.Empty(t, srv.sim.ForeignRequests())
+
+	// The fault fired once; the API's links are fine from now on.
+	for range 3 {
+		_, _, _ = r.poll()
+	}
+	requireExactlyOnce(t, r.want(), r.got())
+	if st := r.stored(); st.Walk != nil {
+		assert.NotContains(t, st.Walk.Next.URL, srv.sim.ForeignURL(), "a foreign link must never be checkpointed")
+	}
+}
