@@ -1,6 +1,7 @@
 package chaosrun
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -50,8 +51,8 @@ func (c Config) Render() string {
 		w("    collection_interval: %s", interval)
 		w("    start_at: %q", startAt)
 		w("    storage: file_storage")
-		if c.PageSize > 0 {
-			w("    page_size: %d", c.PageSize)
+		if ps := cmp.Or(r.PageSize, c.PageSize); ps > 0 {
+			w("    page_size: %d", ps)
 		}
 		if c.Settle != "" {
 			w("    settle: %s", c.Settle)

@@ -26,6 +26,8 @@ type Receiver struct {
 	// SimStreams are the simulator streams the receiver reads; a lazily created
 	// stream only appears in the simulator's record list once it was requested.
 	SimStreams []string
+	// PageSize overrides Config.PageSize for this receiver (0: use Config.PageSize).
+	PageSize int
 }
 
 // Receiver ids of the built-in set.

@@ -58,7 +58,7 @@ func Expected(sim *simulator.Simulator, r Receiver) map[string]simulator.RecordR
 // Receivers sharing an api_logs.api value must not be counted with Count.
 func Count(sim *simulator.Simulator, sink Sink, r Receiver) Tally {
 	want := Expected(sim, r)
-	got := sink.Received(r.API)
+	got := normalize(r.SimAPI, sink.Received(r.API))
 	t := Tally{Receiver: r.ID, API: r.API, Created: len(want)}
 	for key := range want {
 		n := got[key]
@@ -96,6 +96,32 @@ func CountAll(sim *simulator.Simulator, sink Sink, rs []Receiver) []Tally {
 	out := make([]Tally, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, Count(sim, sink, r))
+	}
+	return out
+}
+
+// RecordID turns a log.record.uid into the id the simulator lists. Make module
+// logs are the one mismatch: the receiver's id is the imtId
+// ("<ms>_scenario.<scenarioId>.auto.<executionId>"), the simulator lists the
+// executionId.
+func RecordID(simAPI, uid string) string {
+	if simAPI == simulator.APIMakeModuleLogs {
+		if i := strings.LastIndexByte(uid, '.'); i >= 0 {
+			return uid[i+1:]
+		}
+	}
+	return uid
+}
+
+// normalize rewrites the sink's stream/uid keys with RecordID.
+func normalize(simAPI string, got map[string]int) map[string]int {
+	if simAPI != simulator.APIMakeModuleLogs {
+		return got
+	}
+	out := make(map[string]int, len(got))
+	for key, n := range got {
+		stream, uid, _ := strings.Cut(key, "/")
+		out[stream+"/"+RecordID(simAPI, uid)] += n
 	}
 	return out
 }

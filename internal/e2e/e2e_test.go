@@ -108,7 +108,7 @@ func checkRecords(t *testing.T, sim *simulator.Simulator, tp *tap, rs []chaosrun
 		require.NotEmpty(t, got, r.ID)
 		checkedSeverity := false
 		for i, rec := range got {
-			ref, ok := want[rec.uid]
+			ref, ok := want[chaosrun.RecordID(r.SimAPI, rec.uid)]
 			require.True(t, ok, "%s: record %q is not one of the simulator's", r.ID, rec.uid)
 			stream := chaosrun.ReceiverStream(r.SimAPI, ref.Stream)
 			if i < 3 {

@@ -342,17 +342,19 @@ func (st *stream) process(walk *cursor.Walk, page *decode.Page, ended bool) page
 
 	// Move the edge to the last key delivered in walk order.
 	out.edgeIDs = walk.EdgeIDs
+	// Ids kept in the cursor are cloned: decoded ids share memory with the
+	// page, and a kept one would pin that memory for as long as the cursor.
 	for _, i := range out.deliver {
 		r := &recs[i]
 		switch {
 		case !out.hasEdge || newestFirst && r.Key < out.edge || !newestFirst && r.Key > out.edge:
 			out.edge, out.hasEdge = r.Key, true
-			out.edgeIDs = []string{r.ID}
+			out.edgeIDs = []string{strings.Clone(r.ID)}
 		case r.Key == out.edge:
-			out.edgeIDs = append(out.edgeIDs[:len(out.edgeIDs):len(out.edgeIDs)], r.ID)
+			out.edgeIDs = append(out.edgeIDs[:len(out.edgeIDs):len(out.edgeIDs)], strings.Clone(r.ID))
 		}
 		if r.Key >= seenFloor {
-			out.seenAdd = append(out.seenAdd, cursor.Seen{ID: r.ID, Key: r.Key})
+			out.seenAdd = append(out.seenAdd, cursor.Seen{ID: strings.Clone(r.ID), Key: r.Key})
 		}
 	}
 
@@ -391,7 +393,7 @@ func (st *stream) process(walk *cursor.Walk, page *decode.Page, ended bool) page
 			out.done = true
 			st.src.deps.Logger.Warn(errRepeatedPage.Error(), zap.String("stream", st.id))
 		}
-		st.prevFirst, st.prevLast = first, last
+		st.prevFirst, st.prevLast = strings.Clone(first), strings.Clone(last)
 	}
 	return out
 }

@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configretry"
@@ -173,8 +172,12 @@ type result struct {
 	hasWait    bool
 }
 
-// Do sends r, retrying transient failures; see the package documentation of
-// each error type for what the caller gets back.
+// Do sends r to the configured origin and returns the 2xx answer. Errors:
+// ErrForeignOrigin (nothing sent), *ThrottledError (server asked to wait
+// beyond the retry budget; reschedule at Until), *StatusError (other final
+// non-2xx), *TransportError (network), ErrBodyTooLarge,
+// ErrUnexpectedContentType, or the ctx error. 429/5xx/timeouts/dropped
+// connections are retried with backoff within MaxAttempts and MaxElapsedTime.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	method := r.Method
 	if method == "" {
@@ -406,49 +409,6 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// origin is the (scheme, host, port) triple with default ports made explicit.
-type origin struct{ scheme, host, port string }
-
-func originOf(u *url.URL) (origin, bool) {
-	o := origin{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port()}
-	if o.port == "" {
-		switch o.scheme {
-		case "http":
-			o.port = "80"
-		case "https":
-			o.port = "443"
-		}
-	}
-	return o, o.scheme != "" && o.host != "" && o.port != ""
-}
-
-func (o origin) matches(u *url.URL) bool {
-	other, ok := originOf(u)
-	return ok && other == o
-}
-
-func (o origin) String() string {
-	if strings.Contains(o.host, ":") {
-		return o.scheme + "://[" + o.host + "]:" + o.port
-	}
-	return o.scheme + "://" + o.host + ":" + o.port
-}
-
-// originString names a URL's origin for error messages, without userinfo.
-func originString(u *url.URL) string {
-	if o, ok := originOf(u); ok {
-		return o.String()
-	}
-	return "a non-absolute URL"
-}
-
-func pathOf(u *url.URL) string {
-	if u.Path == "" {
-		return "/"
-	}
-	return u.Path
 }
 
 type nopObserver struct{}

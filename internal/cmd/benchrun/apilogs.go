@@ -21,8 +21,10 @@ type apiLogsResult struct {
 	perSecond    float64
 	peakMiB      float64
 	afterMiB     float64
-	benchReqs    int64 // requests for the bench action until the N-th record arrived
-	simReqs      int64 // every tines_action_logs request the simulator served (Stats)
+	cpuCores     float64 // collector CPU / wall time, first to N-th record
+	selfCores    float64 // the same for this process (simulator and sink)
+	benchReqs    int64   // requests for the bench action until the N-th record arrived
+	simReqs      int64   // every tines_action_logs request the simulator served (Stats)
 	non200       int64
 	duplicates   int64 // records beyond N, after the stream went idle
 	idleBench    float64
@@ -36,13 +38,15 @@ type apiLogsResult struct {
 }
 
 func apiLogsConfig(simURL, sinkURL, storageDir string, n int) string {
+	storageExt, storageRef, storageUse := "", "", ""
+	if storageDir != "" {
+		storageExt = "extensions:\n  file_storage:\n    directory: " + storageDir + "\n    create_directory: true\n"
+		storageRef = "    storage: file_storage\n"
+		storageUse = "  extensions: [file_storage]\n"
+	}
 	// Bench record i is at now - (n-1-i)/10 s; an hour more covers clock skew and a slow start.
 	startAt := fmt.Sprintf("-%ds", n/10+3600)
-	return fmt.Sprintf(`extensions:
-  file_storage:
-    directory: %s
-    create_directory: true
-receivers:
+	return fmt.Sprintf(`%sreceivers:
   api_logs/bench:
     api: tines_action_logs
     endpoint: %s/tines
@@ -53,17 +57,15 @@ receivers:
     start_at: %s
     rate_limit:
       requests_per_minute: 1000000
-    storage: file_storage
-%sservice:
-%s  extensions: [file_storage]
-  pipelines:
+%s%sservice:
+%s%s  pipelines:
     logs:
       receivers: [api_logs/bench]
       exporters: [otlphttp]
-`, storageDir, simURL, benchAction, freshAction, pageSize, startAt, exporterYAML(sinkURL), telemetryYAML)
+`, storageExt, simURL, benchAction, freshAction, pageSize, startAt, storageRef, exporterYAML(sinkURL), telemetryYAML, storageUse)
 }
 
-func runAPILogs(binary, dir string, n, add int, timeout time.Duration) (apiLogsResult, error) {
+func runAPILogs(binary, dir string, n, add int, storage bool, timeout time.Duration) (apiLogsResult, error) {
 	res := apiLogsResult{records: n, added: add}
 	sim, err := startSimServer(simulator.Options{Mode: simulator.ModeBench, BenchRecords: n, BenchActionID: benchAction, Seed: 1}, time.Hour, freshAction)
 	if err != nil {
@@ -75,9 +77,11 @@ func runAPILogs(binary, dir string, n, add int, timeout time.Duration) (apiLogsR
 		return res, err
 	}
 	defer sink.close()
-	storageDir, err := os.MkdirTemp(dir, "storage-")
-	if err != nil {
-		return res, err
+	storageDir := ""
+	if storage {
+		if storageDir, err = os.MkdirTemp(dir, "storage-"); err != nil {
+			return res, err
+		}
 	}
 
 	done := sink.expect(int64(n))
@@ -87,6 +91,7 @@ func runAPILogs(binary, dir string, n, add int, timeout time.Duration) (apiLogsR
 	}
 	defer col.stop()
 	mem := sampleMemory(col.pid(), 50*time.Millisecond)
+	self := sampleMemory(os.Getpid(), 50*time.Millisecond)
 	if err := waitFor(done, col, timeout, func() string {
 		return fmt.Sprintf("%d of %d records", sink.records.Load(), n)
 	}); err != nil {
@@ -95,6 +100,10 @@ func runAPILogs(binary, dir string, n, add int, timeout time.Duration) (apiLogsR
 	first, reach := sink.window()
 	res.elapsed = reach.Sub(first)
 	res.perSecond = float64(n) / res.elapsed.Seconds()
+	time.Sleep(60 * time.Millisecond) // one more sample after the N-th record
+	res.cpuCores = mem.cpuBetween(first, reach).Seconds() / res.elapsed.Seconds()
+	res.selfCores = self.cpuBetween(first, reach).Seconds() / res.elapsed.Seconds()
+	self.finish()
 	res.benchReqs = sim.action(benchAction).reqs
 
 	// Idle: every poll of both streams should cost exactly one request.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,8 @@ type baselineResult struct {
 	elapsed   time.Duration
 	perSecond float64
 	peakMiB   float64
+	cpuCores  float64
+	selfCores float64
 	afterMiB  float64
 	failures  int64
 }
@@ -135,6 +138,7 @@ func runBaseline(binary, dir string, n, senders int, timeout time.Duration) (bas
 	}
 
 	done := sink.expect(int64(n))
+	self := sampleMemory(os.Getpid(), 50*time.Millisecond)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders, DisableCompression: true}, Timeout: time.Minute}
 	url := "http://" + listen + "/v1/logs"
 	total := int64(n / pageSize)
@@ -167,6 +171,10 @@ func runBaseline(binary, dir string, n, senders int, timeout time.Duration) (bas
 	first, reach := sink.window()
 	res.elapsed = reach.Sub(first)
 	res.perSecond = float64(n) / res.elapsed.Seconds()
+	time.Sleep(60 * time.Millisecond)
+	res.cpuCores = mem.cpuBetween(first, reach).Seconds() / res.elapsed.Seconds()
+	res.selfCores = self.cpuBetween(first, reach).Seconds() / res.elapsed.Seconds()
+	self.finish()
 	res.peakMiB, res.afterMiB = mem.finish()
 	return res, nil
 }

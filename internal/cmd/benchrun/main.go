@@ -29,6 +29,7 @@ type options struct {
 	scaleInterval time.Duration
 	scaleWindow   time.Duration
 	keep          bool
+	storage       bool
 }
 
 func main() {
@@ -43,6 +44,7 @@ func main() {
 	flag.IntVar(&o.receivers, "receivers", 100, "receivers of the scale run (streams are split evenly)")
 	flag.DurationVar(&o.scaleInterval, "scale-interval", time.Minute, "collection_interval of the scale run")
 	flag.DurationVar(&o.scaleWindow, "scale-window", 2*time.Minute, "idle measurement window of the scale run")
+	flag.BoolVar(&o.storage, "storage", true, "checkpoint the api_logs cursors in file_storage, as in production (false: in memory)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, collector logs)")
 	flag.Parse()
 	for _, s := range strings.Split(records, ",") {
@@ -84,7 +86,7 @@ func run(bin, dir string, o options) (*report, error) {
 	for _, n := range o.records {
 		timeout := time.Duration(max(120, n/20000)) * time.Second
 		progress("api_logs: %d records from the simulator's bench action ...", n)
-		a, err := runAPILogs(bin, dir, n, o.add, timeout)
+		a, err := runAPILogs(bin, dir, n, o.add, o.storage, timeout)
 		if err != nil {
 			return nil, fmt.Errorf("api_logs run (%d records): %w", n, err)
 		}

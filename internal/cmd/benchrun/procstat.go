@@ -63,6 +63,12 @@ type memSampler struct {
 	mu   sync.Mutex
 	peak int64 // KiB, max of VmHWM and sampled VmRSS
 	last int64 // KiB, last VmRSS
+	cpu  []cpuSample
+}
+
+type cpuSample struct {
+	at  time.Time
+	cpu time.Duration
 }
 
 func sampleMemory(pid int, every time.Duration) *memSampler {
@@ -89,7 +95,12 @@ func (m *memSampler) sample() {
 	if err != nil {
 		return
 	}
+	now := time.Now()
+	cpu, err := cpuTime(m.pid)
 	m.mu.Lock()
+	if err == nil {
+		m.cpu = append(m.cpu, cpuSample{at: now, cpu: cpu})
+	}
 	m.peak = max(m.peak, rss, hwm)
 	m.last = rss
 	m.mu.Unlock()
@@ -107,4 +118,22 @@ func (m *memSampler) current() (peak, last float64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return float64(m.peak) / 1024, float64(m.last) / 1024
+}
+
+// cpuBetween is the CPU time the process used between two instants, from the
+// samples nearest before each (so within one sampling period).
+func (m *memSampler) cpuBetween(from, to time.Time) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at := func(t time.Time) time.Duration {
+		var c time.Duration
+		for _, s := range m.cpu {
+			if s.at.After(t) {
+				break
+			}
+			c = s.cpu
+		}
+		return c
+	}
+	return at(to) - at(from)
 }

@@ -32,19 +32,24 @@ type verdict struct {
 func (r *report) print(w io.Writer, o options) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "End to end: simulator bench action -> collector -> otlphttp (protobuf, no compression, no queue/batch) -> counting sink")
-	fmt.Fprintln(tw, "path\trecords\tseconds\trecords/s\tpeak RSS MiB\tRSS after MiB\t")
+	storage := "file_storage checkpoints"
+	if !o.storage {
+		storage = "in-memory checkpoints"
+	}
+	fmt.Fprintf(w, "End to end: simulator bench action -> collector (%s) -> otlphttp (protobuf, no compression, no queue/batch) -> counting sink\n", storage)
+	fmt.Fprintln(tw, "path\trecords\tseconds\trecords/s\tpeak RSS MiB\tRSS after MiB\tcollector cores\tharness cores\t")
 	for i, a := range r.apiLogs {
-		fmt.Fprintf(tw, "api_logs (tines_action_logs, page 500)\t%d\t%.2f\t%.0f\t%.1f\t%.1f\t\n", a.records, a.elapsed.Seconds(), a.perSecond, a.peakMiB, a.afterMiB)
+		fmt.Fprintf(tw, "api_logs (tines_action_logs, page 500)\t%d\t%.2f\t%.0f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", a.records, a.elapsed.Seconds(), a.perSecond, a.peakMiB, a.afterMiB, a.cpuCores, a.selfCores)
 		if i < len(r.baseline) {
 			b := r.baseline[i]
-			fmt.Fprintf(tw, "otlp receiver, OTLP/JSON x%d senders\t%d\t%.2f\t%.0f\t%.1f\t%.1f\t\n", b.senders, b.records, b.elapsed.Seconds(), b.perSecond, b.peakMiB, b.afterMiB)
-			fmt.Fprintf(tw, "ratio api_logs / otlp\t\t\t%.2f\t\t\t\n", a.perSecond/b.perSecond)
+			fmt.Fprintf(tw, "otlp receiver, OTLP/JSON x%d senders\t%d\t%.2f\t%.0f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", b.senders, b.records, b.elapsed.Seconds(), b.perSecond, b.peakMiB, b.afterMiB, b.cpuCores, b.selfCores)
+			fmt.Fprintf(tw, "ratio api_logs / otlp\t\t\t%.2f\t\t\t\t\t\n", a.perSecond/b.perSecond)
 		}
 	}
 	_ = tw.Flush()
 	if len(r.baseline) > 0 {
 		b := r.baseline[0]
+		fmt.Fprintln(w, "(records/s: N / time from the first record to the N-th at the sink; cores: CPU time / that time, of the collector and of this harness process: simulator, sink, senders; 2 cores in all)")
 		fmt.Fprintf(w, "(baseline: %d distinct pre-rendered requests of 500 records, %d KiB each, cycled; a separate collector process run after the api_logs one, same exporter and sink)\n", b.bodies, b.bodyKiB)
 	}
 
