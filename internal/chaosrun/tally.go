@@ -65,7 +65,7 @@ func Count(sim *simulator.Simulator, sink Sink, r Receiver) Tally {
 		switch {
 		case n == 0:
 			t.Lost++
-			t.LostExamples = appendExample(t.LostExamples, key)
+			t.LostExamples = appendExample(t.LostExamples, key+"@"+want[key].Time.Format("15:04:05.000000"))
 		case n > 1:
 			t.Duplicated += n - 1
 			t.DuplicateExamples = appendExample(t.DuplicateExamples, key)
