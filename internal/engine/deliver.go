@@ -56,11 +56,8 @@ func (r resourceAttrs) fill(m pcommon.Map, stream string) {
 	}
 }
 
-// deliver maps the selected records of a page, in the API's order, and hands
-// them to the pipeline. A permanent pipeline error is logged and counted and
-// the page is passed over (retrying data the pipeline rejects for good would
-// stall the stream forever); any other error leaves the cursor where it was.
-func (st *stream) deliver(ctx context.Context, w *worker, page *decode.Page, idx []int) error {
+// mapPage maps the selected records of a page, in the API's order.
+func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx []int) plog.Logs {
 	src := st.src
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
@@ -83,14 +80,23 @@ func (st *stream) deliver(ctx context.Context, w *worker, page *decode.Page, idx
 			st.enrichRecord(ctx, w, rec, lr)
 		}
 	}
-	// The pipeline gets a context that shutdown does not cancel: a page it
-	// has started to accept must finish so that the checkpoint can follow.
+	return ld
+}
+
+// consume hands a page to the pipeline. A permanent pipeline error is logged
+// and counted and the page is passed over (retrying data the pipeline
+// rejects for good would stall the stream forever); any other error leaves
+// the cursor where it was. The pipeline gets a context that shutdown does not
+// cancel: a page it has started to accept must finish so that the checkpoint
+// can follow.
+func (st *stream) consume(ctx context.Context, ld plog.Logs, n int) error {
+	src := st.src
 	dctx := src.deps.ObsRep.StartLogsOp(context.WithoutCancel(ctx))
 	err := src.deps.Consumer.ConsumeLogs(dctx, ld)
-	src.deps.ObsRep.EndLogsOp(dctx, "json", len(idx), err)
+	src.deps.ObsRep.EndLogsOp(dctx, "json", n, err)
 	if err != nil && consumererror.IsPermanent(err) {
 		src.deps.Logger.Error("The pipeline permanently rejected a page; it is skipped",
-			zap.String("stream", st.id), zap.Int("records", len(idx)), zap.Error(err))
+			zap.String("stream", st.id), zap.Int("records", n), zap.Error(err))
 		return nil
 	}
 	return err

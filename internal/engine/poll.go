@@ -24,6 +24,22 @@ func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, 
 	if st.state == nil {
 		st.load(ctx)
 	}
+	commits := newCommitter(ctx, st)
+	walkErr := st.walkPages(ctx, w, commits)
+	pages, records, err = commits.finish()
+	if err == nil {
+		err = walkErr
+	}
+	if err != nil {
+		return pages, records, false, fmt.Errorf("%s: stream %s: %w", st.src.set.SourceID, st.id, err)
+	}
+	return pages, records, false, nil
+}
+
+// walkPages fetches, decodes and maps pages and queues them to the
+// committer, until the stream is caught up, the page budget of one poll is
+// spent, the committer refused a page, or an error stops it.
+func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) error {
 	set := &st.src.set
 	var next *prefetch
 	defer func() {
@@ -31,11 +47,15 @@ func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, 
 			next.abandon()
 		}
 	}()
+	pages := 0
 	for {
+		if commits.failed() {
+			return nil // finish reports the refusal
+		}
 		if st.state.Walk == nil {
 			walk := st.beginWalk()
 			if walk == nil {
-				return pages, records, false, nil // no closed time since the cursor yet
+				return nil // no closed time since the cursor yet
 			}
 			st.state.Walk = walk
 		}
@@ -53,15 +73,15 @@ func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, 
 		next = nil
 		page, ended, err := st.receive(w, walk, f)
 		if err != nil {
-			return pages, records, false, fmt.Errorf("%s: stream %s: %w", set.SourceID, st.id, err)
+			return err
 		}
 		out := st.process(walk, page, ended)
 		if out.next.URL != "" && !sameOrigin(set.Endpoint, out.next.URL) {
 			// Refused before the page is delivered, so that no foreign link is
 			// ever stored in a checkpoint; the page is read again next poll.
 			st.src.deps.Observer.RefusedNextLink(st.id)
-			return pages, records, false, fmt.Errorf("%s: stream %s: %s %s: refused a next-page link to another origin than the endpoint (%s)",
-				set.SourceID, st.id, f.req.Method, pathOf(f.req.URL), originOnly(out.next.URL))
+			return fmt.Errorf("%s %s: refused a next-page link to another origin than the endpoint (%s)",
+				f.req.Method, pathOf(f.req.URL), originOnly(out.next.URL))
 		}
 		if !out.done && (set.MaxPagesPerPoll == 0 || pages+1 < set.MaxPagesPerPoll) {
 			ahead := *walk
@@ -78,25 +98,27 @@ func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, 
 			st.src.deps.Logger.Warn("The API returned records outside the requested time window; they are skipped here and read in their own window",
 				zap.String("stream", st.id), zap.Int("count", out.outside))
 		}
-		if len(out.deliver) > 0 {
-			if err := st.deliver(ctx, w, page, out.deliver); err != nil {
-				return pages, records, false, fmt.Errorf("%s: stream %s: %w", set.SourceID, st.id, err)
-			}
+		item := commit{n: len(out.deliver)}
+		if item.n > 0 {
+			item.ld = st.mapPage(ctx, w, page, out.deliver)
 		}
+		// The state moves ahead of the pipeline here; the committer writes it
+		// only after the page was accepted and restores the last written one
+		// if it was not.
 		st.apply(walk, out)
-		st.save(ctx)
+		item.state = cloneState(st.state)
+		commits.send(item)
 		pages++
-		records += len(out.deliver)
 		if ctx.Err() != nil {
-			return pages, records, false, nil
+			return nil
 		}
 		if set.MaxPagesPerPoll > 0 && pages >= set.MaxPagesPerPoll {
 			st.src.deps.Logger.Debug("Page budget of one poll spent; continuing on the next poll",
 				zap.String("stream", st.id), zap.Int("pages", pages))
-			return pages, records, false, nil
+			return nil
 		}
 		if out.done && !st.behind() {
-			return pages, records, false, nil
+			return nil
 		}
 	}
 }

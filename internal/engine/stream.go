@@ -107,11 +107,11 @@ func (st *stream) precision() int64 {
 
 // save persists the state. It runs even when the poll is being cancelled:
 // the pipeline already has the page, so the checkpoint must follow it.
-func (st *stream) save(ctx context.Context) {
-	st.state.UpdatedAt = st.src.set.Now().UnixNano()
+func (st *stream) saveState(ctx context.Context, state *cursor.State) {
+	state.UpdatedAt = st.src.set.Now().UnixNano()
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := st.src.deps.Store.Save(saveCtx, st.key, st.state); err != nil {
+	if err := st.src.deps.Store.Save(saveCtx, st.key, state); err != nil {
 		st.src.deps.Observer.CheckpointError(st.id)
 		st.src.deps.Logger.Warn("Cannot write the cursor; the pages since the last write may be read again after a restart",
 			zap.String("stream", st.id), zap.Error(err))

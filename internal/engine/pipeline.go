@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
+)
+
+// committer hands mapped pages to the pipeline and checkpoints them, in
+// order, on its own goroutine, while the poll goes on fetching, decoding and
+// mapping the next page. The poll works on the state as it will be once the
+// page is accepted; should the pipeline refuse a page, the poll stops and the
+// stream goes back to the last state the committer saved, so nothing is
+// checkpointed ahead of what the pipeline accepted.
+type committer struct {
+	st    *stream
+	ctx   context.Context
+	queue chan commit
+	done  chan struct{}
+
+	mu        sync.Mutex
+	err       error
+	saved     *cursor.State // the last state written after an accepted page
+	pages     int
+	records   int
+	abandoned bool
+}
+
+// commit is one page: its records (nil when none was new) and the state to
+// write once they are accepted.
+type commit struct {
+	ld    plog.Logs
+	n     int
+	state *cursor.State
+}
+
+func newCommitter(ctx context.Context, st *stream) *committer {
+	c := &committer{
+		st:    st,
+		ctx:   ctx,
+		queue: make(chan commit, 1), // one page mapped ahead of the one being delivered
+		done:  make(chan struct{}),
+		saved: cloneState(st.state),
+	}
+	go c.run()
+	return c
+}
+
+func (c *committer) run() {
+	defer close(c.done)
+	for item := range c.queue {
+		if c.failed() {
+			continue // drop what was mapped after a refused page
+		}
+		if item.n > 0 {
+			if err := c.st.consume(c.ctx, item.ld, item.n); err != nil {
+				c.mu.Lock()
+				c.err = err
+				c.mu.Unlock()
+				continue
+			}
+		}
+		c.st.saveState(c.ctx, item.state)
+		c.mu.Lock()
+		c.saved = item.state
+		c.pages++
+		c.records += item.n
+		c.mu.Unlock()
+	}
+}
+
+func (c *committer) failed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err != nil
+}
+
+// send queues a page; it waits while another page is already queued.
+func (c *committer) send(item commit) { c.queue <- item }
+
+// finish waits for every queued page. On a refused page the stream's state
+// goes back to the last saved one. It returns the pages and records accepted.
+func (c *committer) finish() (pages, records int, err error) {
+	close(c.queue)
+	<-c.done
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		c.st.state = cloneState(c.saved)
+		c.st.rebuildSeen()
+		c.st.prevFirst, c.st.prevLast = "", ""
+	}
+	return c.pages, c.records, c.err
+}
+
+// cloneState copies a state deeply enough that later pages cannot change it.
+func cloneState(s *cursor.State) *cursor.State {
+	c := *s
+	c.Seen = append([]cursor.Seen(nil), s.Seen...)
+	if s.Walk != nil {
+		w := *s.Walk
+		w.EdgeIDs = append([]string(nil), s.Walk.EdgeIDs...)
+		w.Seen = append([]cursor.Seen(nil), s.Walk.Seen...)
+		c.Walk = &w
+	}
+	return &c
+}
