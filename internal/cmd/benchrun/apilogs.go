@@ -37,7 +37,7 @@ type apiLogsResult struct {
 	addedLatency time.Duration
 }
 
-func apiLogsConfig(simURL, sinkURL, storageDir string, n int) string {
+func apiLogsConfig(simURL, sinkURL, storageDir string, n int, queue bool) string {
 	storageExt, storageRef, storageUse := "", "", ""
 	if storageDir != "" {
 		storageExt = "extensions:\n  file_storage:\n    directory: " + storageDir + "\n    create_directory: true\n"
@@ -62,10 +62,10 @@ func apiLogsConfig(simURL, sinkURL, storageDir string, n int) string {
     logs:
       receivers: [api_logs/bench]
       exporters: [otlphttp]
-`, storageExt, simURL, benchAction, freshAction, pageSize, startAt, storageRef, exporterYAML(sinkURL), telemetryYAML, storageUse)
+`, storageExt, simURL, benchAction, freshAction, pageSize, startAt, storageRef, exporterYAML(sinkURL, queue), telemetryYAML, storageUse)
 }
 
-func runAPILogs(binary, dir string, n, add int, storage bool, timeout time.Duration) (apiLogsResult, error) {
+func runAPILogs(binary, dir string, n, add int, storage, queue bool, timeout time.Duration) (apiLogsResult, error) {
 	res := apiLogsResult{records: n, added: add}
 	sim, err := startSimServer(simulator.Options{Mode: simulator.ModeBench, BenchRecords: n, BenchActionID: benchAction, Seed: 1}, time.Hour, freshAction)
 	if err != nil {
@@ -85,7 +85,7 @@ func runAPILogs(binary, dir string, n, add int, storage bool, timeout time.Durat
 	}
 
 	done := sink.expect(int64(n))
-	col, err := startCollector(binary, dir, fmt.Sprintf("apilogs-%d", n), apiLogsConfig(sim.url, sink.endpoint(), storageDir, n))
+	col, err := startCollector(binary, dir, fmt.Sprintf("apilogs-%d", n), apiLogsConfig(sim.url, sink.endpoint(), storageDir, n, queue))
 	if err != nil {
 		return res, err
 	}

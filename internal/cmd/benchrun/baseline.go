@@ -35,7 +35,7 @@ type baselineResult struct {
 	failures  int64
 }
 
-func baselineConfig(listen, sinkURL string) string {
+func baselineConfig(listen, sinkURL string, queue bool) string {
 	return fmt.Sprintf(`receivers:
   otlp:
     protocols:
@@ -46,7 +46,7 @@ func baselineConfig(listen, sinkURL string) string {
     logs:
       receivers: [otlp]
       exporters: [otlphttp]
-`, listen, exporterYAML(sinkURL), telemetryYAML)
+`, listen, exporterYAML(sinkURL, queue), telemetryYAML)
 }
 
 // renderBodies builds the OTLP/JSON requests before timing: the records have
@@ -108,7 +108,7 @@ func renderBodies(n int) ([][]byte, error) {
 // concurrent senders to a second collector process that has the same
 // exporter and an identical counting sink; the runs are sequential so that
 // neither competes with the other for the 2 cores.
-func runBaseline(binary, dir string, n, senders int, timeout time.Duration) (baselineResult, error) {
+func runBaseline(binary, dir string, n, senders int, queue bool, timeout time.Duration) (baselineResult, error) {
 	res := baselineResult{records: n, senders: senders}
 	if n%pageSize != 0 {
 		return res, fmt.Errorf("-records must be a multiple of %d for the baseline", pageSize)
@@ -127,7 +127,7 @@ func runBaseline(binary, dir string, n, senders int, timeout time.Duration) (bas
 	if err != nil {
 		return res, err
 	}
-	col, err := startCollector(binary, dir, fmt.Sprintf("otlp-%d", n), baselineConfig(listen, sink.endpoint()))
+	col, err := startCollector(binary, dir, fmt.Sprintf("otlp-%d", n), baselineConfig(listen, sink.endpoint(), queue))
 	if err != nil {
 		return res, err
 	}

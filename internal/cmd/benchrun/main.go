@@ -30,6 +30,7 @@ type options struct {
 	scaleWindow   time.Duration
 	keep          bool
 	storage       bool
+	queue         bool
 }
 
 func main() {
@@ -45,6 +46,7 @@ func main() {
 	flag.DurationVar(&o.scaleInterval, "scale-interval", time.Minute, "collection_interval of the scale run")
 	flag.DurationVar(&o.scaleWindow, "scale-window", 2*time.Minute, "idle measurement window of the scale run")
 	flag.BoolVar(&o.storage, "storage", true, "checkpoint the api_logs cursors in file_storage, as in production (false: in memory)")
+	flag.BoolVar(&o.queue, "queue", false, "enable the exporter's in-memory sending queue on both paths (throughput setting; without it ConsumeLogs waits for the sink, the crash-safe setting)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, collector logs)")
 	flag.Parse()
 	for _, s := range strings.Split(records, ",") {
@@ -86,14 +88,14 @@ func run(bin, dir string, o options) (*report, error) {
 	for _, n := range o.records {
 		timeout := time.Duration(max(120, n/20000)) * time.Second
 		progress("api_logs: %d records from the simulator's bench action ...", n)
-		a, err := runAPILogs(bin, dir, n, o.add, o.storage, timeout)
+		a, err := runAPILogs(bin, dir, n, o.add, o.storage, o.queue, timeout)
 		if err != nil {
 			return nil, fmt.Errorf("api_logs run (%d records): %w", n, err)
 		}
 		rep.apiLogs = append(rep.apiLogs, a)
 		if o.baseline {
 			progress("baseline: %d records as OTLP/JSON, %d senders ...", n, o.senders)
-			b, err := runBaseline(bin, dir, n, o.senders, timeout)
+			b, err := runBaseline(bin, dir, n, o.senders, o.queue, timeout)
 			if err != nil {
 				return nil, fmt.Errorf("baseline run (%d records): %w", n, err)
 			}

@@ -36,7 +36,11 @@ func (r *report) print(w io.Writer, o options) {
 	if !o.storage {
 		storage = "in-memory checkpoints"
 	}
-	fmt.Fprintf(w, "End to end: simulator bench action -> collector (%s) -> otlphttp (protobuf, no compression, no queue/batch) -> counting sink\n", storage)
+	queue := "no sending queue"
+	if o.queue {
+		queue = "in-memory sending queue"
+	}
+	fmt.Fprintf(w, "End to end: simulator bench action -> collector (%s) -> otlphttp (protobuf, no compression, no batch, %s) -> counting sink\n", storage, queue)
 	fmt.Fprintln(tw, "path\trecords\tseconds\trecords/s\tpeak RSS MiB\tRSS after MiB\tcollector cores\tharness cores\t")
 	for i, a := range r.apiLogs {
 		fmt.Fprintf(tw, "api_logs (tines_action_logs, page 500)\t%d\t%.2f\t%.0f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", a.records, a.elapsed.Seconds(), a.perSecond, a.peakMiB, a.afterMiB, a.cpuCores, a.selfCores)

@@ -43,7 +43,7 @@ func scaleConfig(simURL, sinkURL string, receivers, perReceiver int, interval ti
       requests_per_minute: 1000000
 `, names[r], simURL, strings.Join(ids, ", "), interval, pageSize)
 	}
-	b.WriteString(exporterYAML(sinkURL))
+	b.WriteString(exporterYAML(sinkURL, false))
 	b.WriteString("service:\n")
 	b.WriteString(telemetryYAML)
 	fmt.Fprintf(&b, "  pipelines:\n    logs:\n      receivers: [%s]\n      exporters: [otlphttp]\n", strings.Join(names, ", "))
