@@ -93,8 +93,11 @@ type RateLimitConfig struct {
 
 // Defaults.
 const (
-	defaultInterval    = time.Minute
-	defaultStartAt     = "-24h"
+	defaultInterval = time.Minute
+	defaultStartAt  = "-24h"
+	// defaultSettle covers records that become visible a little after their
+	// own timestamp (a database commit, a clock a second off).
+	defaultSettle      = 2 * time.Second
 	defaultMaxBodySize = 32 << 20
 	defaultMaxPages    = 10000
 	defaultConcurrency = 4

@@ -28,6 +28,7 @@ func createDefaultConfig() component.Config {
 		ClientConfig:       client,
 		CollectionInterval: defaultInterval,
 		StartAt:            defaultStartAt,
+		Settle:             defaultSettle,
 		MaxBodySize:        defaultMaxBodySize,
 		MaxPagesPerPoll:    defaultMaxPages,
 		MaxConcurrentPolls: defaultConcurrency,
