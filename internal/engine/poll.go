@@ -407,7 +407,10 @@ func (st *stream) process(walk *cursor.Walk, page *decode.Page, ended bool) page
 	case !out.done && walk.Windowed && newestFirst && spec.Records.UnstableTies && !st.filterIgnored:
 		st.lowerUpperBound(walk, &out, recs)
 	}
-	if !out.done && len(recs) > 0 {
+	// Only a walk that goes by page number can repeat a page; a walk that
+	// lowers its bound asks for page 1 again on purpose.
+	byPageNumber := walk.Upper == 0 && !walk.Tie && out.upper == 0 && !out.tie
+	if !out.done && len(recs) > 0 && byPageNumber {
 		first, last := recs[0].ID, recs[len(recs)-1].ID
 		if walk.Pages > 0 && first == st.prevFirst && last == st.prevLast && page.Next == "" {
 			// Let apply record the page, then stop: an API that ignores the
