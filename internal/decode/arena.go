@@ -16,7 +16,13 @@ const arenaChunk = 64 << 10
 // value is ready; not safe for concurrent use.
 type Arena struct {
 	buf []byte
+	// next is the size of the next chunk: it starts small and doubles up to
+	// arenaChunk, so that thousands of idle streams with tiny pages do not
+	// each hold a full chunk.
+	next int
 }
+
+const arenaFirstChunk = 2 << 10
 
 // String copies b and returns it as a string. Invalid UTF-8 (fastjson does
 // not validate it) becomes U+FFFD, since OTLP exporters refuse such strings.
@@ -31,7 +37,17 @@ func (a *Arena) String(b []byte) string {
 		if len(b) > arenaChunk/4 {
 			return string(b) // big values get their own allocation
 		}
-		a.buf = make([]byte, 0, arenaChunk)
+		if a.next < arenaFirstChunk {
+			a.next = arenaFirstChunk
+		}
+		size := a.next
+		for size < len(b) {
+			size *= 2
+		}
+		a.buf = make([]byte, 0, size)
+		if a.next < arenaChunk {
+			a.next *= 2
+		}
 	}
 	start := len(a.buf)
 	a.buf = append(a.buf, b...)
