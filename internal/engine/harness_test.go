@@ -325,7 +325,7 @@ func (r *rig) poll() (pages, records int, err error) {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pages, records, _, err = r.st.pollOnce(ctx, r.w)
+	pages, records, err = r.st.pollOnce(ctx, r.w)
 	return pages, records, err
 }
 

@@ -20,7 +20,7 @@ import (
 // pollOnce walks pages until the stream is caught up, the page budget of one
 // poll is spent, or an error stops it. Every page is delivered and then
 // checkpointed before the next is requested.
-func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, again bool, err error) {
+func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, err error) {
 	if st.state == nil {
 		st.load(ctx)
 	}
@@ -31,9 +31,9 @@ func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, 
 		err = walkErr
 	}
 	if err != nil {
-		return pages, records, false, fmt.Errorf("%s: stream %s: %w", st.src.set.SourceID, st.id, err)
+		return pages, records, fmt.Errorf("%s: stream %s: %w", st.src.set.SourceID, st.id, err)
 	}
-	return pages, records, false, nil
+	return pages, records, nil
 }
 
 // walkPages fetches, decodes and maps pages and queues them to the

@@ -245,14 +245,11 @@ func (s *Source) work(ctx context.Context, w *worker) {
 		if !ok {
 			return
 		}
-		again := st.poll(ctx, w)
+		st.poll(ctx, w)
 		if ctx.Err() != nil {
 			return
 		}
 		due := s.set.Now().Add(s.set.Interval)
-		if again {
-			due = s.set.Now()
-		}
 		if st.notBefore.After(due) {
 			due = st.notBefore
 		}

@@ -118,19 +118,17 @@ func (st *stream) saveState(ctx context.Context, state *cursor.State) {
 	}
 }
 
-// poll runs one poll and reports its outcome. It returns true when the
-// stream has more to read right away (a backlog cut by max_pages_per_poll).
-func (st *stream) poll(ctx context.Context, w *worker) bool {
-	pages, records, again, err := st.pollOnce(ctx, w)
+// poll runs one poll and reports its outcome.
+func (st *stream) poll(ctx context.Context, w *worker) {
+	pages, records, err := st.pollOnce(ctx, w)
 	if ctx.Err() != nil && err != nil {
-		return false // shutting down: not a stream failure
+		return // shutting down: not a stream failure
 	}
 	st.src.deps.Observer.Poll(st.id, pages, records, err)
 	if st.state != nil {
 		st.src.deps.Observer.CursorLag(st.id, st.src.set.Now().Sub(time.Unix(0, st.state.Key)))
 	}
 	st.report(err)
-	return again
 }
 
 // report logs a failure once per distinct error and reports status.
