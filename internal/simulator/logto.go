@@ -131,19 +131,11 @@ func (s *Simulator) logtoList(w http.ResponseWriter, r *http.Request) {
 	}
 	tr := timeRange{inclusive: s.inclusive()}
 	if !s.opts.LogtoPre140 {
-		for _, p := range []struct {
-			key string
-			t   *time.Time
-			has *bool
-		}{{"start_time", &tr.lo, &tr.hasLo}, {"end_time", &tr.hi, &tr.hasHi}} {
-			if v := q.Get(p.key); v != "" {
-				ms, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					logtoError(w, http.StatusBadRequest, "guard.invalid_input", "The request input is invalid. "+p.key+" must be a number.")
-					return
-				}
-				*p.t, *p.has = time.UnixMilli(ms), true
-			}
+		var bad string
+		tr, bad = s.timeRangeOf(bound{"start_time", q.Get("start_time")}, bound{"end_time", q.Get("end_time")}, parseUnixMilli)
+		if bad != "" {
+			logtoError(w, http.StatusBadRequest, "guard.invalid_input", "The request input is invalid. "+bad+" must be a number.")
+			return
 		}
 		if tr.hasLo && tr.hasHi && tr.lo.After(tr.hi) {
 			logtoError(w, http.StatusBadRequest, "guard.invalid_input", "The request input is invalid. start_time must be less than or equal to end_time.")

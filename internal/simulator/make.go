@@ -123,20 +123,10 @@ func (s *Simulator) makeScenarioLogs(w http.ResponseWriter, r *http.Request) {
 		makeError(w, http.StatusBadRequest, bad)
 		return
 	}
-	tr := timeRange{inclusive: s.inclusive()}
-	for _, p := range []struct {
-		key string
-		t   *time.Time
-		has *bool
-	}{{"from", &tr.lo, &tr.hasLo}, {"to", &tr.hi, &tr.hasHi}} {
-		if v := q.Get(p.key); v != "" {
-			ms, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				makeError(w, http.StatusBadRequest, p.key+" must be a timestamp in milliseconds")
-				return
-			}
-			*p.t, *p.has = time.UnixMilli(ms), true
-		}
+	tr, bad := s.timeRangeOf(bound{"from", q.Get("from")}, bound{"to", q.Get("to")}, parseUnixMilli)
+	if bad != "" {
+		makeError(w, http.StatusBadRequest, bad+" must be a timestamp in milliseconds")
+		return
 	}
 	var keep func(*record) bool
 	if v := q.Get("status"); v != "" {
@@ -273,20 +263,10 @@ func (s *Simulator) makeAuditLogs(w http.ResponseWriter, r *http.Request) {
 		makeError(w, http.StatusBadRequest, bad)
 		return
 	}
-	tr := timeRange{inclusive: s.inclusive()}
-	for _, p := range []struct {
-		key string
-		t   *time.Time
-		has *bool
-	}{{"dateFrom", &tr.lo, &tr.hasLo}, {"dateTo", &tr.hi, &tr.hasHi}} {
-		if v := q.Get(p.key); v != "" {
-			t, err := parseMakeDate(v)
-			if err != nil {
-				makeError(w, http.StatusBadRequest, p.key+" must be an ISO 8601 date")
-				return
-			}
-			*p.t, *p.has = t, true
-		}
+	tr, bad := s.timeRangeOf(bound{"dateFrom", q.Get("dateFrom")}, bound{"dateTo", q.Get("dateTo")}, parseMakeDate)
+	if bad != "" {
+		makeError(w, http.StatusBadRequest, bad+" must be an ISO 8601 date")
+		return
 	}
 	events := append(q["event[]"], q["event"]...)
 	team := q.Get("team")

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"time"
 )
 
 const stackOneMaxPageSize = 100
@@ -78,21 +77,9 @@ func (s *Simulator) stackOneList(w http.ResponseWriter, r *http.Request) {
 	if f.OrderDirection != "asc" && f.OrderDirection != "desc" {
 		errs = append(errs, "filters.order_direction must be one of the following values: asc, desc")
 	}
-	tr := timeRange{inclusive: s.inclusive()}
-	for _, p := range []struct {
-		name, v string
-		t       *time.Time
-		has     *bool
-	}{{"start_time", f.StartTime, &tr.lo, &tr.hasLo}, {"end_time", f.EndTime, &tr.hi, &tr.hasHi}} {
-		if p.v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, p.v)
-		if err != nil {
-			errs = append(errs, "filters."+p.name+" must be a valid ISO 8601 date string")
-			continue
-		}
-		*p.t, *p.has = t, true
+	tr, bad := s.timeRangeOf(bound{"start_time", f.StartTime}, bound{"end_time", f.EndTime}, parseRFC3339)
+	if bad != "" {
+		errs = append(errs, "filters."+bad+" must be a valid ISO 8601 date string")
 	}
 	if len(errs) > 0 {
 		stackOneError(w, http.StatusBadRequest, errs...)

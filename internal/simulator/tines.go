@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"time"
 )
 
 const tinesMaxPerPage = 500
@@ -109,20 +108,10 @@ func (s *Simulator) tinesAuditLogs(w http.ResponseWriter, r *http.Request) {
 		tinesBadRequest(w, "page and per_page must be integers")
 		return
 	}
-	tr := timeRange{inclusive: s.inclusive()}
-	for _, p := range []struct {
-		key string
-		t   *time.Time
-		has *bool
-	}{{"after", &tr.lo, &tr.hasLo}, {"before", &tr.hi, &tr.hasHi}} {
-		if v := q.Get(p.key); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				tinesBadRequest(w, p.key+" must be an ISO 8601 timestamp")
-				return
-			}
-			*p.t, *p.has = t, true
-		}
+	tr, bad := s.timeRangeOf(bound{"after", q.Get("after")}, bound{"before", q.Get("before")}, parseRFC3339)
+	if bad != "" {
+		tinesBadRequest(w, bad+" must be an ISO 8601 timestamp")
+		return
 	}
 	ops := append(q["operation_name[]"], q["operation_name"]...)
 	users := append(q["user_id[]"], q["user_id"]...)
