@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net/url"
+	"strings"
 
 	"github.com/valyala/fastjson"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -57,7 +58,8 @@ func (r resourceAttrs) fill(m pcommon.Map, stream string) {
 }
 
 // mapPage maps the selected records of a page, in the API's order.
-func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx []int) plog.Logs {
+// enrichLeft is what remains of the poll's enrichment budget (max_per_poll).
+func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx []int, enrichLeft *int) plog.Logs {
 	src := st.src
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
@@ -67,16 +69,12 @@ func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx
 	lrs := sl.LogRecords()
 	lrs.EnsureCapacity(len(idx))
 	observed := pcommon.NewTimestampFromTime(src.set.Now())
-	enrichBudget := 0
-	if src.enrich != nil {
-		enrichBudget = src.set.Spec.Enrich.MaxPerPoll
-	}
 	for _, i := range idx {
 		rec := &page.Records[i]
 		lr := lrs.AppendEmpty()
 		w.mapper.Append(lr, rec, observed)
-		if enrichBudget > 0 && st.wantsEnrich(rec) {
-			enrichBudget--
+		if src.enrich != nil && *enrichLeft > 0 && st.wantsEnrich(rec) {
+			*enrichLeft--
 			st.enrichRecord(ctx, w, rec, lr)
 		}
 	}
@@ -108,7 +106,7 @@ func (st *stream) wantsEnrich(rec *decode.Record) bool {
 	if v == nil {
 		return false
 	}
-	text := scalarText(v)
+	text, _ := decode.Text(v)
 	for _, want := range e.Values {
 		if text == want {
 			return true
@@ -126,8 +124,9 @@ func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Recor
 		vars[k] = v
 	}
 	for _, name := range src.enrichNames {
-		if field, ok := cutRecordVar(name); ok {
-			vars.Set(name, scalarText(decode.Lookup(rec.Value, field)))
+		if field, ok := strings.CutPrefix(name, "record:"); ok {
+			text, _ := decode.Text(decode.Lookup(rec.Value, field))
+			vars.Set(name, text)
 		}
 	}
 	req := src.enrich.build(vars, st.id)
@@ -144,24 +143,8 @@ func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Recor
 	}
 	for attr, path := range src.set.Spec.Enrich.Attributes {
 		if v := decode.Lookup(doc, path); v != nil && v.Type() != fastjson.TypeNull {
-			mapperToValue(lr.Attributes().PutEmpty(attr), v)
+			mapper.ToValue(lr.Attributes().PutEmpty(attr), v)
 		}
-	}
-}
-
-// scalarText is a JSON scalar as text: strings raw, numbers and booleans as
-// written.
-func scalarText(v *fastjson.Value) string {
-	if v == nil {
-		return ""
-	}
-	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes())
-	case fastjson.TypeNull:
-		return ""
-	default:
-		return v.String()
 	}
 }
 

@@ -3,20 +3,13 @@ package engine
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/valyala/fastjson"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 )
-
-func mapperToValue(dst pcommon.Value, v *fastjson.Value) { mapper.ToValue(dst, v) }
-
-func cutRecordVar(name string) (string, bool) { return strings.CutPrefix(name, "record:") }
 
 // discoverLoop renews the stream list (every scenario of a Make team) until
 // ctx ends. A failed listing keeps the streams already known.
@@ -85,7 +78,7 @@ func (s *Source) discover(ctx context.Context, parser *fastjson.Parser) ([]strin
 		items := decode.Lookup(doc, d.Path)
 		arr, _ := items.Array()
 		for _, it := range arr {
-			if id := scalarText(decode.Lookup(it, d.IDField)); id != "" {
+			if id, _ := decode.Text(decode.Lookup(it, d.IDField)); id != "" {
 				ids = append(ids, id)
 			}
 		}

@@ -48,6 +48,10 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 		}
 	}()
 	pages := 0
+	enrichLeft := 0
+	if e := set.Spec.Enrich; e != nil {
+		enrichLeft = e.MaxPerPoll
+	}
 	for {
 		if commits.failed() {
 			return nil // finish reports the refusal
@@ -100,7 +104,7 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 		}
 		item := commit{n: len(out.deliver)}
 		if item.n > 0 {
-			item.ld = st.mapPage(ctx, w, page, out.deliver)
+			item.ld = st.mapPage(ctx, w, page, out.deliver, &enrichLeft)
 		}
 		// The state moves ahead of the pipeline here; the committer writes it
 		// only after the page was accepted and restores the last written one

@@ -308,3 +308,36 @@ func TestForeignNextLinkDoesNotWedgeTheStream(t *testing.T) {
 		assert.NotContains(t, st.Walk.Next.URL, srv.sim.ForeignURL(), "a foreign link must never be checkpointed")
 	}
 }
+
+// The enrichment budget is per poll, across all the pages of the poll.
+func TestMakeEnrichmentBudgetIsPerPoll(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{Seed: 3})
+	c := caseOf(t, simulator.APIMakeScenarioLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base.Add(time.Minute)}
+	for i := range 40 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Millisecond))
+	}
+	r := newRig(t, srv, c, nil, clock, withPageSize(5), func(s *Settings, _ *httpclientConfig) {
+		spec := *s.Spec
+		enrich := *spec.Enrich
+		enrich.MaxPerPoll = 2
+		spec.Enrich = &enrich
+		s.Spec, s.Enrich = &spec, true
+	})
+	pages, _, err := r.poll()
+	require.NoError(t, err)
+	require.Greater(t, pages, 1, "the poll must span several pages")
+	candidates, enriched := 0, 0
+	for _, lr := range r.consumer.logRecords() {
+		status, _ := lr.Body().Map().Get("status")
+		if status.Int() == 2 || status.Int() == 3 {
+			candidates++
+		}
+		if _, ok := lr.Attributes().Get("make.execution.status"); ok {
+			enriched++
+		}
+	}
+	require.Greater(t, candidates, 2, "seed must produce more failed or warned executions than the budget")
+	assert.Equal(t, 2, enriched)
+}
