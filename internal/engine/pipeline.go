@@ -91,7 +91,7 @@ func (c *committer) finish() (pages, records int, err error) {
 	if c.err != nil {
 		c.st.state = cloneState(c.saved)
 		c.st.rebuildSeen()
-		c.st.prevFirst, c.st.prevLast = "", ""
+		c.st.forgetPages()
 	}
 	return c.pages, c.records, c.err
 }

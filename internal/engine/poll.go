@@ -87,6 +87,9 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 			return fmt.Errorf("%s %s: refused a next-page link to another origin than the endpoint (%s)",
 				f.req.Method, pathOf(f.req.URL), originOnly(out.next.URL))
 		}
+		if err := st.guardLoops(walk, page, &out); err != nil {
+			return fmt.Errorf("%s %s: %w", f.req.Method, pathOf(f.req.URL), err)
+		}
 		if !out.done && (set.MaxPagesPerPoll == 0 || pages+1 < set.MaxPagesPerPoll) {
 			ahead := *walk
 			ahead.Next, ahead.Upper, ahead.Tie = out.next, out.upper, out.tie
@@ -411,20 +414,58 @@ func (st *stream) process(walk *cursor.Walk, page *decode.Page, ended bool) page
 	case !out.done && walk.Windowed && newestFirst && spec.Records.UnstableTies && !st.filterIgnored:
 		st.lowerUpperBound(walk, &out, recs)
 	}
-	// Only a walk that goes by page number can repeat a page; a walk that
-	// lowers its bound asks for page 1 again on purpose.
-	byPageNumber := walk.Upper == 0 && !walk.Tie && out.upper == 0 && !out.tie
-	if !out.done && len(recs) > 0 && byPageNumber {
+	return out
+}
+
+// maxRepeatedPages is how many pages in a row may equal the page before
+// them. A newest-first list shows a repeated page whenever exactly a page of
+// records arrived between two requests, so repeats are walked through (their
+// records were delivered already); only a longer run means the API ignores
+// the page parameter.
+const maxRepeatedPages = 3
+
+// guardLoops fails the poll, before the page is applied, when the walk
+// would go round in circles: a next link or cursor already followed in this
+// walk, or a page-number walk that keeps getting the same page. It never ends
+// the walk, which would skip every record below: the stream retries from the
+// same position and goes on as soon as the API moves.
+func (st *stream) guardLoops(walk *cursor.Walk, page *decode.Page, out *pageOutcome) error {
+	if walk.Pages == 0 {
+		st.forgetPages()
+	}
+	if out.done {
+		return nil
+	}
+	switch st.src.set.Spec.Pagination.Type {
+	case apispec.PaginationNextURL, apispec.PaginationLinkHeader, apispec.PaginationCursor:
+		link := out.next.URL + out.next.Cursor
+		if link == "" || out.upper != walk.Upper || out.tie != walk.Tie {
+			return nil
+		}
+		if st.followed == nil {
+			st.followed = make(map[string]struct{})
+		}
+		if _, again := st.followed[link]; again {
+			return errLinkLoop
+		}
+		st.followed[strings.Clone(link)] = struct{}{}
+	case apispec.PaginationPage, apispec.PaginationOffset:
+		// A walk that lowers its bound asks for the first page again on purpose.
+		recs := page.Records
+		if len(recs) == 0 || walk.Upper != 0 || walk.Tie || out.upper != 0 || out.tie {
+			return nil
+		}
 		first, last := recs[0].ID, recs[len(recs)-1].ID
-		if walk.Pages > 0 && first == st.prevFirst && last == st.prevLast && page.Next == "" {
-			// Let apply record the page, then stop: an API that ignores the
-			// page parameter would otherwise be walked forever.
-			out.done = true
-			st.src.deps.Logger.Warn(errRepeatedPage.Error(), zap.String("stream", st.id))
+		if walk.Pages > 0 && first == st.prevFirst && last == st.prevLast {
+			if st.repeats++; st.repeats > maxRepeatedPages {
+				return errRepeatedPage
+			}
+		} else {
+			st.repeats = 0
 		}
 		st.prevFirst, st.prevLast = strings.Clone(first), strings.Clone(last)
 	}
-	return out
+	return nil
 }
 
 // lowerUpperBound makes the next request the first page of the window below
@@ -541,7 +582,13 @@ func (st *stream) apply(walk *cursor.Walk, out pageOutcome) {
 	}
 	st.state.Key, st.state.Seen, st.state.Walk = key, merged, nil
 	st.seen = ids
-	st.prevFirst, st.prevLast = "", ""
+	st.forgetPages()
+}
+
+// forgetPages drops what guardLoops remembers of the walk's pages.
+func (st *stream) forgetPages() {
+	clear(st.followed)
+	st.prevFirst, st.prevLast, st.repeats = "", "", 0
 }
 
 func containsInt(list []int, v int) bool {

@@ -33,6 +33,8 @@ type stream struct {
 	filterIgnored bool
 	prevFirst     string // first and last id of the previous page, to detect pages that repeat
 	prevLast      string
+	repeats       int                 // pages in a row equal to the one before
+	followed      map[string]struct{} // next links and cursors followed in this walk
 
 	// scheduler fields
 	due     time.Time
@@ -174,8 +176,10 @@ func slowRetry(interval time.Duration) time.Duration {
 	return d
 }
 
-// errRepeatedPage means the API answered the same page twice in a row.
-var errRepeatedPage = errors.New("the API returned the same page twice in a row (does it ignore the page parameter?)")
+var (
+	errRepeatedPage = errors.New("the API keeps returning the same page for the next page number (does it ignore the page parameter? see pagination in the API spec); the stream retries from this page")
+	errLinkLoop     = errors.New("the API returned a next link or cursor this walk already followed; the stream retries from this page")
+)
 
 func floorTo(v, unit int64) int64 {
 	if unit <= 1 {

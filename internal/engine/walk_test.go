@@ -75,9 +75,10 @@ func TestMaxPagesPerPollBound(t *testing.T) {
 	requireExactlyOnce(t, r.want(), r.got())
 }
 
-// An API that ignores the page parameter serves page 1 forever: the walk
-// must end instead of looping.
-func TestRepeatedPageDoesNotLoop(t *testing.T) {
+// An API that ignores the page parameter serves page 1 forever: the poll
+// must fail after a few repeats instead of looping, and must not end the walk
+// (which would count the unread pages as read).
+func TestRepeatedPageFailsThePollInsteadOfLooping(t *testing.T) {
 	srv := newSimServer(t, simulator.Options{})
 	c := caseOf(t, simulator.APITinesActionLogs)
 	base := baseTime()
@@ -93,19 +94,76 @@ func TestRepeatedPageDoesNotLoop(t *testing.T) {
 		r.URL.RawQuery = q.Encode()
 	})
 	r := newRig(t, srv, c, nil, clock, withPageSize(5))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _, _ = r.poll()
-	}()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the walk loops on a repeated page")
+	_, records, err := r.poll()
+	require.ErrorIs(t, err, errRepeatedPage)
+	assert.Contains(t, err.Error(), "/api/v1/actions/")
+	assert.Equal(t, 5, records, "page 1 is delivered once")
+	assert.Equal(t, int32(maxRepeatedPages+2), requests.Load(), "page 1, the repeats walked through, the one that fails")
+	require.NotNil(t, r.st.state.Walk, "the walk must stay open: its lower pages were never read")
+
+	requests.Store(0)
+	_, records, err = r.poll()
+	require.ErrorIs(t, err, errRepeatedPage)
+	assert.Zero(t, records)
+	assert.Equal(t, int32(1), requests.Load(), "a later poll fails on its first request")
+	assert.Len(t, r.got(), 5)
+}
+
+// Exactly one page of new records arriving between two requests of a
+// newest-first walk by page number makes the next page equal to the last
+// one. That is not a loop: the walk must go on and read the rest.
+func TestPageShiftedByExactlyOnePageLosesNothing(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{})
+	c := caseOf(t, simulator.APITinesActionLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base.Add(time.Hour)}
+	for i := range 30 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
 	}
-	assert.LessOrEqual(t, requests.Load(), int32(3))
-	assert.Len(t, r.got(), 5, "only page 1 exists for this API")
-	assert.Nil(t, r.st.state.Walk)
+	var shifted atomic.Int32
+	srv.setHook(func(r *http.Request) {
+		// Before pages 3 and 4: one page of newer records each time.
+		if p := r.URL.Query().Get("page"); (p == "3" || p == "4") && shifted.Load() < 2 {
+			n := shifted.Add(1)
+			addTo(srv, c, 5, base.Add(time.Duration(40+n)*time.Second))
+		}
+	})
+	r := newRig(t, srv, c, nil, clock, withPageSize(5))
+	_, _, err := r.poll()
+	require.NoError(t, err)
+	require.Equal(t, int32(2), shifted.Load())
+	r.drain()
+	requireExactlyOnce(t, r.want(), r.got())
+}
+
+// A next link the walk already followed is a loop: the poll fails before
+// the page is applied and retries from the same place.
+func TestNextLinkLoopFailsThePoll(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{})
+	var requests atomic.Int32
+	srv.serve = func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		// Every page links to page 2, page 2 to itself.
+		next := "http://" + r.Host + r.URL.Path + "?page=2&page_size=3"
+		_, _ = w.Write([]byte(`{"count":3,"next":"` + next + `","previous":null,"results":[` +
+			`{"id":3,"created_at":"2024-01-01T00:00:03.000000Z","level":20},` +
+			`{"id":2,"created_at":"2024-01-01T00:00:02.000000Z","level":20},` +
+			`{"id":1,"created_at":"2024-01-01T00:00:01.000000Z","level":20}]}`))
+	}
+	c := caseOf(t, simulator.APIOMSActionLogs)
+	clock := &fakeClock{now: time.Date(2024, 1, 1, 1, 0, 0, 0, time.UTC)}
+	r := newRig(t, srv, c, nil, clock, withPageSize(3), func(s *Settings, _ *httpclientConfig) {
+		spec := *s.Spec
+		spec.Pagination.Type = "next_url"
+		s.Spec = &spec
+	})
+	_, records, err := r.poll()
+	require.ErrorIs(t, err, errLinkLoop)
+	assert.Equal(t, 3, records)
+	assert.Equal(t, int32(2), requests.Load())
+	require.NotNil(t, r.st.state.Walk)
+	assert.Contains(t, r.st.state.Walk.Next.URL, "page=2")
 }
 
 func TestTinesStringNullNextPage(t *testing.T) {
