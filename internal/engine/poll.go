@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -443,12 +444,14 @@ func (st *stream) guardLoops(walk *cursor.Walk, page *decode.Page, out *pageOutc
 			return nil
 		}
 		if st.followed == nil {
-			st.followed = make(map[string]struct{})
+			st.followed = make(map[uint64]struct{})
+			st.linkSeed = maphash.MakeSeed()
 		}
-		if _, again := st.followed[link]; again {
+		h := maphash.String(st.linkSeed, link)
+		if _, again := st.followed[h]; again {
 			return errLinkLoop
 		}
-		st.followed[strings.Clone(link)] = struct{}{}
+		st.followed[h] = struct{}{}
 	case apispec.PaginationPage, apispec.PaginationOffset:
 		// A walk that lowers its bound asks for the first page again on purpose.
 		recs := page.Records

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"strconv"
 	"time"
 
@@ -34,7 +35,8 @@ type stream struct {
 	prevFirst     string // first and last id of the previous page, to detect pages that repeat
 	prevLast      string
 	repeats       int                 // pages in a row equal to the one before
-	followed      map[string]struct{} // next links and cursors followed in this walk
+	followed      map[uint64]struct{} // hashes of the next links and cursors followed in this walk
+	linkSeed      maphash.Seed
 
 	// scheduler fields
 	due     time.Time
