@@ -7,21 +7,6 @@ import (
 	"strings"
 )
 
-var timeFormats = []string{"rfc3339", "rfc3339_ms", "rfc3339_us", "rfc3339_nano", "unix_s", "unix_ms", "unix_us", "unix_ns"}
-
-// ValidTimeFormat reports whether f names a known format or a "layout:" one.
-func ValidTimeFormat(f string) bool {
-	if l, ok := strings.CutPrefix(f, "layout:"); ok {
-		return l != ""
-	}
-	for _, known := range timeFormats {
-		if f == known {
-			return true
-		}
-	}
-	return false
-}
-
 // Validate checks the spec and returns every problem at once; each names the
 // YAML key relative to the spec ("records.id_field").
 func (s *Spec) Validate() error { return s.ValidateAt("") }
@@ -35,7 +20,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 	errs = append(errs, s.Request.validate(prefix+"request")...)
 	if s.TimeFilter != nil {
 		if !ValidTimeFormat(s.TimeFilter.Format) {
-			bad("time_filter.format", "must be one of %s or layout:<Go layout>, got %q", strings.Join(timeFormats, ", "), s.TimeFilter.Format)
+			bad("time_filter.format", "must be one of %s or layout:<Go layout>, got %q", strings.Join(TimeFormats(), ", "), s.TimeFilter.Format)
 		}
 		if s.TimeFilter.MaxWindow < 0 {
 			bad("time_filter.max_window", "must not be negative")
@@ -56,7 +41,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 		bad("records.time_field", "is required: the cursor follows event time")
 	}
 	if !ValidTimeFormat(r.TimeFormat) {
-		bad("records.time_format", "must be one of %s or layout:<Go layout>, got %q", strings.Join(timeFormats, ", "), r.TimeFormat)
+		bad("records.time_format", "must be one of %s or layout:<Go layout>, got %q", strings.Join(TimeFormats(), ", "), r.TimeFormat)
 	}
 	if r.TimePrecision <= 0 {
 		bad("records.time_precision", "must be positive (1s, 1ms, ...)")

@@ -8,19 +8,8 @@ import (
 	"time"
 
 	"github.com/valyala/fastjson"
-)
 
-// Time format names (apispec.TimeFilter.Format and Records.TimeFormat).
-const (
-	FormatRFC3339     = "rfc3339"
-	FormatRFC3339Ms   = "rfc3339_ms"
-	FormatRFC3339Us   = "rfc3339_us"
-	FormatRFC3339Nano = "rfc3339_nano"
-	FormatUnixS       = "unix_s"
-	FormatUnixMs      = "unix_ms"
-	FormatUnixUs      = "unix_us"
-	FormatUnixNs      = "unix_ns"
-	LayoutPrefix      = "layout:"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 )
 
 type timeKind uint8
@@ -48,37 +37,30 @@ const (
 func compileTimeFormat(name string) (timeFormat, error) {
 	f := timeFormat{name: name}
 	switch name {
-	case "", FormatRFC3339:
-		f.name = FormatRFC3339
-	case FormatRFC3339Ms:
+	case "", apispec.TimeRFC3339:
+		f.name = apispec.TimeRFC3339
+	case apispec.TimeRFC3339Ms:
 		f.scale = 3
-	case FormatRFC3339Us:
+	case apispec.TimeRFC3339Us:
 		f.scale = 6
-	case FormatRFC3339Nano:
+	case apispec.TimeRFC3339Nano:
 		f.scale = 9
-	case FormatUnixS:
+	case apispec.TimeUnixS:
 		f.kind, f.scale = kindUnix, 9
-	case FormatUnixMs:
+	case apispec.TimeUnixMs:
 		f.kind, f.scale = kindUnix, 6
-	case FormatUnixUs:
+	case apispec.TimeUnixUs:
 		f.kind, f.scale = kindUnix, 3
-	case FormatUnixNs:
+	case apispec.TimeUnixNs:
 		f.kind, f.scale = kindUnix, 0
 	default:
-		layout, ok := strings.CutPrefix(name, LayoutPrefix)
+		layout, ok := strings.CutPrefix(name, apispec.TimeLayoutPrefix)
 		if !ok || layout == "" {
-			return f, fmt.Errorf("unknown time format %q (want rfc3339, rfc3339_ms, rfc3339_us, rfc3339_nano, unix_s, unix_ms, unix_us, unix_ns or layout:<Go layout>)", name)
+			return f, fmt.Errorf("unknown time format %q (want %s or %s<Go layout>)", name, strings.Join(apispec.TimeFormats(), ", "), apispec.TimeLayoutPrefix)
 		}
 		f.kind, f.layout = kindLayout, layout
 	}
 	return f, nil
-}
-
-// CheckTimeFormat reports whether name is a known time format, for config
-// validation.
-func CheckTimeFormat(name string) error {
-	_, err := compileTimeFormat(name)
-	return err
 }
 
 var errNotTime = errors.New("not a time")

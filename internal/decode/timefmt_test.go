@@ -126,8 +126,10 @@ func TestFormatTime(t *testing.T) {
 		assert.Equal(t, w, FormatTime(at, format), format)
 	}
 	assert.Equal(t, "-2", FormatTime(-1500e6, "unix_s"), "floor for negative times")
-	assert.NoError(t, CheckTimeFormat("unix_ms"))
-	assert.Error(t, CheckTimeFormat("epoch"))
+	_, err := compileTimeFormat("unix_ms")
+	assert.NoError(t, err)
+	_, err = compileTimeFormat("epoch")
+	assert.ErrorContains(t, err, "rfc3339, rfc3339_ms")
 }
 
 // Parse(Format(t)) == t truncated to the format's precision.
