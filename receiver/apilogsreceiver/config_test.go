@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 )
 
@@ -133,4 +134,19 @@ func TestConfigInvalid(t *testing.T) {
 			assert.Equal(t, tt.want, err.Error())
 		})
 	}
+}
+
+// ClientConfig is a named squashed field; its own Unmarshal must still run so
+// that the keepalive section reaches the HTTP transport.
+func TestKeepaliveSectionApplies(t *testing.T) {
+	cm := confmap.NewFromStringMap(map[string]any{
+		"api": "tines_action_logs", "endpoint": "https://acme.tines.com", "api_key": "k", "action_ids": []any{1},
+		"keepalive": map[string]any{"idle_conn_timeout": "7s", "max_idle_conns": 3},
+	})
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	require.NoError(t, cm.Unmarshal(cfg))
+	assert.Equal(t, 7*time.Second, cfg.ClientConfig.IdleConnTimeout)
+	assert.Equal(t, 3, cfg.ClientConfig.MaxIdleConns)
+	assert.False(t, cfg.ClientConfig.DisableKeepAlives)
+	assert.Equal(t, "k", string(cfg.APIKey), "the receiver's own keys still decode")
 }
