@@ -16,17 +16,24 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
 )
 
+// tinesBacklog is a simulator (with opts) holding n Tines action logs one second apart
+// from baseTime(), and a clock an hour after the first.
+func tinesBacklog(t *testing.T, opts simulator.Options, n int) (*simServer, apiCase, time.Time, *fakeClock) {
+	t.Helper()
+	srv := newSimServer(t, opts)
+	c := caseOf(t, simulator.APITinesActionLogs)
+	base := baseTime()
+	for i := range n {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
+	}
+	return srv, c, base, &fakeClock{now: base.Add(time.Hour)}
+}
+
 // A backfill cut by a pipeline failure resumes from the persisted walk in a
 // new source: nothing is lost and the refused page is the only one read twice
 // (and delivered once, since it was never accepted).
 func TestResumableBackfillTinesActionLogs(t *testing.T) {
-	srv := newSimServer(t, simulator.Options{})
-	c := caseOf(t, simulator.APITinesActionLogs)
-	base := baseTime()
-	clock := &fakeClock{now: base.Add(time.Hour)}
-	for i := range 60 {
-		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
-	}
+	srv, c, base, clock := tinesBacklog(t, simulator.Options{}, 60)
 	store := cursor.NewStore(nil)
 	r := newRig(t, srv, c, store, clock, withPageSize(5))
 	const k = 4
@@ -52,13 +59,7 @@ func TestResumableBackfillTinesActionLogs(t *testing.T) {
 }
 
 func TestMaxPagesPerPollBound(t *testing.T) {
-	srv := newSimServer(t, simulator.Options{})
-	c := caseOf(t, simulator.APITinesActionLogs)
-	base := baseTime()
-	clock := &fakeClock{now: base.Add(time.Hour)}
-	for i := range 30 {
-		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
-	}
+	srv, c, _, clock := tinesBacklog(t, simulator.Options{}, 30)
 	r := newRig(t, srv, c, nil, clock, withPageSize(5), withMaxPages(2))
 	polls := 0
 	for {
@@ -79,13 +80,7 @@ func TestMaxPagesPerPollBound(t *testing.T) {
 // must fail after a few repeats instead of looping, and must not end the walk
 // (which would count the unread pages as read).
 func TestRepeatedPageFailsThePollInsteadOfLooping(t *testing.T) {
-	srv := newSimServer(t, simulator.Options{})
-	c := caseOf(t, simulator.APITinesActionLogs)
-	base := baseTime()
-	clock := &fakeClock{now: base.Add(time.Hour)}
-	for i := range 12 {
-		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
-	}
+	srv, c, _, clock := tinesBacklog(t, simulator.Options{}, 12)
 	var requests atomic.Int32
 	srv.setHook(func(r *http.Request) {
 		requests.Add(1)
@@ -113,13 +108,7 @@ func TestRepeatedPageFailsThePollInsteadOfLooping(t *testing.T) {
 // newest-first walk by page number makes the next page equal to the last
 // one. That is not a loop: the walk must go on and read the rest.
 func TestPageShiftedByExactlyOnePageLosesNothing(t *testing.T) {
-	srv := newSimServer(t, simulator.Options{})
-	c := caseOf(t, simulator.APITinesActionLogs)
-	base := baseTime()
-	clock := &fakeClock{now: base.Add(time.Hour)}
-	for i := range 30 {
-		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
-	}
+	srv, c, base, clock := tinesBacklog(t, simulator.Options{}, 30)
 	var shifted atomic.Int32
 	srv.setHook(func(r *http.Request) {
 		// Before pages 3 and 4: one page of newer records each time.
@@ -167,13 +156,7 @@ func TestNextLinkLoopFailsThePoll(t *testing.T) {
 }
 
 func TestTinesStringNullNextPage(t *testing.T) {
-	srv := newSimServer(t, simulator.Options{StringNullNextPage: true})
-	c := caseOf(t, simulator.APITinesActionLogs)
-	base := baseTime()
-	clock := &fakeClock{now: base.Add(time.Hour)}
-	for i := range 10 {
-		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
-	}
+	srv, c, _, clock := tinesBacklog(t, simulator.Options{StringNullNextPage: true}, 10)
 	r := newRig(t, srv, c, nil, clock, withPageSize(5))
 	pages, records, err := r.poll()
 	require.NoError(t, err)
@@ -342,13 +325,7 @@ func TestStopWithoutStart(t *testing.T) {
 // again the stream must make progress instead of retrying the stored foreign
 // link forever.
 func TestForeignNextLinkDoesNotWedgeTheStream(t *testing.T) {
-	srv := newSimServer(t, simulator.Options{})
-	c := caseOf(t, simulator.APITinesActionLogs)
-	base := baseTime()
-	clock := &fakeClock{now: base.Add(time.Hour)}
-	for i := range 12 {
-		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Second))
-	}
+	srv, c, _, clock := tinesBacklog(t, simulator.Options{}, 12)
 	require.NoError(t, srv.sim.SetFault(simulator.Fault{Kind: simulator.FaultForeignNext, API: c.api, Count: 1}))
 	r := newRig(t, srv, c, nil, clock, withPageSize(5), func(s *Settings, _ *httpclientConfig) {
 		s.Spec.Pagination.Type = "next_url"
