@@ -32,6 +32,16 @@ type Spec struct {
 	// RequestsPerMinute is the vendor's documented rate limit for this API,
 	// the default of the receiver's client-side budget (0 = unlimited).
 	RequestsPerMinute float64 `mapstructure:"requests_per_minute"`
+	// MaxRequestsPerMinute is the highest limit the vendor documents on any
+	// plan (Make Enterprise: 1000); a configured rate above it is warned
+	// about at start.
+	MaxRequestsPerMinute float64 `mapstructure:"max_requests_per_minute"`
+	// Budget names the request budget this API spends, as the vendor counts
+	// it: receivers of one collector whose APIs name the same budget and use
+	// the same host and credential share one client-side limit (Make counts
+	// all of a token's requests together; Tines counts "actions" and
+	// "audit_logs" apart). Empty: each receiver has its own.
+	Budget string `mapstructure:"budget"`
 }
 
 // Request describes the HTTP request for one page. Path, query values,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/valyala/fastjson"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -69,17 +70,29 @@ func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx
 	lrs := sl.LogRecords()
 	lrs.EnsureCapacity(len(idx))
 	observed := pcommon.NewTimestampFromTime(src.set.Now())
+	enrichUntil := time.Now().Add(enrichPageWait)
 	for _, i := range idx {
 		rec := &page.Records[i]
 		lr := lrs.AppendEmpty()
 		w.mapper.Append(lr, rec, observed)
 		if src.enrich != nil && *enrichLeft > 0 && st.wantsEnrich(rec) {
 			*enrichLeft--
-			st.enrichRecord(ctx, w, rec, lr)
+			wait := min(enrichRecordWait, max(0, time.Until(enrichUntil)))
+			st.enrichRecord(ctx, w, rec, lr, wait)
 		}
 	}
 	return ld
 }
+
+// Enrichment is secondary to the list walk: it takes only requests the list
+// walks leave free (httpclient.Limiter.WaitSecondary), and holds a record
+// back at most enrichRecordWait, a page at most enrichPageWait in all,
+// waiting for one. A record that gets none is delivered without the extra
+// attributes, with api_logs.enrich.error saying why.
+const (
+	enrichRecordWait = time.Second
+	enrichPageWait   = 10 * time.Second
+)
 
 // consume hands a page to the pipeline. A permanent pipeline error is logged
 // and counted and the page is passed over (retrying data the pipeline
@@ -117,7 +130,7 @@ func (st *stream) wantsEnrich(rec *decode.Record) bool {
 
 // enrichRecord fetches the extra document of one record. A failure only
 // costs the extra attributes: the record itself is never held back.
-func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Record, lr plog.LogRecord) {
+func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Record, lr plog.LogRecord, wait time.Duration) {
 	src := st.src
 	vars := make(apispec.Vars, len(st.vars)+1)
 	for k, v := range st.vars {
@@ -130,6 +143,7 @@ func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Recor
 		}
 	}
 	req := src.enrich.build(vars, st.id)
+	req.Secondary, req.SecondaryWait = true, wait
 	resp, err := src.deps.Client.Do(ctx, req)
 	if err != nil {
 		lr.Attributes().PutStr("api_logs.enrich.error", err.Error())

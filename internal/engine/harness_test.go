@@ -335,7 +335,7 @@ func (r *rig) drain() {
 	for range 50 {
 		pages, _, err := r.poll()
 		require.NoError(r.t, err)
-		if pages == 0 || !r.st.behind() && r.st.state.Walk == nil {
+		if pages == 0 || !r.st.behind(r.st.closedEnd()) && r.st.state.Walk == nil {
 			return
 		}
 	}

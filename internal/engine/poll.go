@@ -48,6 +48,12 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 			next.abandon()
 		}
 	}()
+	// The poll reads up to the newest closed time unit as of its start and
+	// stops there. Recomputing that end after every page would chase "now":
+	// whenever a request takes longer than one time unit (always, at
+	// millisecond precision), a caught-up stream would ask again for the
+	// units that closed meanwhile, one request after another.
+	until := st.closedEnd()
 	pages := 0
 	enrichLeft := 0
 	if e := set.Spec.Enrich; e != nil {
@@ -58,7 +64,7 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 			return nil // finish reports the refusal
 		}
 		if st.state.Walk == nil {
-			walk := st.beginWalk()
+			walk := st.beginWalk(until)
 			if walk == nil {
 				return nil // no closed time since the cursor yet
 			}
@@ -125,15 +131,16 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 				zap.String("stream", st.id), zap.Int("pages", pages))
 			return nil
 		}
-		if out.done && !st.behind() {
+		if out.done && !st.behind(until) {
 			return nil
 		}
 	}
 }
 
-// behind reports whether a windowed stream has closed time left to read.
-func (st *stream) behind() bool {
-	return st.src.set.Spec.TimeFilter != nil && st.closedEnd() > st.state.Key
+// behind reports whether a windowed stream has time left to read up to until
+// (more windows of at most max_window).
+func (st *stream) behind(until int64) bool {
+	return st.src.set.Spec.TimeFilter != nil && until > st.state.Key
 }
 
 // closedEnd is the newest time unit that can no longer receive records:
@@ -151,14 +158,16 @@ func (st *stream) firstPosition() cursor.Position {
 	return cursor.Position{Page: first}
 }
 
-// beginWalk opens the next window, or a newest-first walk down to the cursor.
-func (st *stream) beginWalk() *cursor.Walk {
+// beginWalk opens the next window, from the cursor up to until (or at most
+// max_window of it), or a newest-first walk down to the cursor. One window
+// over the whole backlog costs what its records need, however long it spans.
+func (st *stream) beginWalk(until int64) *cursor.Walk {
 	spec := st.src.set.Spec
 	if spec.TimeFilter == nil {
 		return &cursor.Walk{Next: st.firstPosition()}
 	}
-	end := st.closedEnd()
-	if mw := int64(spec.TimeFilter.MaxWindow); mw > 0 && end-st.state.Key > mw {
+	end := until
+	if mw := int64(st.src.maxWindow); mw > 0 && end-st.state.Key > mw {
 		end = floorTo(st.state.Key+mw, st.precision())
 	}
 	if end <= st.state.Key {

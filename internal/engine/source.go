@@ -65,6 +65,9 @@ type Settings struct {
 	Workers         int
 	Enrich          bool
 	DiscoveryEvery  time.Duration
+	// MaxWindow, when set, bounds each window of a windowed walk; zero keeps
+	// the spec's time_filter.max_window (none for the built-in APIs).
+	MaxWindow time.Duration
 
 	SeverityOverrides map[string]string
 	Now               func() time.Time
@@ -91,8 +94,9 @@ type Source struct {
 	// enrichNames are the placeholders of the enrich request ({{record:id}}).
 	enrichNames []string
 
-	overlap  time.Duration
-	resource resourceAttrs
+	overlap   time.Duration
+	maxWindow time.Duration
+	resource  resourceAttrs
 
 	mu      sync.Mutex
 	streams map[string]*stream
@@ -143,6 +147,12 @@ func New(set Settings, deps Deps) (*Source, error) {
 		}
 	}
 	s.overlap = set.Spec.Records.TimePrecision + set.Settle
+	if tf := set.Spec.TimeFilter; tf != nil {
+		s.maxWindow = tf.MaxWindow
+	}
+	if set.MaxWindow > 0 {
+		s.maxWindow = set.MaxWindow
+	}
 	s.resource = newResourceAttrs(set)
 	return s, nil
 }

@@ -33,6 +33,11 @@ type Request struct {
 	Header http.Header
 	Body   []byte
 	Stream string // stream id, only for metrics/log fields
+	// Secondary marks work beside the list walk (enrichment): it takes only
+	// a request the list walks leave free (see Limiter.WaitSecondary),
+	// waiting at most SecondaryWait, and is sent once, without retries.
+	Secondary     bool
+	SecondaryWait time.Duration
 }
 
 // Response is a successful (2xx) answer with its body fully read.
@@ -206,7 +211,12 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			// the budget, so hand the stream back to the scheduler unsent.
 			return nil, &ThrottledError{Until: until, Method: method, Path: path}
 		}
-		waited, err := c.limiter.Wait(ctx)
+		var waited time.Duration
+		if r.Secondary {
+			waited, err = c.limiter.WaitSecondary(ctx, start.Add(r.SecondaryWait))
+		} else {
+			waited, err = c.limiter.Wait(ctx)
+		}
 		if waited > 0 {
 			c.obs.Throttled(r.Stream, waited)
 		}
@@ -250,7 +260,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		if res.hasWait {
 			wait = res.serverWait
 		}
-		exhausted := !c.retry.Enabled || attempt >= c.maxAttempts
+		exhausted := !c.retry.Enabled || attempt >= c.maxAttempts || r.Secondary
 		overBudget := c.retry.MaxElapsedTime > 0 && time.Since(start)+wait > c.retry.MaxElapsedTime
 		if res.status == http.StatusTooManyRequests {
 			// The quota is per key, so every stream of the source waits. The
@@ -350,12 +360,16 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, path st
 	return res
 }
 
-// noteQuota pauses the limiter when a successful answer says the quota is
-// used up, so the next request doesn't earn a 429.
+// noteQuota passes the server's count of its window to the limiter, so that
+// the budget adapts before the server answers 429.
 func (c *Client) noteQuota(h http.Header, stream, path string) {
 	now := time.Now()
-	if d, ok := RateLimitReset(h, now); ok && d > 0 {
-		c.limiter.PauseUntil(now.Add(d))
+	remaining, d, ok := RateLimitQuota(h, now)
+	if !ok || d <= 0 {
+		return
+	}
+	c.limiter.ServerQuota(remaining, now.Add(d))
+	if remaining == 0 {
 		c.log.Debug("server quota exhausted, pausing", zap.String("stream", stream),
 			zap.String("path", path), zap.Duration("wait", d))
 	}

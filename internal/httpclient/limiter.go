@@ -2,34 +2,80 @@ package httpclient
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// Limiter is a token bucket shared by every stream of one source, plus a
-// server-imposed pause (429 Retry-After, X-RateLimit-Remaining: 0) that holds
-// back all of them: the vendor's limit is per key, not per stream.
+// Limiter is one request budget as the vendor counts it: a token bucket
+// (golang.org/x/time/rate) shared by every stream, and every receiver, that
+// spends the same budget, plus what the server said of it: a pause (429
+// Retry-After, X-RateLimit-Remaining: 0) and the requests its window has
+// left. List requests always go first; secondary requests (enrichment) take
+// only what the list walks leave, and at most a share of the budget.
 // A nil *Limiter never waits.
 type Limiter struct {
-	mu      sync.Mutex
-	perSec  float64 // 0 = no client-side limit
-	burst   float64
-	tokens  float64
-	last    time.Time
-	pauseTo time.Time
+	bucket    *rate.Limiter // nil: no client-side limit
+	secondary *rate.Limiter // nil: secondary requests are bounded by bucket alone
+
+	mu       sync.Mutex
+	pauseTo  time.Time
+	waiting  int       // list requests waiting for the bucket
+	left     int       // requests the server's window has left, counting ours since its answer
+	leftTill time.Time // when the server's window resets; zero: no word from the server
 }
 
-// NewLimiter allows perMinute requests per minute with the given burst
-// (minimum 1). perMinute <= 0 disables the bucket but keeps PauseUntil.
+// SecondaryShare is the part of a budget that secondary requests may use at
+// most, when the list walks leave it free.
+const SecondaryShare = 0.5
+
+// ErrNoBudget means a secondary request found no free request in time; it
+// was not sent.
+var ErrNoBudget = errors.New("no request left in the budget for a secondary request")
+
+// NewLimiter allows at most perMinute requests in any 60 seconds: a bucket
+// of burst requests refilled at perMinute-burst a minute, so that neither a
+// fixed nor a sliding one-minute window at the vendor ever counts more than
+// perMinute. perMinute <= 0 disables the bucket but keeps the pauses.
 func NewLimiter(perMinute float64, burst int) *Limiter {
-	if burst < 1 {
-		burst = 1
-	}
-	l := &Limiter{burst: float64(burst), tokens: float64(burst), last: time.Now()}
-	if perMinute > 0 {
-		l.perSec = perMinute / 60
-	}
+	l := &Limiter{}
+	l.SetLimit(perMinute, burst)
 	return l
+}
+
+// SetLimit changes the budget (receivers that share one agree on the lowest).
+func (l *Limiter) SetLimit(perMinute float64, burst int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if perMinute <= 0 {
+		l.bucket, l.secondary = nil, nil
+		return
+	}
+	burst = max(1, min(burst, int(perMinute/2)))
+	refill := max(perMinute-float64(burst), perMinute/2) / 60
+	if l.bucket == nil {
+		l.bucket = rate.NewLimiter(rate.Limit(refill), burst)
+		l.secondary = rate.NewLimiter(rate.Limit(refill*SecondaryShare), 1)
+		return
+	}
+	l.bucket.SetLimit(rate.Limit(refill))
+	l.bucket.SetBurst(burst)
+	l.secondary.SetLimit(rate.Limit(refill * SecondaryShare))
+}
+
+// PerMinute is the refill rate of the bucket in requests a minute (0: none).
+func (l *Limiter) PerMinute() float64 {
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.bucket == nil {
+		return 0
+	}
+	return float64(l.bucket.Limit()) * 60
 }
 
 // PauseUntil makes every waiter wait until t. Pauses only ever extend.
@@ -55,60 +101,167 @@ func (l *Limiter) PausedUntil() time.Time {
 	return l.pauseTo
 }
 
-// Wait blocks until a request may be sent, or ctx is done. It returns how long
-// it actually slept (0 if it did not have to).
-func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
+// ServerQuota records the server's own count: remaining requests until its
+// window resets at reset. Requests sent since that answer are already
+// counted here, so the lower of the two counts wins within one window.
+func (l *Limiter) ServerQuota(remaining int, reset time.Time) {
 	if l == nil {
-		return 0, ctx.Err()
+		return
 	}
-	var start time.Time
-	for {
-		if err := ctx.Err(); err != nil {
-			return sinceOrZero(start), err
-		}
-		d := l.reserve(time.Now())
-		if d <= 0 {
-			return sinceOrZero(start), nil
-		}
-		if start.IsZero() {
-			start = time.Now()
-		}
-		// Re-check after sleeping instead of pre-booking a slot: a pause may
-		// have been set meanwhile, and it must win.
-		if err := sleepCtx(ctx, d); err != nil {
-			return sinceOrZero(start), err
-		}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sameWindow := !l.leftTill.IsZero() && reset.Sub(l.leftTill).Abs() < time.Second
+	if sameWindow && l.left < remaining {
+		return
 	}
+	l.left, l.leftTill = remaining, reset
 }
 
-// reserve takes a token and returns 0, or returns how long to wait first.
-func (l *Limiter) reserve(now time.Time) time.Duration {
+// blockedFor is how long the server's word holds every request back.
+func (l *Limiter) blockedFor(now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Before(l.pauseTo) {
 		return l.pauseTo.Sub(now)
 	}
-	if l.perSec == 0 {
-		return 0
+	if !l.leftTill.IsZero() {
+		if !now.Before(l.leftTill) {
+			l.leftTill = time.Time{} // a new window: no count known
+		} else if l.left <= 0 {
+			return l.leftTill.Sub(now)
+		}
 	}
-	if el := now.Sub(l.last).Seconds(); el > 0 {
-		l.tokens = min(l.burst, l.tokens+el*l.perSec)
-		l.last = now
-	}
-	const eps = 1e-9 // float refill rounding must not cost an extra sleep
-	if l.tokens >= 1-eps {
-		l.tokens--
-		return 0
-	}
-	d := time.Duration((1 - l.tokens) / l.perSec * float64(time.Second))
-	return max(d, time.Millisecond)
+	return 0
 }
 
-func sinceOrZero(t time.Time) time.Duration {
-	if t.IsZero() {
+// sent counts one request against the server's window.
+func (l *Limiter) sent() {
+	l.mu.Lock()
+	if !l.leftTill.IsZero() {
+		l.left--
+	}
+	l.mu.Unlock()
+}
+
+// Wait blocks until a list request may be sent, or ctx is done. It returns
+// how long it actually waited (0 if it did not have to).
+func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
+	if l == nil {
+		return 0, ctx.Err()
+	}
+	start := time.Now()
+	if err := l.waitServer(ctx); err != nil {
+		return sinceIfWaited(start), err
+	}
+	l.mu.Lock()
+	bucket := l.bucket
+	l.waiting++
+	l.mu.Unlock()
+	var err error
+	if bucket != nil {
+		err = bucket.Wait(ctx)
+	}
+	l.mu.Lock()
+	l.waiting--
+	l.mu.Unlock()
+	if err == nil {
+		// A pause set while this request waited for its token still wins.
+		err = l.waitServer(ctx)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return sinceIfWaited(start), err
+	}
+	l.sent()
+	return sinceIfWaited(start), nil
+}
+
+func (l *Limiter) waitServer(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d := l.blockedFor(time.Now())
+		if d <= 0 {
+			return nil
+		}
+		if err := sleepCtx(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// WaitSecondary takes a request for secondary work (enrichment) only when no
+// list request is waiting, the bucket has a request free now and the
+// secondary share allows it; it waits for that at most until deadline and
+// returns ErrNoBudget then.
+func (l *Limiter) WaitSecondary(ctx context.Context, deadline time.Time) (time.Duration, error) {
+	if l == nil {
+		return 0, ctx.Err()
+	}
+	start := time.Now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return sinceIfWaited(start), err
+		}
+		now := time.Now()
+		d := l.trySecondary(now)
+		if d == 0 {
+			l.sent()
+			return sinceIfWaited(start), nil
+		}
+		if now.Add(d).After(deadline) {
+			return sinceIfWaited(start), ErrNoBudget
+		}
+		if err := sleepCtx(ctx, d); err != nil {
+			return sinceIfWaited(start), err
+		}
+	}
+}
+
+// secondaryPoll is how often a waiting secondary request looks again while
+// list requests hold the budget.
+const secondaryPoll = 50 * time.Millisecond
+
+// trySecondary takes a request and returns 0, or returns how long to wait
+// before trying again.
+func (l *Limiter) trySecondary(now time.Time) time.Duration {
+	if d := l.blockedFor(now); d > 0 {
+		return d
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.waiting > 0 {
+		return secondaryPoll
+	}
+	if !l.leftTill.IsZero() && l.left <= 1 {
+		return l.leftTill.Sub(now) // the last request of the server's window is kept for a list request
+	}
+	if l.bucket == nil {
 		return 0
 	}
-	return time.Since(t)
+	if l.bucket.TokensAt(now) < 1 {
+		return max(secondaryPoll, time.Duration((1-l.bucket.TokensAt(now))/float64(l.bucket.Limit())*float64(time.Second)))
+	}
+	r := l.secondary.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return max(secondaryPoll, d)
+	}
+	if !l.bucket.AllowN(now, 1) { // a list request took the free one meanwhile
+		r.CancelAt(now)
+		return secondaryPoll
+	}
+	return 0
+}
+
+func sinceIfWaited(start time.Time) time.Duration {
+	if d := time.Since(start); d > time.Millisecond {
+		return d
+	}
+	return 0
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"context"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -83,4 +84,81 @@ func TestLimiterWaitHonoursContext(t *testing.T) {
 	_, err := l.Wait(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 10*time.Second)
+}
+
+// A bucket of b requests refilled at perMinute-b a minute never sends more
+// than perMinute in any 60 seconds, whatever the vendor's window.
+func TestLimiterKeepsEveryMinuteWithinTheLimit(t *testing.T) {
+	for _, c := range []struct {
+		perMinute float64
+		burst     int
+		refill    float64
+	}{{60, 0, 59}, {60, 1, 59}, {1000, 10, 990}, {120, 200, 60}, {1, 1, 0.5}} {
+		l := NewLimiter(c.perMinute, c.burst)
+		assert.InDelta(t, c.refill, l.PerMinute(), 1e-9, "%v/min burst %d", c.perMinute, c.burst)
+		// Requests come whole: at most floor(burst + refill) in any minute.
+		assert.LessOrEqual(t, math.Floor(float64(l.bucket.Burst())+l.PerMinute()), c.perMinute)
+	}
+	l := NewLimiter(60, 1)
+	l.SetLimit(30, 1)
+	assert.InDelta(t, 29, l.PerMinute(), 1e-9, "a shared budget lowers to the lowest member")
+}
+
+// Secondary requests never take a request a list request is waiting for.
+func TestLimiterSecondaryYieldsToWaitingListRequests(t *testing.T) {
+	l := NewLimiter(60, 1)
+	_, err := l.Wait(context.Background()) // the free request
+	require.NoError(t, err)
+	listDone := make(chan struct{})
+	go func() {
+		defer close(listDone)
+		_, err := l.Wait(context.Background()) // about a second
+		assert.NoError(t, err)
+	}()
+	require.Eventually(t, func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.waiting == 1
+	}, time.Second, time.Millisecond)
+	_, err = l.WaitSecondary(context.Background(), time.Now().Add(300*time.Millisecond))
+	assert.ErrorIs(t, err, ErrNoBudget)
+	<-listDone
+}
+
+// Secondary requests get at most SecondaryShare of the budget.
+func TestLimiterSecondaryShare(t *testing.T) {
+	l := NewLimiter(6000, 100)
+	_, err := l.WaitSecondary(context.Background(), time.Now())
+	require.NoError(t, err)
+	_, err = l.WaitSecondary(context.Background(), time.Now())
+	assert.ErrorIs(t, err, ErrNoBudget, "the share refills at about 49/s: no second one at once")
+	for range 50 {
+		waited, err := l.Wait(context.Background())
+		require.NoError(t, err)
+		require.Zero(t, waited, "list requests still have the bucket")
+	}
+	var nilL *Limiter
+	_, err = nilL.WaitSecondary(context.Background(), time.Now())
+	assert.NoError(t, err)
+}
+
+// The server's count of its window holds requests back before it says 429,
+// and its last request is kept for a list request.
+func TestLimiterServerQuota(t *testing.T) {
+	l := NewLimiter(0, 0)
+	reset := time.Now().Add(300 * time.Millisecond)
+	l.ServerQuota(3, reset)
+	l.ServerQuota(5, reset) // an older answer of the same window does not raise the count
+	_, err := l.Wait(context.Background())
+	require.NoError(t, err)
+	_, err = l.Wait(context.Background())
+	require.NoError(t, err)
+	_, err = l.WaitSecondary(context.Background(), time.Now().Add(100*time.Millisecond))
+	assert.ErrorIs(t, err, ErrNoBudget, "one request left: kept for the list walk")
+	_, err = l.Wait(context.Background())
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = l.Wait(context.Background())
+	require.NoError(t, err)
+	assert.False(t, time.Now().Before(reset), "the fourth request waits for the window to reset (waited %s)", time.Since(start))
 }

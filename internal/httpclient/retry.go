@@ -81,31 +81,44 @@ func ParseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 
 // RateLimitReset returns how long to wait when the server reports its quota is
 // exhausted: X-RateLimit-Remaining (or RateLimit-Remaining) is 0 and the
-// matching *-Reset header parses. Reset is epoch seconds when > 1e9 (epoch
-// milliseconds when > 1e12), otherwise delta seconds.
+// matching *-Reset header parses.
 func RateLimitReset(h http.Header, now time.Time) (time.Duration, bool) {
+	remaining, wait, ok := RateLimitQuota(h, now)
+	if !ok || remaining != 0 {
+		return 0, false
+	}
+	return wait, true
+}
+
+// RateLimitQuota reads the server's count of its window:
+// X-RateLimit-Remaining (or RateLimit-Remaining) and how long until the
+// matching *-Reset. Reset is epoch seconds when > 1e9 (epoch milliseconds
+// when > 1e12), otherwise delta seconds.
+func RateLimitQuota(h http.Header, now time.Time) (remaining int, reset time.Duration, ok bool) {
 	for _, prefix := range []string{"X-RateLimit-", "RateLimit-"} {
 		rem := strings.TrimSpace(h.Get(prefix + "Remaining"))
 		if rem == "" {
 			continue
 		}
-		if n, ok := parseNumber(rem); !ok || n != 0 {
-			return 0, false
+		n, ok := parseNumber(rem)
+		if !ok {
+			return 0, 0, false
 		}
 		v, ok := parseNumber(strings.TrimSpace(h.Get(prefix + "Reset")))
 		if !ok {
-			return 0, false
+			return 0, 0, false
 		}
+		remaining = int(min(n, math.MaxInt32))
 		switch {
 		case v > 1e12:
-			return clampWait(time.UnixMilli(int64(min(v, math.MaxInt64/2))).Sub(now)), true
+			return remaining, clampWait(time.UnixMilli(int64(min(v, math.MaxInt64/2))).Sub(now)), true
 		case v > 1e9:
-			return clampWait(time.Unix(int64(v), 0).Sub(now)), true
+			return remaining, clampWait(time.Unix(int64(v), 0).Sub(now)), true
 		default:
-			return secondsToDuration(v), true
+			return remaining, secondsToDuration(v), true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // parseNumber accepts only plain non-negative decimals ("12", "1.5"), unlike

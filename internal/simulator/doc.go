@@ -19,4 +19,10 @@
 // Streams: Tines action logs are keyed by action id, Make scenario logs by scenario id,
 // Make module logs by "<scenarioId>/<moduleId>", Make audit logs by organization id; they
 // come into existence on first use. The other APIs have one stream named "".
+//
+// Every vendor request is counted per stream and kind (list, detail, token,
+// discovery; see StreamRequests, ListRequestTimes and stats' stream_requests) so
+// tests can measure what a receiver spends. Habits of real servers are off by
+// default: Latency, HistorySpan, RateLimitHeaders and MakeExecutionOutputBytes
+// (with Make's maxBytes budget on execution details).
 package simulator

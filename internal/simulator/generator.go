@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// seedHistory gives a new stream InitialRecords records over the last hour.
+// seedHistory gives a new stream InitialRecords records over the last hour
+// (or over HistorySpan, ending a minute ago, when that is set).
 // About a third share the previous record's timestamp so clients meet ties
 // at the API's precision from the very first poll.
 func (s *Simulator) seedHistory(as *apiStore, st *stream) {
@@ -14,10 +15,17 @@ func (s *Simulator) seedHistory(as *apiStore, st *stream) {
 		return
 	}
 	now := time.Now()
-	step := time.Hour / time.Duration(n)
+	start, width := now.Add(-time.Hour), time.Hour
+	if span := s.opts.HistorySpan; span > 0 {
+		// End a minute ago so records spread over a long span are all history,
+		// not mixed with what the generator creates next. Spans under two
+		// minutes keep their second half free instead.
+		start, width = now.Add(-span), span-min(time.Minute, span/2)
+	}
+	step := max(width/time.Duration(n), 1)
 	var prev time.Time
 	for i := 0; i < n; {
-		t := now.Add(-time.Hour + time.Duration(i)*step + time.Duration(st.rng.Int63n(int64(step))))
+		t := start.Add(time.Duration(i)*step + time.Duration(st.rng.Int63n(int64(step))))
 		if i > 0 && st.rng.Intn(3) == 0 {
 			t = prev
 		}

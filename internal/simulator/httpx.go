@@ -78,25 +78,34 @@ func intParam(q url.Values, key string, def int) (int, bool) {
 	return n, true
 }
 
-// statusWriter remembers the status code for stats.
+// statusWriter reports the status code once, when it is written, for stats.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code   int
+	onCode func(code int)
+}
+
+func (w *statusWriter) setCode(code int) {
+	if w.code == 0 {
+		w.code = code
+		if w.onCode != nil {
+			w.onCode(code)
+		}
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
+	w.setCode(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
+	w.setCode(http.StatusOK)
 	return w.ResponseWriter.Write(b)
 }
+
+// finish reports the 200 net/http sends for a handler that wrote nothing.
+func (w *statusWriter) finish() { w.setCode(http.StatusOK) }
 
 // bufferWriter captures a response so the truncation fault can cut it.
 type bufferWriter struct {

@@ -162,26 +162,6 @@ func (s *Simulator) makeScenarioLog(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// makeExecution: GET /api/v2/scenarios/{id}/executions/{executionId} -> status, outputs, error.
-func (s *Simulator) makeExecution(w http.ResponseWriter, r *http.Request) {
-	rec := s.makeExecutionRecord(w, r)
-	if rec == nil {
-		return
-	}
-	resp := map[string]any{"status": "SUCCESS", "outputs": map[string]any{"output1": "text output", "output2": 123}}
-	switch rec.level {
-	case 2:
-		resp["status"], resp["outputs"] = "WARNING", map[string]any{}
-		resp["error"] = map[string]any{"name": "BundleValidationError", "message": "Validation failed for 1 parameter(s).",
-			"causeModule": map[string]string{"name": "json:ParseJSON", "appName": "json"}}
-	case 3:
-		resp["status"], resp["outputs"] = "ERROR", map[string]any{}
-		resp["error"] = map[string]any{"name": "ConnectionError", "message": "Request failed with status code 502",
-			"causeModule": map[string]string{"name": "http:ActionSendData", "appName": "http"}}
-	}
-	writeJSON(w, http.StatusOK, resp)
-}
-
 // makeModuleLogs: GET /api/v2/scenarios/{scenarioId}/modules/{moduleId}/logs.
 func (s *Simulator) makeModuleLogs(w http.ResponseWriter, r *http.Request) {
 	sid, ok := pathInt(w, r, "sid")

@@ -90,6 +90,23 @@ type Options struct {
 
 	// MakeOrganizationID is the organization every generated Make record belongs to (default 21).
 	MakeOrganizationID int
+
+	// Habits of real servers, all off by default, so tests can measure what a
+	// receiver spends (requests, time, bytes) against a less forgiving server.
+
+	// Latency delays every vendor API answer (not the /_sim control API), like a
+	// round trip to a distant SaaS. Closing the simulator or the client giving up ends the wait.
+	Latency time.Duration
+	// HistorySpan, when > 0, spreads each stream's InitialRecords over
+	// [now-HistorySpan, now-1min) instead of the last hour, so a receiver's
+	// initial lookback decides how much of it is collected.
+	HistorySpan time.Duration
+	// MakeExecutionOutputBytes, when > 0, gives every Make execution detail
+	// outputs of about this many bytes (real outputs can run to megabytes).
+	MakeExecutionOutputBytes int
+	// RateLimitHeaders adds X-RateLimit-Limit/-Remaining/-Reset (seconds until the
+	// window resets) to every answer of an API covered by RatePerMinute.
+	RateLimitHeaders bool
 }
 
 func (o *Options) applyDefaults() error {
@@ -143,5 +160,8 @@ func (o *Options) applyDefaults() error {
 	if o.MakeOrganizationID <= 0 {
 		o.MakeOrganizationID = 21
 	}
+	o.Latency = max(o.Latency, 0)
+	o.HistorySpan = max(o.HistorySpan, 0)
+	o.MakeExecutionOutputBytes = max(o.MakeExecutionOutputBytes, 0)
 	return nil
 }

@@ -13,30 +13,30 @@ type authFunc func(w http.ResponseWriter, r *http.Request) bool
 
 func (s *Simulator) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	h := func(pattern, api, vendor string, auth authFunc, fn http.HandlerFunc) {
-		mux.Handle(pattern, s.wrap(api, vendor, auth, fn))
+	h := func(pattern, api, vendor, kind string, auth authFunc, fn http.HandlerFunc) {
+		mux.Handle(pattern, s.wrap(route{api: api, vendor: vendor, kind: kind}, auth, fn))
 	}
 	// Tines
-	h("GET /tines/api/v1/actions/{action_id}/logs", APITinesActionLogs, "tines", s.authTines, s.tinesActionLogs)
-	h("GET /tines/api/v1/audit_logs", APITinesAuditLogs, "tines", s.authTines, s.tinesAuditLogs)
+	h("GET /tines/api/v1/actions/{action_id}/logs", APITinesActionLogs, "tines", kindList, s.authTines, s.tinesActionLogs)
+	h("GET /tines/api/v1/audit_logs", APITinesAuditLogs, "tines", kindList, s.authTines, s.tinesAuditLogs)
 	// StackOne
-	h("POST /stackone/logs/actions", APIStackOneActionLogs, "stackone", s.authStackOne, s.stackOneList)
-	h("GET /stackone/logs/actions/{id}", APIStackOneActionLogs, "stackone", s.authStackOne, s.stackOneGet)
+	h("POST /stackone/logs/actions", APIStackOneActionLogs, "stackone", kindList, s.authStackOne, s.stackOneList)
+	h("GET /stackone/logs/actions/{id}", APIStackOneActionLogs, "stackone", kindDetail, s.authStackOne, s.stackOneGet)
 	// Logto
-	h("POST /logto/oidc/token", apiLogtoToken, "logto", nil, s.logtoToken)
-	h("GET /logto/api/logs", APILogtoLogs, "logto", s.authLogto, s.logtoList)
-	h("GET /logto/api/logs/{id}", APILogtoLogs, "logto", s.authLogto, s.logtoGet)
+	h("POST /logto/oidc/token", apiLogtoToken, "logto", kindToken, nil, s.logtoToken)
+	h("GET /logto/api/logs", APILogtoLogs, "logto", kindList, s.authLogto, s.logtoList)
+	h("GET /logto/api/logs/{id}", APILogtoLogs, "logto", kindDetail, s.authLogto, s.logtoGet)
 	// Akinon OMS (DRF serves both with and without the trailing slash here)
-	h("GET /oms/api/v1/oms/logs/action_log/{$}", APIOMSActionLogs, "oms", s.authOMS, s.omsList)
-	h("GET /oms/api/v1/oms/logs/action_log", APIOMSActionLogs, "oms", s.authOMS, s.omsList)
-	h("GET /oms/api/v1/oms/logs/action_log/{id}/", APIOMSActionLogs, "oms", s.authOMS, s.omsGet)
+	h("GET /oms/api/v1/oms/logs/action_log/{$}", APIOMSActionLogs, "oms", kindList, s.authOMS, s.omsList)
+	h("GET /oms/api/v1/oms/logs/action_log", APIOMSActionLogs, "oms", kindList, s.authOMS, s.omsList)
+	h("GET /oms/api/v1/oms/logs/action_log/{id}/", APIOMSActionLogs, "oms", kindDetail, s.authOMS, s.omsGet)
 	// Make
-	h("GET /make/api/v2/scenarios", apiMakeScenarios, "make", s.authMake, s.makeScenarios)
-	h("GET /make/api/v2/scenarios/{sid}/logs", APIMakeScenarioLogs, "make", s.authMake, s.makeScenarioLogs)
-	h("GET /make/api/v2/scenarios/{sid}/logs/{eid}", APIMakeScenarioLogs, "make", s.authMake, s.makeScenarioLog)
-	h("GET /make/api/v2/scenarios/{sid}/executions/{eid}", APIMakeScenarioLogs, "make", s.authMake, s.makeExecution)
-	h("GET /make/api/v2/scenarios/{sid}/modules/{mid}/logs", APIMakeModuleLogs, "make", s.authMake, s.makeModuleLogs)
-	h("GET /make/api/v2/audit-logs/organization/{oid}", APIMakeAuditLogs, "make", s.authMake, s.makeAuditLogs)
+	h("GET /make/api/v2/scenarios", apiMakeScenarios, "make", kindDiscovery, s.authMake, s.makeScenarios)
+	h("GET /make/api/v2/scenarios/{sid}/logs", APIMakeScenarioLogs, "make", kindList, s.authMake, s.makeScenarioLogs)
+	h("GET /make/api/v2/scenarios/{sid}/logs/{eid}", APIMakeScenarioLogs, "make", kindDetail, s.authMake, s.makeScenarioLog)
+	h("GET /make/api/v2/scenarios/{sid}/executions/{eid}", APIMakeScenarioLogs, "make", kindDetail, s.authMake, s.makeExecution)
+	h("GET /make/api/v2/scenarios/{sid}/modules/{mid}/logs", APIMakeModuleLogs, "make", kindList, s.authMake, s.makeModuleLogs)
+	h("GET /make/api/v2/audit-logs/organization/{oid}", APIMakeAuditLogs, "make", kindList, s.authMake, s.makeAuditLogs)
 	// Control API (no auth, not counted)
 	s.controlRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -46,20 +46,36 @@ func (s *Simulator) routes() *http.ServeMux {
 	return mux
 }
 
-// wrap applies, in order: stats, rate limit, injected faults, auth, handler.
-func (s *Simulator) wrap(api, vendor string, auth authFunc, fn http.HandlerFunc) http.Handler {
+// route is what the route table declares about one vendor endpoint.
+type route struct {
+	api, vendor string
+	kind        string // kindList, kindDetail, kindToken or kindDiscovery
+}
+
+// wrap applies, in order: request counting, latency, rate limit, injected faults, auth, handler.
+func (s *Simulator) wrap(rt route, auth authFunc, fn http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			code := sw.code
-			if code == 0 {
-				code = http.StatusOK
+		key := streamKey{rt.api, requestStream(rt.api, r)}
+		s.requests.arrive(key, rt.kind)
+		// Count the status as soon as it is written: a client that has read the
+		// answer must already see it in the stats.
+		sw := &statusWriter{ResponseWriter: w, onCode: func(code int) {
+			s.stats.count(rt.api, code)
+			if code == http.StatusTooManyRequests {
+				s.requests.throttled(key)
 			}
-			s.stats.count(api, code)
-		}()
-		r = withInfo(r, reqInfo{api: api, vendor: vendor})
-		if ok, wait := s.limiter.allow(vendor, api); !ok {
-			sw.Header().Set("Retry-After", retryAfterSeconds(wait))
+		}}
+		defer sw.finish()
+		r = withInfo(r, reqInfo{api: rt.api, vendor: rt.vendor})
+		if s.opts.Latency > 0 {
+			s.sleep(r.Context(), s.opts.Latency)
+		}
+		v := s.limiter.allow(rt.vendor, rt.api)
+		if s.opts.RateLimitHeaders {
+			v.setHeaders(sw.Header())
+		}
+		if !v.ok {
+			sw.Header().Set("Retry-After", retryAfterSeconds(v.reset))
 			writeJSON(sw, http.StatusTooManyRequests, map[string]string{"error": "Too Many Requests", "message": "Requests limit exceeded, please try again later."})
 			return
 		}
@@ -69,7 +85,7 @@ func (s *Simulator) wrap(api, vendor string, auth authFunc, fn http.HandlerFunc)
 			}
 			fn(w, r)
 		}
-		if f, ok := s.faults.draw(api, middlewareKinds...); ok {
+		if f, ok := s.faults.draw(rt.api, middlewareKinds...); ok {
 			if f.Kind == FaultTruncated {
 				serveTruncated(sw, r, inner)
 				return

@@ -19,12 +19,13 @@ type Simulator struct {
 	stores map[string]*apiStore
 	mux    *http.ServeMux
 
-	stats   *statsTracker
-	faults  *faultSet
-	limiter *rateLimiter
-	tokens  *tokenStore
-	bench   *benchAction
-	foreign *foreignServer
+	stats    *statsTracker
+	requests *requestTracker
+	faults   *faultSet
+	limiter  *rateLimiter
+	tokens   *tokenStore
+	bench    *benchAction
+	foreign  *foreignServer
 
 	paused  atomic.Bool
 	reqSeq  atomic.Int64 // numbers requests for deterministic per-request randomness
@@ -44,13 +45,14 @@ func New(opts Options) (*Simulator, error) {
 		return nil, err
 	}
 	s := &Simulator{
-		opts:    opts,
-		stores:  map[string]*apiStore{},
-		stats:   newStatsTracker(),
-		faults:  newFaultSet(opts.Seed),
-		limiter: newRateLimiter(opts.RatePerMinute),
-		tokens:  newTokenStore(opts.TokenTTL),
-		closing: make(chan struct{}),
+		opts:     opts,
+		stores:   map[string]*apiStore{},
+		stats:    newStatsTracker(),
+		requests: newRequestTracker(),
+		faults:   newFaultSet(opts.Seed),
+		limiter:  newRateLimiter(opts.RatePerMinute),
+		tokens:   newTokenStore(opts.TokenTTL),
+		closing:  make(chan struct{}),
 	}
 	s.paused.Store(opts.Paused)
 	for _, f := range opts.Faults {

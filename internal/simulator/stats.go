@@ -12,6 +12,8 @@ type Stats struct {
 	ForeignRequestsWithAuth int64                       `json:"foreign_requests_with_auth"`
 	RecordsCreated          map[string]int64            `json:"records_created"`
 	BenchRecords            int64                       `json:"bench_records,omitempty"`
+	// StreamRequests is api -> stream -> requests of each kind (see Simulator.StreamRequests).
+	StreamRequests map[string]map[string]RequestCounts `json:"stream_requests"`
 }
 
 type statsTracker struct {
@@ -46,6 +48,7 @@ func (s *Simulator) Stats() Stats {
 		st.Requests[api] = out
 	}
 	s.stats.mu.Unlock()
+	st.StreamRequests = s.requests.snapshot()
 	st.ForeignRequests, st.ForeignRequestsWithAuth = s.foreign.counts()
 	for _, api := range AllAPIs {
 		st.RecordsCreated[api] = s.stores[api].created.Load()

@@ -66,6 +66,7 @@ type Config struct {
 	Settle             time.Duration `mapstructure:"settle"`
 	MaxPagesPerPoll    int           `mapstructure:"max_pages_per_poll"`
 	MaxConcurrentPolls int           `mapstructure:"max_concurrent_polls"`
+	MaxWindow          time.Duration `mapstructure:"max_window"`
 	EnrichExecutions   bool          `mapstructure:"enrich_executions"`
 	DiscoveryInterval  time.Duration `mapstructure:"discovery_interval"`
 
@@ -85,10 +86,14 @@ type Config struct {
 }
 
 // RateLimitConfig is the client-side request budget shared by all streams of
-// the source. Zero requests_per_minute means the API's documented limit.
+// the source, and by the other receivers that spend the same vendor budget.
+// Zero requests_per_minute means the API's documented limit.
 type RateLimitConfig struct {
 	RequestsPerMinute float64 `mapstructure:"requests_per_minute"`
 	Burst             int     `mapstructure:"burst"`
+	// SharedBudget names a budget that receivers share whatever their host
+	// or credential (for example two Make tokens of one organization).
+	SharedBudget string `mapstructure:"shared_budget"`
 }
 
 // Defaults.
@@ -187,6 +192,9 @@ func (cfg *Config) resolve() (*resolved, error) {
 	}
 	if cfg.Settle < 0 {
 		bad("settle", "must not be negative")
+	}
+	if cfg.MaxWindow < 0 {
+		bad("max_window", "must not be negative")
 	}
 	if cfg.RateLimit.RequestsPerMinute < 0 {
 		bad("rate_limit.requests_per_minute", "must not be negative")

@@ -14,9 +14,14 @@ import (
 )
 
 // NewFactory creates the api_logs receiver factory.
+// Each factory keeps the request budgets its receivers share.
 func NewFactory() receiver.Factory {
+	shared := newBudgets()
+	create := func(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+		return newLogsReceiver(set, cfg.(*Config), next, shared)
+	}
 	return receiver.NewFactory(metadata.Type, createDefaultConfig,
-		receiver.WithLogs(createLogsReceiver, metadata.LogsStability))
+		receiver.WithLogs(create, metadata.LogsStability))
 }
 
 func createDefaultConfig() component.Config {
@@ -35,8 +40,4 @@ func createDefaultConfig() component.Config {
 		EnrichExecutions:   true,
 		BackOff:            backOff,
 	}
-}
-
-func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
-	return newLogsReceiver(set, cfg.(*Config), next)
 }

@@ -39,9 +39,11 @@ type logsReceiver struct {
 	store    *cursor.Store
 	status   *statusReporter
 	resolved *resolved
+	budgets  *budgets
+	budget   string // the key of the budget joined in Start; "" before
 }
 
-func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*logsReceiver, error) {
+func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, shared *budgets) (*logsReceiver, error) {
 	r, err := cfg.resolve()
 	if err != nil {
 		return nil, err
@@ -54,7 +56,7 @@ func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*l
 	if err != nil {
 		return nil, err
 	}
-	return &logsReceiver{cfg: cfg, set: set, next: next, obsrep: obsrep, resolved: r}, nil
+	return &logsReceiver{cfg: cfg, set: set, next: next, obsrep: obsrep, resolved: r, budgets: shared}, nil
 }
 
 // Start resolves the storage extension and the HTTP client and launches the
@@ -76,15 +78,10 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return err
 	}
-	perMinute := cfg.RateLimit.RequestsPerMinute
-	if perMinute == 0 {
-		perMinute = r.spec.RequestsPerMinute
-	}
 	api, err := httpclient.New(client, httpclient.Config{
 		Origin:            r.endpoint,
 		Auth:              auth,
-		RequestsPerMinute: perMinute,
-		Burst:             cfg.RateLimit.Burst,
+		Limiter:           lr.joinBudget(),
 		Retry:             cfg.BackOff,
 		MaxBodySize:       cfg.MaxBodySize,
 		Logger:            log,
@@ -117,6 +114,7 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		PageSize:          r.pageSize,
 		Settle:            cfg.Settle,
 		MaxPagesPerPoll:   cfg.MaxPagesPerPoll,
+		MaxWindow:         cfg.MaxWindow,
 		Workers:           cfg.MaxConcurrentPolls,
 		Enrich:            cfg.EnrichExecutions,
 		DiscoveryEvery:    cfg.DiscoveryInterval,
@@ -152,7 +150,33 @@ func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 	if lr.telem != nil {
 		lr.telem.Shutdown()
 	}
+	if lr.budget != "" {
+		lr.budgets.leave(lr.budget, lr.set.ID.String())
+		lr.budget = ""
+	}
 	return errors.Join(errs...)
+}
+
+// joinBudget returns the limiter of the request budget this receiver spends,
+// shared with the collector's other receivers that spend the same one.
+func (lr *logsReceiver) joinBudget() *httpclient.Limiter {
+	cfg, spec, log := lr.cfg, lr.resolved.spec, lr.set.Logger
+	perMinute := cfg.RateLimit.RequestsPerMinute
+	if perMinute == 0 {
+		perMinute = spec.RequestsPerMinute
+	}
+	if mx := spec.MaxRequestsPerMinute; mx > 0 && perMinute > mx {
+		log.Warn("rate_limit.requests_per_minute is above the highest limit the vendor documents; expect 429 answers",
+			zap.Float64("requests_per_minute", perMinute), zap.Float64("documented_limit", mx), zap.String("api", cfg.API))
+	}
+	id := lr.set.ID.String()
+	lr.budget = budgetKey(cfg, lr.resolved, id)
+	limiter, others, rate := lr.budgets.join(lr.budget, id, perMinute, cfg.RateLimit.Burst)
+	if len(others) > 0 {
+		log.Info("Sharing one request budget with other receivers that spend the same vendor budget",
+			zap.Strings("with", others), zap.Float64("requests_per_minute", rate))
+	}
+	return limiter
 }
 
 // storageClient opens the configured storage extension, or returns nil for

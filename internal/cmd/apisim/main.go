@@ -41,6 +41,10 @@ func run(args []string) error {
 	fs.BoolVar(&o.OMSIgnorePageSize, "oms-ignore-page-size", false, "OMS: ignore page_size")
 	rate := fs.String("rate", "", "request budgets per minute, e.g. tines=100,make=60")
 	paused := fs.Bool("paused", false, "start with record generation paused")
+	fs.DurationVar(&o.Latency, "latency", 0, "delay before every vendor API answer (not /_sim)")
+	fs.DurationVar(&o.HistorySpan, "history-span", 0, "spread the initial records over this span ending 1m ago (0: the last hour)")
+	fs.BoolVar(&o.RateLimitHeaders, "rate-headers", false, "add X-RateLimit-Limit/-Remaining/-Reset to answers of APIs with a -rate budget")
+	fs.IntVar(&o.MakeExecutionOutputBytes, "make-output-bytes", 0, "Make: outputs of about this many bytes in every execution detail (0: tiny)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
