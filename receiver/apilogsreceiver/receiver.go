@@ -79,13 +79,13 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	api, err := httpclient.New(client, httpclient.Config{
-		Origin:            r.endpoint,
-		Auth:              auth,
-		Limiter:           lr.joinBudget(),
-		Retry:             cfg.BackOff,
-		MaxBodySize:       cfg.MaxBodySize,
-		Logger:            log,
-		Observer:          obs,
+		Origin:      r.endpoint,
+		Auth:        auth,
+		Limiter:     lr.joinBudget(),
+		Retry:       cfg.BackOff,
+		MaxBodySize: cfg.MaxBodySize,
+		Logger:      log,
+		Observer:    obs,
 	})
 	if err != nil {
 		return err
