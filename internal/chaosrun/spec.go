@@ -15,7 +15,6 @@ request:
     "user_id[]": "{{list:user_ids}}"
 time_filter:
   format: rfc3339
-  max_window: 1h
 pagination:
   type: page
   first_page: 1

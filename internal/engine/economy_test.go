@@ -125,3 +125,42 @@ func TestMaxWindowSlicesTheBacklog(t *testing.T) {
 	assert.Equal(t, int64(6), requests.Load(), "six windows of at most an hour")
 	requireExactlyOnce(t, r.want(), r.got())
 }
+
+// Enrichment takes only requests the list walk leaves free: with a budget
+// spent by the list request, failed runs are delivered on time without their
+// details, marked with the reason, and no detail request is sent.
+func TestEnrichmentNeverTakesTheListWalksBudget(t *testing.T) {
+	srv := newSimServer(t, simulator.Options{Seed: 3})
+	c := caseOf(t, simulator.APIMakeScenarioLogs)
+	base := baseTime()
+	clock := &fakeClock{now: base.Add(time.Minute)}
+	for i := range 6 {
+		addTo(srv, c, 1, base.Add(time.Duration(i)*time.Millisecond))
+	}
+	var details atomic.Int64
+	srv.setHook(func(r *http.Request) {
+		if strings.Contains(r.URL.Path, "/executions/") {
+			details.Add(1)
+		}
+	})
+	r := newRig(t, srv, c, nil, clock, withPageSize(50), func(s *Settings, hc *httpclientConfig) {
+		s.Enrich = true
+		hc.RequestsPerMinute, hc.Burst = 6, 1 // the list request spends the only free request for 12 s
+	})
+	_, records, err := r.poll()
+	require.NoError(t, err)
+	require.Equal(t, 6, records)
+	candidates := 0
+	for _, lr := range r.consumer.logRecords() {
+		status, _ := lr.Body().Map().Get("status")
+		if status.Int() < 2 {
+			continue
+		}
+		candidates++
+		why, ok := lr.Attributes().Get("api_logs.enrich.error")
+		require.True(t, ok, "a record that could not be enriched says why")
+		assert.Contains(t, why.AsString(), "no request left in the budget")
+	}
+	require.Positive(t, candidates, "seed must produce failed or warned runs")
+	assert.Zero(t, details.Load(), "no detail request was sent")
+}
