@@ -1,5 +1,7 @@
-// Package cursor holds a stream's position in its API and stores it, as
-// versioned JSON, in a collector storage extension.
+// Package cursor is the delivery logic of the receiver: a stream's position
+// in its API (State), the pure transitions that move it page by page
+// (Machine: which records are new, what to request next, ties, loops), and
+// its storage as versioned JSON in a collector storage extension (Store).
 package cursor
 
 import (

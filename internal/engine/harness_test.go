@@ -335,7 +335,7 @@ func (r *rig) drain() {
 	for range 50 {
 		pages, _, err := r.poll()
 		require.NoError(r.t, err)
-		if pages == 0 || !r.st.behind(r.st.closedEnd()) && r.st.state.Walk == nil {
+		if m := r.src.machine; pages == 0 || !m.Behind(r.st.cur, m.ClosedEnd(r.clock.Now())) && r.st.cur.State.Walk == nil {
 			return
 		}
 	}

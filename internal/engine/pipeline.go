@@ -43,7 +43,7 @@ func newCommitter(ctx context.Context, st *stream) *committer {
 		ctx:   ctx,
 		queue: make(chan commit, 1), // one page mapped ahead of the one being delivered
 		done:  make(chan struct{}),
-		saved: cloneState(st.state),
+		saved: cursor.Clone(st.cur.State),
 	}
 	go c.run()
 	return c
@@ -89,22 +89,7 @@ func (c *committer) finish() (pages, records int, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
-		c.st.state = cloneState(c.saved)
-		c.st.rebuildSeen()
-		c.st.forgetPages()
+		c.st.cur.Restore(c.saved)
 	}
 	return c.pages, c.records, c.err
-}
-
-// cloneState copies a state deeply enough that later pages cannot change it.
-func cloneState(s *cursor.State) *cursor.State {
-	c := *s
-	c.Seen = append([]cursor.Seen(nil), s.Seen...)
-	if s.Walk != nil {
-		w := *s.Walk
-		w.EdgeIDs = append([]string(nil), s.Walk.EdgeIDs...)
-		w.Seen = append([]cursor.Seen(nil), s.Walk.Seen...)
-		c.Walk = &w
-	}
-	return &c
 }

@@ -94,9 +94,8 @@ type Source struct {
 	// enrichNames are the placeholders of the enrich request ({{record:id}}).
 	enrichNames []string
 
-	overlap   time.Duration
-	maxWindow time.Duration
-	resource  resourceAttrs
+	machine  *cursor.Machine
+	resource resourceAttrs
 
 	mu      sync.Mutex
 	streams map[string]*stream
@@ -146,13 +145,11 @@ func New(set Settings, deps Deps) (*Source, error) {
 			return nil, fmt.Errorf("streams.discover.request: %w", err)
 		}
 	}
-	s.overlap = set.Spec.Records.TimePrecision + set.Settle
-	if tf := set.Spec.TimeFilter; tf != nil {
-		s.maxWindow = tf.MaxWindow
+	maxWindow := set.MaxWindow
+	if tf := set.Spec.TimeFilter; tf != nil && maxWindow == 0 {
+		maxWindow = tf.MaxWindow
 	}
-	if set.MaxWindow > 0 {
-		s.maxWindow = set.MaxWindow
-	}
+	s.machine = cursor.NewMachine(set.Spec, set.PageSize, set.Settle, maxWindow)
 	s.resource = newResourceAttrs(set)
 	return s, nil
 }

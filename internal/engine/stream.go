@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
-	"hash/maphash"
 	"strconv"
 	"time"
 
@@ -23,20 +21,11 @@ type stream struct {
 	key      string
 	vars     apispec.Vars
 
-	state *cursor.State // nil until the first poll loads it
-	seen  map[string]struct{}
+	cur *cursor.Cursor // nil until the first poll loads it
 
 	notBefore    time.Time // set by a 429 that asked for a long wait, or by a permanent error
 	lastErr      string
 	warnedFilter bool
-	// filterIgnored: the API returned records outside the requested window,
-	// so the bounds of a window cannot be lowered to walk it.
-	filterIgnored bool
-	prevFirst     string // first and last id of the previous page, to detect pages that repeat
-	prevLast      string
-	repeats       int                 // pages in a row equal to the one before
-	followed      map[uint64]struct{} // hashes of the next links and cursors followed in this walk
-	linkSeed      maphash.Seed
 
 	// scheduler fields
 	due     time.Time
@@ -71,42 +60,30 @@ func newStream(src *Source, id string) *stream {
 // the stream warns and starts from start_at.
 func (st *stream) load(ctx context.Context) {
 	log := st.src.deps.Logger.With(zap.String("stream", st.id))
-	fresh := func() {
-		start := st.src.set.StartAt(st.src.set.Now()).UnixNano()
-		st.state = &cursor.State{Version: cursor.Version, Identity: st.identity, Key: floorTo(start, st.precision())}
+	m := st.src.machine
+	fresh := func() *cursor.Cursor {
+		return m.Fresh(st.identity, st.src.set.StartAt(st.src.set.Now()))
 	}
 	raw, err := st.src.deps.Store.Load(ctx, st.key)
 	switch {
 	case err != nil:
 		log.Warn("Cannot read the stored cursor; starting from start_at", zap.Error(err))
-		fresh()
+		st.cur = fresh()
 	case raw == nil:
-		fresh()
+		st.cur = fresh()
 	default:
 		state, err := cursor.Unmarshal(raw)
 		switch {
 		case err != nil:
 			log.Warn("Stored cursor is unusable; starting from start_at", zap.Error(err))
-			fresh()
+			st.cur = fresh()
 		case state.Identity != st.identity:
 			log.Info("Stored cursor belongs to another api, endpoint or reset label; starting from start_at")
-			fresh()
+			st.cur = fresh()
 		default:
-			st.state = state
+			st.cur = cursor.Resume(state)
 		}
 	}
-	st.rebuildSeen()
-}
-
-func (st *stream) rebuildSeen() {
-	st.seen = make(map[string]struct{}, len(st.state.Seen))
-	for _, s := range st.state.Seen {
-		st.seen[s.ID] = struct{}{}
-	}
-}
-
-func (st *stream) precision() int64 {
-	return int64(st.src.set.Spec.Records.TimePrecision)
 }
 
 // save persists the state. It runs even when the poll is being cancelled:
@@ -129,8 +106,8 @@ func (st *stream) poll(ctx context.Context, w *worker) {
 		return // shutting down: not a stream failure
 	}
 	st.src.deps.Observer.Poll(st.id, pages, records, err)
-	if st.state != nil {
-		st.src.deps.Observer.CursorLag(st.id, st.src.set.Now().Sub(time.Unix(0, st.state.Key)))
+	if st.cur != nil {
+		st.src.deps.Observer.CursorLag(st.id, st.src.set.Now().Sub(time.Unix(0, st.cur.State.Key)))
 	}
 	st.report(err)
 }
@@ -176,20 +153,4 @@ func slowRetry(interval time.Duration) time.Duration {
 		d = interval
 	}
 	return d
-}
-
-var (
-	errRepeatedPage = errors.New("the API keeps returning the same page for the next page number (does it ignore the page parameter? see pagination in the API spec); the stream retries from this page")
-	errLinkLoop     = errors.New("the API returned a next link or cursor this walk already followed; the stream retries from this page")
-)
-
-func floorTo(v, unit int64) int64 {
-	if unit <= 1 {
-		return v
-	}
-	r := v % unit
-	if r < 0 {
-		r += unit
-	}
-	return v - r
 }

@@ -67,7 +67,7 @@ func TestMaxPagesPerPollBound(t *testing.T) {
 		require.NoError(t, err)
 		require.LessOrEqual(t, pages, 2)
 		polls++
-		if r.st.state.Walk == nil {
+		if r.st.cur.State.Walk == nil {
 			break
 		}
 		require.Less(t, polls, 20)
@@ -90,15 +90,15 @@ func TestRepeatedPageFailsThePollInsteadOfLooping(t *testing.T) {
 	})
 	r := newRig(t, srv, c, nil, clock, withPageSize(5))
 	_, records, err := r.poll()
-	require.ErrorIs(t, err, errRepeatedPage)
+	require.ErrorIs(t, err, cursor.ErrRepeatedPage)
 	assert.Contains(t, err.Error(), "/api/v1/actions/")
 	assert.Equal(t, 5, records, "page 1 is delivered once")
-	assert.Equal(t, int32(maxRepeatedPages+2), requests.Load(), "page 1, the repeats walked through, the one that fails")
-	require.NotNil(t, r.st.state.Walk, "the walk must stay open: its lower pages were never read")
+	assert.Equal(t, int32(cursor.MaxRepeatedPages+2), requests.Load(), "page 1, the repeats walked through, the one that fails")
+	require.NotNil(t, r.st.cur.State.Walk, "the walk must stay open: its lower pages were never read")
 
 	requests.Store(0)
 	_, records, err = r.poll()
-	require.ErrorIs(t, err, errRepeatedPage)
+	require.ErrorIs(t, err, cursor.ErrRepeatedPage)
 	assert.Zero(t, records)
 	assert.Equal(t, int32(1), requests.Load(), "a later poll fails on its first request")
 	assert.Len(t, r.got(), 5)
@@ -148,11 +148,11 @@ func TestNextLinkLoopFailsThePoll(t *testing.T) {
 		s.Spec = &spec
 	})
 	_, records, err := r.poll()
-	require.ErrorIs(t, err, errLinkLoop)
+	require.ErrorIs(t, err, cursor.ErrLinkLoop)
 	assert.Equal(t, 3, records)
 	assert.Equal(t, int32(2), requests.Load())
-	require.NotNil(t, r.st.state.Walk)
-	assert.Contains(t, r.st.state.Walk.Next.URL, "page=2")
+	require.NotNil(t, r.st.cur.State.Walk)
+	assert.Contains(t, r.st.cur.State.Walk.Next.URL, "page=2")
 }
 
 func TestTinesStringNullNextPage(t *testing.T) {

@@ -1,0 +1,131 @@
+package cursor
+
+import (
+	"time"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+)
+
+// Machine is the cursor logic of one API: pure transitions from a cursor
+// and a decoded page to the records to deliver, the next request and the
+// next state. It holds no stream, logger, clock or HTTP: the engine asks it
+// what to request, hands it each page, and applies its outcome once the
+// pipeline accepted the records.
+type Machine struct {
+	spec      *apispec.Spec
+	pageSize  int
+	precision int64 // the API's time unit, in ns
+	overlap   int64 // how far below the cursor each window starts: one unit plus settle
+	maxWindow int64 // 0: one window from the cursor to the poll's end
+}
+
+// NewMachine builds the machine of spec at pageSize records per request;
+// settle widens the re-read below the cursor, maxWindow (when > 0) bounds
+// each window of a backlog.
+func NewMachine(spec *apispec.Spec, pageSize int, settle, maxWindow time.Duration) *Machine {
+	p := int64(spec.Records.TimePrecision)
+	return &Machine{spec: spec, pageSize: pageSize, precision: p, overlap: p + int64(settle), maxWindow: int64(maxWindow)}
+}
+
+// Precision is the API's time unit in ns.
+func (m *Machine) Precision() int64 { return m.precision }
+
+// windowed reports whether the API filters by time, so walks read closed windows.
+func (m *Machine) windowed() bool { return m.spec.TimeFilter != nil }
+
+func (m *Machine) newestFirst() bool { return m.spec.Records.Order == apispec.OrderNewestFirst }
+
+// ClosedEnd is the newest time unit that can no longer receive records at
+// now: the unit before the current one, at the API's precision.
+func (m *Machine) ClosedEnd(now time.Time) int64 {
+	return floorTo(now.UnixNano(), m.precision) - m.precision
+}
+
+// Fresh is a cursor with no stored state: it starts at startAt.
+func (m *Machine) Fresh(identity string, startAt time.Time) *Cursor {
+	return Resume(&State{Version: Version, Identity: identity, Key: floorTo(startAt.UnixNano(), m.precision)})
+}
+
+// Behind reports whether a windowed cursor has time left to read up to
+// until (more windows of at most max_window).
+func (m *Machine) Behind(c *Cursor, until int64) bool {
+	return m.windowed() && until > c.State.Key
+}
+
+// Begin opens the next walk: a window from the cursor up to until (or at
+// most max_window of it), or a newest-first walk down to the cursor. One
+// window over the whole backlog costs what its records need, however long it
+// spans. It returns false when there is nothing to read yet.
+func (m *Machine) Begin(c *Cursor, until int64) bool {
+	if !m.windowed() {
+		c.State.Walk = &Walk{Next: m.firstPosition()}
+		return true
+	}
+	key := c.State.Key
+	end := until
+	if m.maxWindow > 0 && end-key > m.maxWindow {
+		end = floorTo(key+m.maxWindow, m.precision)
+	}
+	if end <= key {
+		return false
+	}
+	c.State.Walk = &Walk{Windowed: true, Start: key - m.overlap, End: end, Next: m.firstPosition()}
+	return true
+}
+
+func (m *Machine) firstPosition() Position {
+	first := m.spec.Pagination.FirstPage
+	if first == 0 {
+		first = 1
+	}
+	return Position{Page: first}
+}
+
+// Request is everything that decides one page request. It is comparable,
+// so a request fetched ahead can be matched with the one the walk needs.
+type Request struct {
+	Position Position
+	Windowed bool
+	// Start and End are the time bounds to send, in ns.
+	Start, End int64
+	PageSize   int
+}
+
+// Request is the next request of walk w.
+func (m *Machine) Request(w *Walk) Request {
+	return m.request(w.Windowed, w.Start, w.End, w.Next, w.Upper, w.Tie)
+}
+
+// NextRequest is the request after the page whose outcome is out: what the
+// walk asks for once out is applied, so it can be fetched ahead.
+func (m *Machine) NextRequest(w *Walk, out *Outcome) Request {
+	return m.request(w.Windowed, w.Start, w.End, out.Next, out.upper, out.tie)
+}
+
+func (m *Machine) request(windowed bool, start, end int64, pos Position, upper int64, tie bool) Request {
+	r := Request{Position: pos, PageSize: m.pageSize}
+	if pos.URL != "" || !windowed {
+		return r
+	}
+	// With upper set, everything above it was read; the bound sits one unit
+	// higher so that an exclusive filter still returns upper itself.
+	r.Windowed, r.Start, r.End = true, start, end
+	switch {
+	case tie:
+		r.Start, r.End, r.PageSize = upper-m.precision, upper+m.precision, m.tiePageSize()
+	case upper != 0:
+		r.End = upper + m.precision
+	}
+	return r
+}
+
+func floorTo(v, unit int64) int64 {
+	if unit <= 1 {
+		return v
+	}
+	r := v % unit
+	if r < 0 {
+		r += unit
+	}
+	return v - r
+}

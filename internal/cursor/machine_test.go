@@ -1,0 +1,366 @@
+package cursor
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
+)
+
+// The cursor machine on small made-up pages of a vendor-neutral API: no
+// simulator, no HTTP, no clock. Times are whole seconds after t0.
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func at(sec int) int64 { return t0.Add(time.Duration(sec) * time.Second).UnixNano() }
+
+// recs parses "id@second" records, in API order; "!" is a record without a
+// usable time.
+func recs(list ...string) []decode.Record {
+	out := make([]decode.Record, 0, len(list))
+	for _, s := range list {
+		if s == "!" {
+			out = append(out, decode.Record{Problem: "no event time"})
+			continue
+		}
+		id, sec, _ := strings.Cut(s, "@")
+		n, _ := strconv.Atoi(sec)
+		out = append(out, decode.Record{ID: id, Time: at(n), Key: at(n)})
+	}
+	return out
+}
+
+// spec is a neutral API: one-second timestamps, page numbers, three records
+// a page, newest first, with a time filter unless changed.
+func spec(change func(*apispec.Spec)) *apispec.Spec {
+	s := &apispec.Spec{
+		TimeFilter: &apispec.TimeFilter{Format: "unix_s"},
+		Pagination: apispec.Pagination{Type: apispec.PaginationPage, FirstPage: 1, MaxPageSize: 10},
+		Records:    apispec.Records{Order: apispec.OrderNewestFirst, TimePrecision: time.Second},
+	}
+	if change != nil {
+		change(s)
+	}
+	return s
+}
+
+// step is one request and its answer.
+type step struct {
+	want    *Request // the request the walk makes (nil: not checked)
+	page    []decode.Record
+	more    decode.More
+	next    string // next link or cursor token of the answer
+	ended   bool   // the API said past the last page
+	deliver string // ids expected, space separated, in order
+	done    bool
+	err     error
+	flags   func(t *testing.T, out Outcome)
+}
+
+type machineCase struct {
+	name  string
+	spec  *apispec.Spec
+	state *State // nil: fresh at t0
+	until int    // the poll's closed end, in seconds after t0
+	steps []step
+	key   int // the cursor key after the last step, in seconds after t0
+	seen  string
+}
+
+func TestMachine(t *testing.T) {
+	win := func(start, end int, page int) *Request {
+		return &Request{Position: Position{Page: page}, Windowed: true, Start: at(start), End: at(end), PageSize: 3}
+	}
+	cases := []machineCase{
+		{
+			name: "a window is walked by page number and the cursor moves to its end",
+			spec: spec(nil), until: 10,
+			steps: []step{
+				{want: win(-1, 10, 1), page: recs("c@9", "b@8", "a@7"), deliver: "c b a"},
+				{want: win(-1, 10, 2), page: recs("x@2"), deliver: "x", done: true},
+			},
+			key: 10, seen: "c",
+		},
+		{
+			name: "an idle window delivers nothing and costs one request",
+			spec: spec(nil), until: 20,
+			state: &State{Key: at(10), Seen: []Seen{{ID: "c", Key: at(9)}}},
+			steps: []step{
+				{want: win(9, 20, 1), page: recs("c@9"), done: true},
+			},
+			key: 20,
+		},
+		{
+			name: "records that share the cursor's second are delivered once",
+			spec: spec(nil), until: 20,
+			state: &State{Key: at(10), Seen: []Seen{{ID: "a", Key: at(10)}}},
+			steps: []step{
+				{want: win(9, 20, 1), page: recs("b@10", "a@10"), deliver: "b", done: true},
+			},
+			key: 20,
+		},
+		{
+			name: "a record pushed onto the next page by a newer one is not delivered twice",
+			spec: spec(nil), until: 10,
+			steps: []step{
+				{page: recs("e@5", "d@5", "c@4"), deliver: "e d c"},
+				{page: recs("c@4", "b@3", "a@2"), deliver: "b a"},
+				{page: nil, done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "records without a usable time are counted, not delivered",
+			spec: spec(nil), until: 10,
+			steps: []step{
+				{page: recs("b@5", "!"), deliver: "b", done: true, flags: func(t *testing.T, out Outcome) {
+					assert.Equal(t, 1, out.Invalid)
+					assert.Equal(t, "no event time", out.Problem)
+				}},
+			},
+			key: 10,
+		},
+		{
+			name: "a page that keeps coming back fails the poll after three repeats",
+			spec: spec(nil), until: 10,
+			steps: []step{
+				{page: recs("c@9", "b@8", "a@7"), deliver: "c b a"},
+				{page: recs("c@9", "b@8", "a@7")},
+				{page: recs("c@9", "b@8", "a@7")},
+				{page: recs("c@9", "b@8", "a@7")},
+				{page: recs("c@9", "b@8", "a@7"), err: ErrRepeatedPage},
+			},
+			key: 0,
+		},
+		{
+			name:  "a next link the walk already followed fails the poll",
+			spec:  spec(func(s *apispec.Spec) { s.Pagination = apispec.Pagination{Type: apispec.PaginationNextURL} }),
+			until: 10,
+			steps: []step{
+				{page: recs("c@9"), next: "https://api/p2", deliver: "c"},
+				{want: &Request{Position: Position{URL: "https://api/p2"}, PageSize: 3}, page: recs("b@8"), next: "https://api/p3", deliver: "b"},
+				{page: recs("a@7"), next: "https://api/p2", err: ErrLinkLoop},
+			},
+			key: 0,
+		},
+		{
+			name: "a short page with a has-more signal is not the last",
+			spec: spec(nil), until: 10,
+			steps: []step{
+				{page: recs("c@9"), more: decode.MoreYes, deliver: "c"},
+				{want: win(-1, 10, 2), page: recs("b@8"), more: decode.MoreNo, deliver: "b", done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "past the last page ends the walk",
+			spec: spec(nil), until: 10,
+			steps: []step{
+				{page: recs("c@9", "b@8", "a@7"), deliver: "c b a"},
+				{ended: true, done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "oldest first: the edge is the newest delivered",
+			spec: spec(func(s *apispec.Spec) { s.Records.Order = apispec.OrderOldestFirst }), until: 10,
+			steps: []step{
+				{page: recs("a@2", "b@3", "c@3"), deliver: "a b c"},
+				{page: recs("c@3", "d@4"), deliver: "d", done: true},
+			},
+			key: 10,
+		},
+		{
+			name:  "without a time filter the walk goes newest first down to the cursor",
+			spec:  spec(func(s *apispec.Spec) { s.TimeFilter = nil }),
+			state: &State{Key: at(5), Seen: []Seen{{ID: "a", Key: at(5)}}},
+			steps: []step{
+				{want: &Request{Position: Position{Page: 1}, PageSize: 3}, page: recs("d@9", "c@7", "b@6"), deliver: "d c b"},
+				{page: recs("a@5", "z@3"), done: true},
+			},
+			key: 9, seen: "d",
+		},
+		{
+			name: "unstable ties: the bound is lowered, then a full second is read alone",
+			spec: spec(func(s *apispec.Spec) { s.Records.UnstableTies = true }), until: 10,
+			steps: []step{
+				{want: win(-1, 10, 1), page: recs("c@5", "b@5", "a@5"), deliver: "c b a"},
+				// below the lowest second read, inclusive of it: the tie comes back first
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(6), PageSize: 3}, page: recs("a@5", "d@5", "c@5"), deliver: "d"},
+				// a page that did not get below the bound: that second alone, at the API's largest page
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(4), End: at(6), PageSize: 10}, page: recs("b@5", "e@5", "a@5", "d@5", "c@5"), deliver: "e"},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: recs("z@1"), deliver: "z", done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "a tie read that comes back full is reported",
+			spec: spec(func(s *apispec.Spec) {
+				s.Records.UnstableTies = true
+				s.Pagination.MaxPageSize = 3
+			}), until: 10,
+			steps: []step{
+				{page: recs("c@5", "b@5", "a@5"), deliver: "c b a"},
+				{page: recs("a@5", "b@5", "c@5")},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(4), End: at(6), PageSize: 3}, page: recs("d@5", "b@5", "c@5"), deliver: "d",
+					flags: func(t *testing.T, out Outcome) { assert.True(t, out.TieOverflow) }},
+				// paged through by number, then on below the second
+				{want: &Request{Position: Position{Page: 2}, Windowed: true, Start: at(4), End: at(6), PageSize: 3}, page: recs("e@5"), deliver: "e"},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "an API that ignores the time filter is walked by page number",
+			spec: spec(func(s *apispec.Spec) { s.Records.UnstableTies = true }), until: 10,
+			state: &State{Key: at(5)},
+			steps: []step{
+				{page: recs("n@30", "c@9", "b@8"), deliver: "c b", flags: func(t *testing.T, out Outcome) {
+					assert.True(t, out.FilterIgnored)
+					assert.Equal(t, 1, out.Outside)
+				}},
+				{want: win(4, 10, 2), page: recs("a@7", "z@1"), deliver: "a", done: true},
+			},
+			key: 10,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewMachine(tc.spec, 3, 0, 0)
+			c := m.Fresh("id", t0)
+			if tc.state != nil {
+				c = Resume(tc.state)
+			}
+			until := at(tc.until)
+			for i, s := range tc.steps {
+				if c.State.Walk == nil {
+					require.True(t, m.Begin(c, until), "step %d: a walk begins", i)
+				}
+				if s.want != nil {
+					require.Equal(t, *s.want, m.Request(c.State.Walk), "step %d: request", i)
+				}
+				page := &decode.Page{Records: s.page, More: s.more, Next: s.next}
+				out, err := m.Process(c, page, s.ended)
+				if s.err != nil {
+					require.ErrorIs(t, err, s.err, "step %d", i)
+					return
+				}
+				require.NoError(t, err, "step %d", i)
+				assert.Equal(t, s.deliver, ids(page, out.Deliver), "step %d: delivered", i)
+				assert.Equal(t, s.done, out.Done, "step %d: done", i)
+				if s.flags != nil {
+					s.flags(t, out)
+				}
+				next := m.NextRequest(c.State.Walk, &out)
+				m.Apply(c, out)
+				if c.State.Walk != nil {
+					assert.Equal(t, next, m.Request(c.State.Walk), "step %d: NextRequest is the request after Apply", i)
+				}
+			}
+			require.Nil(t, c.State.Walk, "the walk is over")
+			assert.Equal(t, at(tc.key), c.State.Key, "cursor key")
+			if tc.seen != "" {
+				var kept []string
+				for _, s := range c.State.Seen {
+					kept = append(kept, s.ID)
+				}
+				assert.Equal(t, tc.seen, strings.Join(kept, " "), "ids kept near the cursor")
+			}
+		})
+	}
+}
+
+func ids(page *decode.Page, idx []int) string {
+	out := make([]string, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, page.Records[i].ID)
+	}
+	return strings.Join(out, " ")
+}
+
+// A walk cut after any page resumes from its stored state exactly: the same
+// next request, and nothing delivered twice.
+func TestMachineResumesFromTheStoredState(t *testing.T) {
+	m := NewMachine(spec(nil), 3, 0, 0)
+	c := m.Fresh("id", t0)
+	require.True(t, m.Begin(c, at(10)))
+	page := &decode.Page{Records: recs("e@9", "d@9", "c@8")}
+	out, err := m.Process(c, page, false)
+	require.NoError(t, err)
+	m.Apply(c, out)
+
+	raw, err := Marshal(Clone(c.State))
+	require.NoError(t, err)
+	stored, err := Unmarshal(raw)
+	require.NoError(t, err)
+	r := Resume(stored)
+	assert.Equal(t, m.Request(c.State.Walk), m.Request(r.State.Walk))
+
+	shifted := &decode.Page{Records: recs("d@9", "c@8", "b@7")} // a newer record pushed the list down
+	out, err = m.Process(r, shifted, false)
+	require.NoError(t, err)
+	assert.Equal(t, "b", ids(shifted, out.Deliver))
+}
+
+// A page the pipeline refused is read again: Restore goes back to the saved
+// state and forgets what the loop guard saw since.
+func TestMachineRestoreAfterARefusedPage(t *testing.T) {
+	m := NewMachine(spec(nil), 3, 0, 0)
+	c := m.Fresh("id", t0)
+	require.True(t, m.Begin(c, at(10)))
+	saved := Clone(c.State)
+	page := &decode.Page{Records: recs("c@9", "b@8", "a@7")}
+	out, err := m.Process(c, page, false)
+	require.NoError(t, err)
+	m.Apply(c, out)
+	c.Restore(saved)
+	assert.Equal(t, Position{Page: 1}, c.State.Walk.Next)
+	out, err = m.Process(c, page, false)
+	require.NoError(t, err)
+	assert.Equal(t, "c b a", ids(page, out.Deliver))
+}
+
+// Process changes nothing: the same page processed twice gives the same
+// outcome, and the cursor is untouched until Apply.
+func TestMachineProcessChangesNothing(t *testing.T) {
+	m := NewMachine(spec(func(s *apispec.Spec) { s.Records.UnstableTies = true }), 3, 0, 0)
+	c := m.Fresh("id", t0)
+	require.True(t, m.Begin(c, at(10)))
+	before := Clone(c.State)
+	page := &decode.Page{Records: recs("n@30", "c@5", "b@5")}
+	first, err := m.Process(c, page, false)
+	require.NoError(t, err)
+	second, err := m.Process(c, page, false)
+	require.NoError(t, err)
+	assert.Equal(t, first, second)
+	assert.Equal(t, before, c.State)
+	assert.False(t, c.filterIgnored)
+}
+
+// max_window slices a backlog; Behind says whether the poll reads on.
+func TestMachineMaxWindow(t *testing.T) {
+	m := NewMachine(spec(nil), 3, 0, time.Hour)
+	c := m.Fresh("id", t0)
+	until := t0.Add(150 * time.Minute).UnixNano()
+	var ends []int64
+	for m.Behind(c, until) {
+		require.True(t, m.Begin(c, until))
+		ends = append(ends, c.State.Walk.End)
+		out, err := m.Process(c, &decode.Page{}, false)
+		require.NoError(t, err)
+		m.Apply(c, out)
+	}
+	assert.Equal(t, []int64{t0.Add(time.Hour).UnixNano(), t0.Add(2 * time.Hour).UnixNano(), until}, ends)
+	assert.False(t, m.Begin(c, until), "nothing closed since the cursor")
+}
+
+func TestMachineClosedEnd(t *testing.T) {
+	m := NewMachine(spec(nil), 3, 0, 0)
+	assert.Equal(t, at(8), m.ClosedEnd(t0.Add(9*time.Second+400*time.Millisecond)))
+}
