@@ -17,6 +17,7 @@ type Machine struct {
 	precision int64 // the API's time unit, in ns
 	overlap   int64 // how far below the cursor each window starts: one unit plus settle
 	maxWindow int64 // 0: one window from the cursor to the poll's end
+	pager     Pager
 }
 
 // NewMachine builds the machine of spec at pageSize records per request;
@@ -24,7 +25,8 @@ type Machine struct {
 // each window of a backlog.
 func NewMachine(spec *apispec.Spec, pageSize int, settle, maxWindow time.Duration) *Machine {
 	p := int64(spec.Records.TimePrecision)
-	return &Machine{spec: spec, pageSize: pageSize, precision: p, overlap: p + int64(settle), maxWindow: int64(maxWindow)}
+	return &Machine{spec: spec, pageSize: pageSize, precision: p, overlap: p + int64(settle), maxWindow: int64(maxWindow),
+		pager: NewPager(spec.Pagination, pageSize)}
 }
 
 // Precision is the API's time unit in ns.
@@ -73,13 +75,7 @@ func (m *Machine) Begin(c *Cursor, until int64) bool {
 	return true
 }
 
-func (m *Machine) firstPosition() Position {
-	first := m.spec.Pagination.FirstPage
-	if first == 0 {
-		first = 1
-	}
-	return Position{Page: first}
-}
+func (m *Machine) firstPosition() Position { return m.pager.First() }
 
 // Request is everything that decides one page request. It is comparable,
 // so a request fetched ahead can be matched with the one the walk needs.

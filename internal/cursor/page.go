@@ -3,7 +3,6 @@ package cursor
 import (
 	"strings"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
 )
 
@@ -123,8 +122,8 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	}
 	m.moveEdge(walk, &out, recs, seenFloor)
 
-	out.Done = stopped || ended || len(recs) == 0 || m.lastPage(page, len(recs))
-	out.Next = m.nextPosition(walk.Next, page, len(recs))
+	out.Done = stopped || ended || len(recs) == 0 || m.pager.Last(page, len(recs))
+	out.Next = m.pager.Next(walk.Next, page, len(recs))
 	out.upper, out.tie = walk.Upper, walk.Tie
 	ignored := c.filterIgnored
 	if walk.Tie && !ignored {
@@ -178,35 +177,5 @@ func (m *Machine) moveEdge(walk *Walk, out *Outcome, recs []decode.Record, seenF
 		if r.Key >= seenFloor {
 			out.seenAdd = append(out.seenAdd, Seen{ID: strings.Clone(r.ID), Key: r.Key})
 		}
-	}
-}
-
-// lastPage reads the API's own end signal, or the page size when it has none.
-func (m *Machine) lastPage(page *decode.Page, n int) bool {
-	switch m.spec.Pagination.Type {
-	case apispec.PaginationNone:
-		return true
-	case apispec.PaginationNextURL, apispec.PaginationLinkHeader, apispec.PaginationCursor:
-		return page.Next == "" || page.More == decode.MoreNo
-	}
-	switch page.More {
-	case decode.MoreNo:
-		return true
-	case decode.MoreYes:
-		return false
-	}
-	return n < m.pageSize
-}
-
-func (m *Machine) nextPosition(cur Position, page *decode.Page, n int) Position {
-	switch m.spec.Pagination.Type {
-	case apispec.PaginationOffset:
-		return Position{Offset: cur.Offset + n}
-	case apispec.PaginationNextURL, apispec.PaginationLinkHeader:
-		return Position{URL: page.Next}
-	case apispec.PaginationCursor:
-		return Position{Cursor: page.Next, Page: cur.Page + 1}
-	default:
-		return Position{Page: cur.Page + 1}
 	}
 }

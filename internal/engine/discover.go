@@ -8,6 +8,8 @@ import (
 	"github.com/valyala/fastjson"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
 )
 
@@ -50,24 +52,31 @@ func (s *Source) discoverLoop(ctx context.Context) {
 	}
 }
 
-// discover walks the listing's pages and returns every stream id.
+// discover walks the listing's pages, with the walk's pagination rules,
+// and returns every stream id.
 func (s *Source) discover(ctx context.Context, parser *fastjson.Parser) ([]string, error) {
 	d := s.set.Spec.Streams.Discover
 	size := d.Pagination.MaxPageSize
 	if size <= 0 {
 		size = 100
 	}
-	vars := make(map[string][]string, len(s.set.Vars)+3)
+	pager := cursor.NewPager(d.Pagination, size)
+	vars := make(apispec.Vars, len(s.set.Vars)+4)
 	for k, v := range s.set.Vars {
 		vars[k] = v
 	}
+	vars.Set("page_size", strconv.Itoa(size))
 	var ids []string
-	offset, page := 0, 1
+	pos := pager.First()
 	for range 1000 { // a team with more than 100,000 scenarios is a listing loop, not a team
-		vars["page"] = []string{strconv.Itoa(page)}
-		vars["offset"] = []string{strconv.Itoa(offset)}
-		vars["page_size"] = []string{strconv.Itoa(size)}
-		resp, err := s.deps.Client.Do(ctx, s.disc.build(vars, "discovery"))
+		vars.Set("page", strconv.Itoa(pos.Page))
+		vars.Set("offset", strconv.Itoa(pos.Offset))
+		vars.Set("cursor", pos.Cursor)
+		req := s.disc.build(vars, "discovery")
+		if pos.URL != "" {
+			req.URL = pos.URL
+		}
+		resp, err := s.deps.Client.Do(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -75,18 +84,28 @@ func (s *Source) discover(ctx context.Context, parser *fastjson.Parser) ([]strin
 		if err != nil {
 			return nil, err
 		}
-		items := decode.Lookup(doc, d.Path)
-		arr, _ := items.Array()
+		arr, _ := decode.Lookup(doc, d.Path).Array()
 		for _, it := range arr {
 			if id, _ := decode.Text(decode.Lookup(it, d.IDField)); id != "" {
 				ids = append(ids, id)
 			}
 		}
-		if len(arr) < size {
+		page := decode.Page{}
+		if d.Pagination.NextPath != "" {
+			page.Next, _ = decode.Text(decode.Lookup(doc, d.Pagination.NextPath))
+			if page.Next == "" || page.Next == "null" {
+				page.Next, page.More = "", decode.MoreNo
+			} else {
+				page.More = decode.MoreYes
+				if d.Pagination.Type == apispec.PaginationNextURL {
+					page.Next = resolveURL(req.URL, page.Next) // the client refuses another origin
+				}
+			}
+		}
+		if len(arr) == 0 || pager.Last(&page, len(arr)) {
 			break
 		}
-		offset += len(arr)
-		page++
+		pos = pager.Next(pos, &page, len(arr))
 	}
 	return ids, nil
 }
