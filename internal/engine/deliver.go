@@ -144,6 +144,7 @@ func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Recor
 	}
 	req := src.enrich.build(vars, st.id)
 	req.Secondary, req.SecondaryWait = true, wait
+	st.requests.Add(1)
 	resp, err := src.deps.Client.Do(ctx, req)
 	if err != nil {
 		lr.Attributes().PutStr("api_logs.enrich.error", err.Error())

@@ -79,6 +79,7 @@ func (st *stream) startPrefetch(ctx context.Context, req cursor.Request) *prefet
 	ctx, cancel := context.WithCancel(ctx)
 	p := &prefetch{req: req, ch: make(chan fetched, 1), cancel: cancel}
 	hreq := st.render(req)
+	st.requests.Add(1)
 	go func() {
 		resp, err := st.src.deps.Client.Do(ctx, hreq)
 		p.ch <- fetched{req: hreq, resp: resp, err: err}

@@ -275,6 +275,12 @@ func authFor(t *testing.T, spec *apispec.Spec, endpoint *url.URL) httpclient.Aut
 // newRig builds a source for c; store may be shared with an earlier rig.
 func newRig(t *testing.T, srv *simServer, c apiCase, store *cursor.Store, clock *fakeClock, opts ...rigOption) *rig {
 	t.Helper()
+	return newLoggingRig(t, srv, c, store, clock, zap.NewNop(), opts...)
+}
+
+// newLoggingRig is newRig with the source logging to logger.
+func newLoggingRig(t *testing.T, srv *simServer, c apiCase, store *cursor.Store, clock *fakeClock, logger *zap.Logger, opts ...rigOption) *rig {
+	t.Helper()
 	spec, err := apispec.Builtin(c.api)
 	require.NoError(t, err)
 	endpoint := endpointOf(srv, c)
@@ -313,7 +319,7 @@ func newRig(t *testing.T, srv *simServer, c apiCase, store *cursor.Store, clock 
 		ReceiverCreateSettings: receivertest.NewNopSettings(component.MustNewType("api_logs")),
 	})
 	require.NoError(t, err)
-	src, err := New(set, Deps{Client: client, Store: store, Consumer: cons, ObsRep: obs, Logger: zap.NewNop()})
+	src, err := New(set, Deps{Client: client, Store: store, Consumer: cons, ObsRep: obs, Logger: logger})
 	require.NoError(t, err)
 	w, err := src.newWorker()
 	require.NoError(t, err)

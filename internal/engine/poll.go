@@ -68,6 +68,7 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 				next.abandon()
 			}
 			f.req = st.render(req)
+			st.requests.Add(1)
 			f.resp, f.err = st.src.deps.Client.Do(ctx, f.req)
 		}
 		next = nil

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
@@ -118,6 +119,9 @@ func New(set Settings, deps Deps) (*Source, error) {
 	if deps.Logger == nil {
 		deps.Logger = zap.NewNop()
 	}
+	// Poll failures are known conditions: their log lines carry the error,
+	// never a Go stack trace (the collector's logger adds one at error level).
+	deps.Logger = deps.Logger.WithOptions(zap.AddStacktrace(zapcore.DPanicLevel))
 	if deps.Observer == nil {
 		deps.Observer = nopObserver{}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -23,9 +24,12 @@ type stream struct {
 
 	cur *cursor.Cursor // nil until the first poll loads it
 
-	notBefore    time.Time // set by a 429 that asked for a long wait, or by a permanent error
-	lastErr      string
-	warnedFilter bool
+	notBefore     time.Time // set by a 429 that asked for a long wait, or by a permanent error
+	lastErr       string    // the error of the last failed poll; "" after a success
+	failingSince  time.Time
+	lastErrLogged time.Time
+	warnedFilter  bool
+	requests      atomic.Int64 // requests of the current poll (prefetch and enrichment included), for the debug line
 
 	// scheduler fields
 	due     time.Time
@@ -101,6 +105,12 @@ func (st *stream) saveState(ctx context.Context, state *cursor.State) {
 
 // poll runs one poll and reports its outcome.
 func (st *stream) poll(ctx context.Context, w *worker) {
+	started := time.Now()
+	var keyBefore int64
+	if st.cur != nil {
+		keyBefore = st.cur.State.Key
+	}
+	st.requests.Store(0)
 	pages, records, err := st.pollOnce(ctx, w)
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: not a stream failure
@@ -108,9 +118,22 @@ func (st *stream) poll(ctx context.Context, w *worker) {
 	st.src.deps.Observer.Poll(st.id, pages, records, err)
 	if st.cur != nil {
 		st.src.deps.Observer.CursorLag(st.id, st.src.set.Now().Sub(time.Unix(0, st.cur.State.Key)))
+		if keyBefore == 0 {
+			keyBefore = st.cur.State.Key
+		}
+		if log := st.src.deps.Logger; log.Core().Enabled(zap.DebugLevel) {
+			log.Debug("Polled", zap.String("stream", st.id), zap.Int("pages", pages), zap.Int("records", records),
+				zap.Int64("requests", st.requests.Load()), zap.Time("cursor_before", time.Unix(0, keyBefore).UTC()),
+				zap.Time("cursor_after", time.Unix(0, st.cur.State.Key).UTC()), zap.Bool("walk_open", st.cur.State.Walk != nil),
+				zap.Duration("duration", time.Since(started)), zap.Bool("failed", err != nil))
+		}
 	}
 	st.report(err)
 }
+
+// failureRepeat is how often a stream that keeps failing with the same error
+// logs it again, so that a log reader knows it is still broken.
+const failureRepeat = 15 * time.Minute
 
 // report logs a failure once per distinct error and reports status.
 func (st *stream) report(err error) {
@@ -120,7 +143,7 @@ func (st *stream) report(err error) {
 	case err == nil:
 		st.src.deps.Observer.LastSuccess(st.id, now)
 		if st.lastErr != "" {
-			log.Info("Stream recovered", zap.String("stream", st.id))
+			log.Info("Stream recovered", zap.String("stream", st.id), zap.Duration("failed_for", now.Sub(st.failingSince)))
 		}
 		st.lastErr = ""
 	default:
@@ -131,11 +154,16 @@ func (st *stream) report(err error) {
 			// Credentials need a human; polling at the normal rate would only flood the API and the log.
 			st.notBefore = now.Add(slowRetry(st.src.set.Interval))
 		}
-		if msg := err.Error(); msg != st.lastErr {
+		switch msg := err.Error(); {
+		case msg != st.lastErr:
 			log.Error("Poll failed; the cursor is unchanged and the stream retries on its next interval",
 				zap.String("stream", st.id), zap.Error(err))
-			st.lastErr = msg
-		} else {
+			st.lastErr, st.failingSince, st.lastErrLogged = msg, now, now
+		case now.Sub(st.lastErrLogged) >= failureRepeat:
+			log.Error("Poll still failing; the cursor is unchanged",
+				zap.String("stream", st.id), zap.Duration("since", now.Sub(st.failingSince)), zap.Error(err))
+			st.lastErrLogged = now
+		default:
 			log.Debug("Poll failed again", zap.String("stream", st.id), zap.Error(err))
 		}
 	}

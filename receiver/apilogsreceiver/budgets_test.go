@@ -2,6 +2,7 @@ package apilogsreceiver
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -132,4 +133,31 @@ func TestRateAboveTheDocumentedLimitIsWarned(t *testing.T) {
 	warned := logs.FilterMessageSnippet("above the highest limit the vendor documents").All()
 	require.Len(t, warned, 1)
 	assert.InDelta(t, 1000.0, warned[0].ContextMap()["documented_limit"], 0)
+}
+
+// One info line at start says what the receiver polls and with what budget,
+// and one at stop.
+func TestStartAndStopAreLoggedOnce(t *testing.T) {
+	core, logs := zapobserver.New(zap.InfoLevel)
+	cfg := makeConfig("http://127.0.0.1:1", "k", "tines_action_logs")
+	cfg.ActionIDs = []int64{1, 2}
+	rcv, err := NewFactory().CreateLogs(context.Background(), namedSettings("x", zap.New(core)), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, rcv.Shutdown(ctx))
+
+	started := logs.FilterMessage("Polling").All()
+	require.Len(t, started, 1)
+	fields := started[0].ContextMap()
+	assert.Equal(t, "tines_action_logs", fields["api"])
+	assert.Equal(t, "127.0.0.1:1", fields["endpoint_host"])
+	assert.Equal(t, []any{"1", "2"}, fields["streams"])
+	assert.Equal(t, "none (cursors in memory)", fields["storage"])
+	assert.InDelta(t, 100.0, fields["requests_per_minute"], 0)
+	assert.Equal(t, 1, logs.FilterMessage("Stopped polling").Len())
+	for _, e := range logs.All() {
+		assert.NotContains(t, e.Message+fmt.Sprint(e.ContextMap()), "Bearer k", "never a secret")
+	}
 }

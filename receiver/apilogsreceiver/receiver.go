@@ -41,6 +41,8 @@ type logsReceiver struct {
 	resolved *resolved
 	budgets  *budgets
 	budget   string // the key of the budget joined in Start; "" before
+	// budgetRate is the rate of that budget when it was joined (0: no limit).
+	budgetRate float64
 }
 
 func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, shared *budgets) (*logsReceiver, error) {
@@ -133,6 +135,18 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	lr.source = source
 	source.Start()
+	streams := r.streamIDs
+	if len(streams) == 0 && r.spec.Streams.Key == "" {
+		streams = []string{"default"}
+	}
+	storage := "none (cursors in memory)"
+	if cfg.Storage != nil {
+		storage = cfg.Storage.String()
+	}
+	log.Info("Polling", zap.String("api", cfg.API), zap.String("endpoint_host", r.endpoint.Host),
+		zap.Strings("streams", streams), zap.Bool("discovering_streams", len(streams) == 0),
+		zap.String("storage", storage), zap.Float64("requests_per_minute", lr.budgetRate),
+		zap.Duration("collection_interval", cfg.CollectionInterval))
 	return nil
 }
 
@@ -143,6 +157,7 @@ func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 	var errs []error
 	if lr.source != nil {
 		errs = append(errs, lr.source.Stop(ctx))
+		lr.set.Logger.Info("Stopped polling")
 	}
 	if lr.store != nil {
 		errs = append(errs, lr.store.Close(ctx))
@@ -172,6 +187,7 @@ func (lr *logsReceiver) joinBudget() *httpclient.Limiter {
 	id := lr.set.ID.String()
 	lr.budget = budgetKey(cfg, lr.resolved, id)
 	limiter, others, rate := lr.budgets.join(lr.budget, id, perMinute, cfg.RateLimit.Burst)
+	lr.budgetRate = rate
 	if len(others) > 0 {
 		log.Info("Sharing one request budget with other receivers that spend the same vendor budget",
 			zap.Strings("with", others), zap.Float64("requests_per_minute", rate))
