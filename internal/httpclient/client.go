@@ -256,7 +256,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			return nil, res.err
 		}
 
-		wait := bo.next()
+		wait := bo.NextBackOff()
 		if res.hasWait {
 			wait = res.serverWait
 		}

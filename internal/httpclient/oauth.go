@@ -3,21 +3,22 @@ package httpclient
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 const (
-	tokenBodyLimit       = 1 << 20
 	defaultTokenLifetime = 5 * time.Minute // when the server omits expires_in
 	maxRenewEarly        = time.Minute
 )
@@ -31,15 +32,25 @@ type OAuth2Config struct {
 	Scopes       []string
 }
 
-// OAuth2 is a client-credentials Authenticator. The token is cached, renewed
-// shortly before expiry, and shared by all streams; at most one token request
-// is in flight at a time.
+// OAuth2 is a client-credentials Authenticator. golang.org/x/oauth2's
+// clientcredentials builds the token request and parses the answer; this type
+// adds what the project promises on top: the token is cached, renewed shortly
+// before expiry (keeping the old one while it is valid if renewal fails),
+// dropped on Invalidate, and shared by all streams; at most one token request
+// is in flight at a time, and errors are classified and free of secrets.
+//
+// The cache is not oauth2.ReuseTokenSource: that one reads the wall clock
+// (o.now is swapped in tests), has a fixed early-expiry margin (this one is
+// min(1m, lifetime/10)), cannot be invalidated, binds one ctx at creation
+// rather than each caller's, and treats a missing expires_in as never
+// expiring.
 type OAuth2 struct {
 	cfg       OAuth2Config
-	tokenURL  string
+	cc        clientcredentials.Config
 	tokenPath string
 	basic     string // base64(id:secret), kept to redact it from snippets
 	hc        *http.Client
+	timeout   time.Duration    // hc's Timeout, applied as a ctx deadline
 	now       func() time.Time // replaced in tests
 	refresh   chan struct{}    // 1-slot semaphore: one refresh at a time
 
@@ -65,14 +76,33 @@ func OAuth2ClientCredentials(cfg OAuth2Config, hc *http.Client) (*OAuth2, error)
 	cp := *hc
 	// Never follow redirects with the client secret attached.
 	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	// RFC 6749 §2.3.1: form-encode id and secret before Basic encoding.
+	cp.Transport = tokenTransport{base: cp.Transport}
+	// The client's Timeout becomes a ctx deadline in fetch: below a client
+	// with a Timeout, a stalled body fails only as "request canceled".
+	timeout := cp.Timeout
+	cp.Timeout = 0
+	cc := clientcredentials.Config{
+		ClientID:     cfg.ClientID,
+		ClientSecret: string(cfg.ClientSecret),
+		TokenURL:     u.String(),
+		Scopes:       cfg.Scopes,
+		// The id and secret go in the Basic header only, as before; the
+		// library form-encodes them first (RFC 6749 §2.3.1), and an explicit
+		// style stops it retrying with the secret in the form.
+		AuthStyle: oauth2.AuthStyleInHeader,
+	}
+	if cfg.Resource != "" {
+		cc.EndpointParams = url.Values{"resource": {cfg.Resource}}
+	}
+	// The same encoding as the library's Basic header, kept to redact it.
 	id, sec := url.QueryEscape(cfg.ClientID), url.QueryEscape(string(cfg.ClientSecret))
 	return &OAuth2{
 		cfg:       cfg,
-		tokenURL:  u.String(),
+		cc:        cc,
 		tokenPath: pathOf(u),
 		basic:     base64.StdEncoding.EncodeToString([]byte(id + ":" + sec)),
 		hc:        &cp,
+		timeout:   timeout,
 		now:       time.Now,
 		refresh:   make(chan struct{}, 1),
 	}, nil
@@ -154,62 +184,138 @@ func (o *OAuth2) secrets() []string {
 	return []string{string(o.cfg.ClientSecret), url.QueryEscape(string(o.cfg.ClientSecret)), o.basic, o.token}
 }
 
-type tokenResponse struct {
-	AccessToken string      `json:"access_token"`
-	TokenType   string      `json:"token_type"`
-	ExpiresIn   json.Number `json:"expires_in"`
-}
-
+// fetch asks the token endpoint for a new token through the library, with
+// the caller's ctx and this authenticator's HTTP client (TLS, proxy, no
+// redirects).
 func (o *OAuth2) fetch(ctx context.Context) (string, time.Duration, error) {
-	form := url.Values{"grant_type": {"client_credentials"}}
-	if o.cfg.Resource != "" {
-		form.Set("resource", o.cfg.Resource)
+	var bodyErr error
+	tctx := ctx
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
 	}
-	if len(o.cfg.Scopes) > 0 {
-		form.Set("scope", strings.Join(o.cfg.Scopes, " "))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.tokenURL, strings.NewReader(form.Encode()))
+	tctx = context.WithValue(tctx, oauth2.HTTPClient, o.hc)
+	tctx = context.WithValue(tctx, bodyErrKey{}, &bodyErr)
+	tok, err := o.cc.Token(tctx)
 	if err != nil {
-		return "", 0, fmt.Errorf("token request POST %s: cannot build request", o.tokenPath)
+		return "", 0, o.tokenError(ctx, err, bodyErr)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "Basic "+o.basic)
-	resp, err := o.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", 0, ctx.Err()
-		}
-		return "", 0, &TransportError{Method: "token request POST", Path: o.tokenPath, Err: unwrapURLError(err)}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, tokenBodyLimit+1))
-	if err != nil {
-		return "", 0, &TransportError{Method: "token request POST", Path: o.tokenPath, Err: err}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", 0, &StatusError{
-			Status: resp.StatusCode, Method: http.MethodPost, Path: o.tokenPath,
-			Snippet: redactSnippet(resp.StatusCode, body, o.secrets()), TokenEndpoint: true,
-		}
-	}
-	if len(body) > tokenBodyLimit {
-		return "", 0, fmt.Errorf("token request POST %s: %w", o.tokenPath, ErrBodyTooLarge)
-	}
-	var tr tokenResponse
-	// The decode error is not wrapped: it could quote parts of the body.
-	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", 0, fmt.Errorf("token request POST %s: malformed token response", o.tokenPath)
-	}
-	if tr.AccessToken == "" {
-		return "", 0, fmt.Errorf("token request POST %s: response has no access_token", o.tokenPath)
-	}
-	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "bearer") {
-		return "", 0, fmt.Errorf("token request POST %s: unsupported token_type %q", o.tokenPath, tr.TokenType)
+	if tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "bearer") {
+		return "", 0, fmt.Errorf("token request POST %s: unsupported token_type %q", o.tokenPath, tok.TokenType)
 	}
 	lifetime := defaultTokenLifetime
-	if secs, err := tr.ExpiresIn.Float64(); err == nil && secs > 0 {
+	if secs, ok := expiresIn(tok); ok && secs > 0 {
 		lifetime = secondsToDuration(secs)
 	}
-	return tr.AccessToken, lifetime, nil
+	return tok.AccessToken, lifetime, nil
+}
+
+// tokenError turns the library's error into this package's types. Its text is
+// never kept: *oauth2.RetrieveError quotes the endpoint's body (which may echo
+// the credentials) and parse errors may quote parts of it.
+func (o *OAuth2) tokenError(ctx context.Context, err, bodyErr error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if bodyErr != nil {
+		// The connection failed mid-body; the library only reports it as text.
+		return &TransportError{Method: "token request POST", Path: o.tokenPath, Err: bodyErr}
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		if st := re.Response.StatusCode; st < 200 || st > 299 {
+			return &StatusError{
+				Status: st, Method: http.MethodPost, Path: o.tokenPath,
+				Snippet: redactSnippet(st, re.Body, o.secrets()), TokenEndpoint: true,
+			}
+		}
+		// A 2xx carrying an OAuth "error" field.
+		return fmt.Errorf("token request POST %s: status %d answer carries an OAuth error", o.tokenPath, re.Response.StatusCode)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &TransportError{Method: "token request POST", Path: o.tokenPath, Err: ue.Err}
+	}
+	if strings.Contains(err.Error(), "missing access_token") {
+		return fmt.Errorf("token request POST %s: response has no access_token", o.tokenPath)
+	}
+	return fmt.Errorf("token request POST %s: malformed token response", o.tokenPath)
+}
+
+// expiresIn reads expires_in from the raw response: the library's
+// Token.Expiry counts from when the answer arrived and is zero when the field
+// is missing, but the lifetime here counts from when the request was sent.
+func expiresIn(tok *oauth2.Token) (float64, bool) {
+	switch v := tok.Extra("expires_in").(type) {
+	case float64:
+		return v, true
+	case int64:
+		return float64(v), true
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+type bodyErrKey struct{}
+
+// tokenTransport keeps the token exchange as it was before the library: it
+// asks for JSON (Accept) and always has the answer read as JSON, whatever its
+// Content-Type (the library parses text/plain as a form, but servers that
+// send JSON often label it so, or not at all and get text/plain sniffed). It
+// also records a failure while the library reads the response body, so that
+// it stays a retryable TransportError.
+type tokenTransport struct{ base http.RoundTripper }
+
+func (t tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Accept", "application/json")
+	resp, err := t.baseOrDefault().RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	resp.Header.Set("Content-Type", "application/json")
+	if rec, ok := req.Context().Value(bodyErrKey{}).(*error); ok {
+		resp.Body = &recordingBody{ReadCloser: resp.Body, ctx: req.Context(), err: rec}
+	}
+	return resp, nil
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the base.
+func (t tokenTransport) CloseIdleConnections() {
+	if ci, ok := t.baseOrDefault().(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+func (t tokenTransport) baseOrDefault() http.RoundTripper {
+	if t.base == nil {
+		return http.DefaultTransport
+	}
+	return t.base
+}
+
+// recordingBody keeps the first read error. A read cut by the request ctx
+// (the caller's or the client Timeout's deadline) is recorded as the ctx's
+// error, as http.Client's own body error would say.
+type recordingBody struct {
+	io.ReadCloser
+	ctx context.Context
+	err *error
+}
+
+func (b *recordingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && *b.err == nil {
+		*b.err = err
+		if cerr := b.ctx.Err(); cerr != nil {
+			*b.err = fmt.Errorf("%w while reading body", cerr)
+		}
+	}
+	return n, err
 }

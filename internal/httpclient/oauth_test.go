@@ -2,9 +2,14 @@ package httpclient
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 )
 
 const (
@@ -272,4 +278,174 @@ func TestOAuth2StringExpiresInAndDefault(t *testing.T) {
 		require.NoError(t, err, body)
 		assert.Equal(t, now.Add(want), o.expiry, body)
 	}
+}
+
+// The token exchange goes through golang.org/x/oauth2, whose
+// *oauth2.RetrieveError prints the endpoint's body and whose parse errors may
+// quote it. None of that text, nor the error itself, may reach callers.
+func TestOAuth2LibraryErrorsCarryNoSecrets(t *testing.T) {
+	basic := base64.StdEncoding.EncodeToString([]byte(testClientID + ":" + testClientSecret))
+	for name, tc := range map[string]struct {
+		status int
+		body   string
+	}{
+		"400 echo":          {400, `{"error":"invalid_client","error_description":"` + testClientSecret + `","got":"Basic ` + basic + `"}`},
+		"500 plain echo":    {500, "upstream said " + testClientSecret + " / " + basic},
+		"200 oauth error":   {200, `{"error":"invalid_client","error_description":"` + testClientSecret + `"}`},
+		"200 cut json":      {200, `{"access_token":"` + testClientSecret},
+		"200 bad expires":   {200, `{"access_token":"` + testClientSecret + `","expires_in":"` + testClientSecret + `"}`},
+		"200 form no token": {200, "error_description=" + testClientSecret},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			})
+			o, err := OAuth2ClientCredentials(OAuth2Config{
+				TokenURL: srv.URL + "/oidc/token", ClientID: testClientID, ClientSecret: testClientSecret,
+			}, srv.Client())
+			require.NoError(t, err)
+			_, err = o.Token(context.Background())
+			require.Error(t, err)
+			text := fmt.Sprintf("%s %v %+v %#v", err.Error(), err, err, err)
+			assert.NotContains(t, text, testClientSecret)
+			assert.NotContains(t, text, basic)
+			assert.Contains(t, err.Error(), "POST /oidc/token")
+			var re *oauth2.RetrieveError
+			assert.False(t, errors.As(err, &re), "the library's error must not be wrapped")
+			var se *StatusError
+			if tc.status != 200 {
+				require.ErrorAs(t, err, &se)
+				assert.True(t, se.TokenEndpoint)
+				assert.Equal(t, tc.status, se.Status)
+				assert.Equal(t, tc.status >= 500, retryableErr(err))
+			} else {
+				assert.False(t, errors.As(err, &se))
+				assert.False(t, retryableErr(err))
+				assert.False(t, IsPermanent(err))
+			}
+		})
+	}
+}
+
+// The library parses text/plain answers as forms; JSON is read as JSON
+// whatever the label, as before, and the request still asks for JSON.
+func TestOAuth2ReadsJSONWhateverContentType(t *testing.T) {
+	for _, ct := range []string{"application/json", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", ""} {
+		srv := newServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+			assert.Equal(t, "application/json", r.Header.Get("Accept"))
+			assert.Equal(t, "application/x-www-form-urlencoded", r.Header.Get("Content-Type"))
+			if ct != "" {
+				w.Header().Set("Content-Type", ct)
+			}
+			_, _ = w.Write([]byte(`{"access_token":"tok","token_type":"bearer","expires_in":60}`))
+		})
+		o, err := OAuth2ClientCredentials(OAuth2Config{TokenURL: srv.URL + "/token", ClientID: "id"}, srv.Client())
+		require.NoError(t, err)
+		now := time.Now()
+		o.now = func() time.Time { return now }
+		tok, err := o.Token(context.Background())
+		require.NoError(t, err, ct)
+		assert.Equal(t, "tok", tok, ct)
+		assert.Equal(t, now.Add(time.Minute), o.expiry, ct)
+	}
+}
+
+// A connection dropped while the library reads the token body stays a
+// retryable TransportError (the library reports it only as text).
+func TestOAuth2TokenBodyDropIsRetryable(t *testing.T) {
+	srv := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if !assert.NoError(t, err) {
+			return
+		}
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"access_")
+		_ = buf.Flush()
+		_ = conn.Close()
+	})
+	o, err := OAuth2ClientCredentials(OAuth2Config{TokenURL: srv.URL + "/token", ClientID: "id", ClientSecret: "sec"}, srv.Client())
+	require.NoError(t, err)
+	_, err = o.Token(context.Background())
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.True(t, retryableErr(err), err.Error())
+	assert.Contains(t, err.Error(), "token request POST /token")
+}
+
+// A token answer that stalls past the HTTP client's Timeout, before or after
+// its headers, is retryable too.
+func TestOAuth2TokenTimeoutIsRetryable(t *testing.T) {
+	for _, headersFirst := range []bool{false, true} {
+		release := make(chan struct{})
+		srv := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+			if headersFirst {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(200)
+				_, _ = w.Write([]byte(`{"access_`))
+				_ = http.NewResponseController(w).Flush()
+			}
+			<-release
+		})
+		hc := srv.Client()
+		hc.Timeout = 200 * time.Millisecond
+		o, err := OAuth2ClientCredentials(OAuth2Config{TokenURL: srv.URL + "/token", ClientID: "id"}, hc)
+		require.NoError(t, err)
+		_, err = o.Token(context.Background())
+		close(release)
+		var te *TransportError
+		require.ErrorAs(t, err, &te, "headers first: %v", headersFirst)
+		assert.True(t, retryableErr(err), err.Error())
+	}
+}
+
+// The token request goes through the caller's client (its TLS settings) and
+// with the caller's ctx, and never follows a redirect.
+func TestOAuth2UsesCallersClientAndContext(t *testing.T) {
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"access_token":"tls-tok"}`))
+	}))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	o, err := OAuth2ClientCredentials(OAuth2Config{TokenURL: tlsSrv.URL + "/token", ClientID: "id"}, tlsSrv.Client())
+	require.NoError(t, err)
+	tok, err := o.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "tls-tok", tok)
+
+	// The default client does not trust the test certificate.
+	o, err = OAuth2ClientCredentials(OAuth2Config{TokenURL: tlsSrv.URL + "/token", ClientID: "id"}, nil)
+	require.NoError(t, err)
+	_, err = o.Token(context.Background())
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+
+	target := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"access_token":"stolen"}`))
+	})
+	redirect := newServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/token", http.StatusTemporaryRedirect)
+	})
+	o, err = OAuth2ClientCredentials(OAuth2Config{TokenURL: redirect.URL + "/token", ClientID: "id", ClientSecret: "s"}, redirect.Client())
+	require.NoError(t, err)
+	_, err = o.Token(context.Background())
+	var se *StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, http.StatusTemporaryRedirect, se.Status)
+	assert.Zero(t, target.hits.Load())
+
+	slow := newServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	})
+	o, err = OAuth2ClientCredentials(OAuth2Config{TokenURL: slow.URL + "/token", ClientID: "id"}, slow.Client())
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	_, err = o.Token(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(t0), 2*time.Second)
 }

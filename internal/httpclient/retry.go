@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"go.opentelemetry.io/collector/config/configretry"
 )
 
@@ -20,45 +20,29 @@ import (
 // header cannot overflow time.Duration or park a stream for days.
 const maxServerWait = 24 * time.Hour
 
-// backoff yields exponentially growing, jittered intervals from a
-// configretry.BackOffConfig (same semantics as the collector's exporters).
-type backoff struct {
-	cfg     configretry.BackOffConfig
-	current time.Duration
-}
-
-func newBackoff(cfg configretry.BackOffConfig) *backoff {
-	return &backoff{cfg: cfg, current: cfg.InitialInterval}
-}
-
-func (b *backoff) next() time.Duration {
-	cur := b.current
-	if b.cfg.MaxInterval > 0 && cur > b.cfg.MaxInterval {
-		cur = b.cfg.MaxInterval
+// newBackoff maps a configretry.BackOffConfig onto the library's
+// ExponentialBackOff field by field, as the collector's exporter retry sender
+// does (open-telemetry/opentelemetry-collector,
+// exporter/exporterhelper/internal/retry_sender.go). MaxElapsedTime and
+// MaxAttempts stay with Client.Do, which also weighs server-requested waits.
+// Values that configretry's Validate accepts (or, with retry disabled, never
+// checks) keep their earlier meaning instead of the library's: MaxInterval 0
+// means no cap (not intervals of 0), a multiplier below 1 means constant
+// intervals (not shrinking ones), InitialInterval is capped by MaxInterval
+// from the first interval on, and the randomization factor stays in [0, 1].
+func newBackoff(cfg configretry.BackOffConfig) *backoff.ExponentialBackOff {
+	maxInterval := cfg.MaxInterval
+	if maxInterval <= 0 {
+		maxInterval = time.Duration(math.MaxInt64)
 	}
-	mult := max(b.cfg.Multiplier, 1)
-	nf := float64(cur) * mult
-	switch {
-	case nf >= math.MaxInt64:
-		b.current = time.Duration(math.MaxInt64)
-	default:
-		b.current = time.Duration(nf)
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     min(max(cfg.InitialInterval, 0), maxInterval),
+		RandomizationFactor: min(max(cfg.RandomizationFactor, 0), 1),
+		Multiplier:          max(cfg.Multiplier, 1),
+		MaxInterval:         maxInterval,
 	}
-	if b.cfg.MaxInterval > 0 && b.current > b.cfg.MaxInterval {
-		b.current = b.cfg.MaxInterval
-	}
-	return jitter(cur, b.cfg.RandomizationFactor)
-}
-
-// jitter spreads d uniformly over [d*(1-f), d*(1+f)] so streams that failed
-// together do not retry together.
-func jitter(d time.Duration, f float64) time.Duration {
-	if d <= 0 || f <= 0 {
-		return d
-	}
-	f = min(f, 1)
-	delta := f * float64(d)
-	return time.Duration(float64(d) - delta + rand.Float64()*2*delta)
+	b.Reset()
+	return b
 }
 
 // ParseRetryAfter reads a Retry-After header, either delta-seconds (a

@@ -84,15 +84,66 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 	})
 	var got []time.Duration
 	for range 5 {
-		got = append(got, b.next())
+		got = append(got, b.NextBackOff())
 	}
 	assert.Equal(t, []time.Duration{100, 200, 400, 400, 400}, scaleMs(got))
 
 	j := newBackoff(configretry.BackOffConfig{InitialInterval: time.Second, MaxInterval: time.Second, Multiplier: 1.5, RandomizationFactor: 0.5})
 	for range 100 {
-		d := j.next()
+		d := j.NextBackOff()
 		assert.GreaterOrEqual(t, d, 500*time.Millisecond)
 		assert.LessOrEqual(t, d, 1500*time.Millisecond)
+	}
+}
+
+// Every interval stays within the randomization factor around the
+// un-jittered exponential schedule, as with the hand-written backoff before.
+func TestBackoffJitterStaysWithinFactor(t *testing.T) {
+	cfg := configretry.BackOffConfig{
+		InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2, RandomizationFactor: 0.3,
+	}
+	schedule := []time.Duration{100, 200, 400, 800, 1000, 1000, 1000}
+	distinct := map[time.Duration]bool{}
+	for range 200 {
+		b := newBackoff(cfg)
+		for i, ms := range schedule {
+			cur := ms * time.Millisecond
+			d := b.NextBackOff()
+			assert.GreaterOrEqual(t, d, cur*7/10, "step %d", i)
+			assert.LessOrEqual(t, d, cur*13/10, "step %d", i)
+			if i == 0 {
+				distinct[d] = true
+			}
+		}
+	}
+	assert.Greater(t, len(distinct), 10, "intervals are jittered")
+}
+
+// Configs are only validated when retry is enabled; the mapping keeps the
+// old meaning of edge values rather than the library's.
+func TestBackoffNormalisesEdgeConfigs(t *testing.T) {
+	seq := func(cfg configretry.BackOffConfig, n int) []time.Duration {
+		b := newBackoff(cfg)
+		var out []time.Duration
+		for range n {
+			out = append(out, b.NextBackOff())
+		}
+		return scaleMs(out)
+	}
+	// MaxInterval 0: no cap (the library would drop to 0).
+	assert.Equal(t, []time.Duration{1, 2, 4, 8, 16}, seq(configretry.BackOffConfig{InitialInterval: time.Millisecond, Multiplier: 2}, 5))
+	// Multiplier below 1: constant.
+	assert.Equal(t, []time.Duration{10, 10, 10}, seq(configretry.BackOffConfig{InitialInterval: 10 * time.Millisecond, MaxInterval: time.Second, Multiplier: 0.5}, 3))
+	// InitialInterval above MaxInterval: capped from the first interval on.
+	assert.Equal(t, []time.Duration{5, 5}, seq(configretry.BackOffConfig{InitialInterval: time.Second, MaxInterval: 5 * time.Millisecond, Multiplier: 2}, 2))
+	// Zero config (retry disabled): no wait.
+	assert.Equal(t, []time.Duration{0, 0}, seq(configretry.BackOffConfig{}, 2))
+	// A randomization factor above 1 is treated as 1: never negative.
+	b := newBackoff(configretry.BackOffConfig{InitialInterval: time.Second, MaxInterval: time.Second, Multiplier: 1, RandomizationFactor: 3})
+	for range 100 {
+		d := b.NextBackOff()
+		assert.GreaterOrEqual(t, d, time.Duration(0))
+		assert.LessOrEqual(t, d, 2*time.Second)
 	}
 }
 
