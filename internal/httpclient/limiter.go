@@ -144,51 +144,64 @@ func (l *Limiter) sent() {
 }
 
 // Wait blocks until a list request may be sent, or ctx is done. It returns
-// how long it actually waited (0 if it did not have to).
+// how long it actually slept (0 if it did not have to).
 func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
 	if l == nil {
 		return 0, ctx.Err()
 	}
-	start := time.Now()
-	if err := l.waitServer(ctx); err != nil {
-		return sinceIfWaited(start), err
+	waited, err := l.waitServer(ctx)
+	if err != nil {
+		return waited, err
 	}
 	l.mu.Lock()
 	bucket := l.bucket
 	l.waiting++
 	l.mu.Unlock()
-	var err error
 	if bucket != nil {
-		err = bucket.Wait(ctx)
+		// A reservation, not bucket.Wait: it says whether a sleep is needed,
+		// so that an unthrottled request reports no wait at all.
+		r := bucket.Reserve()
+		if d := r.Delay(); d > 0 {
+			start := time.Now()
+			err = sleepCtx(ctx, d)
+			waited += time.Since(start)
+			if err != nil {
+				r.Cancel()
+			}
+		}
 	}
 	l.mu.Lock()
 	l.waiting--
 	l.mu.Unlock()
-	if err == nil {
-		// A pause set while this request waited for its token still wins.
-		err = l.waitServer(ctx)
-	}
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return sinceIfWaited(start), err
+		return waited, err
+	}
+	// A pause set while this request waited for its token still wins.
+	w, err := l.waitServer(ctx)
+	waited += w
+	if err != nil {
+		return waited, err
 	}
 	l.sent()
-	return sinceIfWaited(start), nil
+	return waited, nil
 }
 
-func (l *Limiter) waitServer(ctx context.Context) error {
+// waitServer sleeps while the server's word holds requests back.
+func (l *Limiter) waitServer(ctx context.Context) (time.Duration, error) {
+	var waited time.Duration
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return waited, err
 		}
 		d := l.blockedFor(time.Now())
 		if d <= 0 {
-			return nil
+			return waited, nil
 		}
-		if err := sleepCtx(ctx, d); err != nil {
-			return err
+		start := time.Now()
+		err := sleepCtx(ctx, d)
+		waited += time.Since(start)
+		if err != nil {
+			return waited, err
 		}
 	}
 }
@@ -201,22 +214,24 @@ func (l *Limiter) WaitSecondary(ctx context.Context, deadline time.Time) (time.D
 	if l == nil {
 		return 0, ctx.Err()
 	}
-	start := time.Now()
+	var waited time.Duration
 	for {
 		if err := ctx.Err(); err != nil {
-			return sinceIfWaited(start), err
+			return waited, err
 		}
 		now := time.Now()
 		d := l.trySecondary(now)
 		if d == 0 {
 			l.sent()
-			return sinceIfWaited(start), nil
+			return waited, nil
 		}
 		if now.Add(d).After(deadline) {
-			return sinceIfWaited(start), ErrNoBudget
+			return waited, ErrNoBudget
 		}
-		if err := sleepCtx(ctx, d); err != nil {
-			return sinceIfWaited(start), err
+		err := sleepCtx(ctx, d)
+		waited += time.Since(now)
+		if err != nil {
+			return waited, err
 		}
 	}
 }
@@ -253,13 +268,6 @@ func (l *Limiter) trySecondary(now time.Time) time.Duration {
 	if !l.bucket.AllowN(now, 1) { // a list request took the free one meanwhile
 		r.CancelAt(now)
 		return secondaryPoll
-	}
-	return 0
-}
-
-func sinceIfWaited(start time.Time) time.Duration {
-	if d := time.Since(start); d > time.Millisecond {
-		return d
 	}
 	return 0
 }
