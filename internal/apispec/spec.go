@@ -42,7 +42,41 @@ type Spec struct {
 	// all of a token's requests together; Tines counts "actions" and
 	// "audit_logs" apart). Empty: each receiver has its own.
 	Budget string `mapstructure:"budget"`
+	// Options are the receiver configuration keys of this API beyond the
+	// common ones (action_ids, team_id, log_key, ...), with their types. The
+	// option named by Streams.Key lists the stream ids; every other one is
+	// the template variable of the same name. A receiver that sets an option
+	// its API does not declare fails validation.
+	Options map[string]Option `mapstructure:"options"`
+	// DefaultEndpoint is the endpoint when the receiver names none (StackOne
+	// has one host for every account).
+	DefaultEndpoint string `mapstructure:"default_endpoint"`
+	// EndpointExample shows the form of the endpoint in error messages
+	// ("https://<tenant>.tines.com").
+	EndpointExample string `mapstructure:"endpoint_example"`
 }
+
+// Option types: how the receiver configuration writes the value.
+const (
+	OptionInt        = "int"         // 42
+	OptionIntList    = "int_list"    // [1, 2]
+	OptionString     = "string"      // abc
+	OptionStringList = "string_list" // [a, b]
+)
+
+// OptionTypes lists the option types.
+func OptionTypes() []string {
+	return []string{OptionInt, OptionIntList, OptionString, OptionStringList}
+}
+
+// Option is one receiver configuration key of an API.
+type Option struct {
+	// Type is one of OptionTypes.
+	Type string `mapstructure:"type"`
+}
+
+// IsList reports whether the option holds several values.
+func (o Option) IsList() bool { return o.Type == OptionIntList || o.Type == OptionStringList }
 
 // Request describes the HTTP request for one page. Path, query values,
 // header values and the body are templates.
@@ -180,7 +214,8 @@ type Auth struct {
 // Streams says where the stream ids come from.
 type Streams struct {
 	// Key is the receiver config key listing the stream ids (action_ids,
-	// scenario_ids, module_ids); empty means one stream per source.
+	// scenario_ids, module_ids): a list option of the spec, or stream_ids
+	// for a custom API. Empty means one stream per source.
 	Key string `mapstructure:"key"`
 	// Attribute is the resource attribute naming the stream (tines.action.id).
 	Attribute string `mapstructure:"attribute"`
@@ -195,8 +230,8 @@ type Discover struct {
 	Pagination Pagination `mapstructure:"pagination"`
 	Path       string     `mapstructure:"path"`     // dotted path of the array
 	IDField    string     `mapstructure:"id_field"` // field holding the stream id
-	// When names the config keys of which one must be set for discovery to
-	// run (team_id or organization_id).
+	// When names the config keys (options of the spec) of which one must be
+	// set for discovery to run (team_id or organization_id).
 	When []string `mapstructure:"when"`
 	// Refresh is how often the list is renewed.
 	Refresh time.Duration `mapstructure:"refresh"`

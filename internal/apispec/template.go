@@ -2,8 +2,38 @@ package apispec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
+
+// Template variables the engine fills itself; every other name comes from the
+// receiver configuration (an API option, `vars`).
+const (
+	VarStream      = "stream"       // the stream id (a Tines action, a Make scenario)
+	VarPage        = "page"         // page pagination: the page number
+	VarPageSize    = "page_size"    // records per request
+	VarOffset      = "offset"       // offset pagination: records already read in this walk
+	VarCursor      = "cursor"       // cursor pagination: the token of the next page
+	VarWindowStart = "window_start" // time filter: the window's lower bound
+	VarWindowEnd   = "window_end"   // time filter: the window's upper bound
+	// VarRecordPrefix starts the names of enrichment placeholders:
+	// {{record:id}} is the field id of the record being enriched.
+	VarRecordPrefix = "record:"
+	// ListPrefix marks a list placeholder: {{list:user_ids}} repeats the
+	// query parameter once per value.
+	ListPrefix = "list:"
+)
+
+// EngineVars lists the variables the engine fills (VarStream ... VarWindowEnd).
+func EngineVars() []string {
+	return []string{VarStream, VarPage, VarPageSize, VarOffset, VarCursor, VarWindowStart, VarWindowEnd}
+}
+
+// IsEngineVar reports whether the engine fills the placeholder name: one of
+// EngineVars or a {{record:<field>}} of enrichment.
+func IsEngineVar(name string) bool {
+	return strings.HasPrefix(name, VarRecordPrefix) || slices.Contains(EngineVars(), name)
+}
 
 // Vars are the values a template can use. A name maps to one value, or to
 // several for list parameters ({{list:name}}).
@@ -54,7 +84,7 @@ func ParseTemplate(s string) (Template, error) {
 			return Template{}, fmt.Errorf("empty placeholder in %q", s)
 		}
 		part := templatePart{name: name}
-		if rest, ok := strings.CutPrefix(name, "list:"); ok {
+		if rest, ok := strings.CutPrefix(name, ListPrefix); ok {
 			part.name, part.list = rest, true
 		}
 		t.parts = append(t.parts, part)

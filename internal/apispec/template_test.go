@@ -60,3 +60,23 @@ func TestVars(t *testing.T) {
 	v["l"] = []string{"a", "b"}
 	assert.Equal(t, "a", v.Get("l"))
 }
+
+func TestEngineVars(t *testing.T) {
+	for _, name := range []string{VarStream, VarPage, VarPageSize, VarOffset, VarCursor, VarWindowStart, VarWindowEnd, VarRecordPrefix + "id"} {
+		assert.True(t, IsEngineVar(name), name)
+	}
+	for _, name := range []string{"team_id", "record", "pages", ListPrefix + "user_ids"} {
+		assert.False(t, IsEngineVar(name), name)
+	}
+}
+
+func TestConfigVars(t *testing.T) {
+	spec, err := Builtin("make_scenario_logs")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"organization_id", "team_id"}, spec.ConfigVars(), "the discovery request's; {{record:id}} of the enrichment is the engine's")
+	spec, err = Builtin("tines_audit_logs")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"operation_names", "user_ids"}, spec.ConfigVars(), "list placeholders count under their name")
+	spec = &Spec{Request: Request{Path: "/w/{{workspace}}/{{stream}}", Header: map[string]string{"X-Org": "{{org}}"}, Body: `{"q":"{{query}}"}`}}
+	assert.Equal(t, []string{"org", "query", "workspace"}, spec.ConfigVars())
+}

@@ -3,15 +3,21 @@ package apispec
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 )
 
-// Validate checks the spec and returns every problem at once; each names the
-// YAML key relative to the spec ("records.id_field").
-func (s *Spec) Validate() error { return s.ValidateAt("") }
-
-// ValidateAt is Validate with the spec's own key as a prefix ("custom.").
+// ValidateAt checks the spec and returns every problem at once; each names
+// the YAML key under prefix ("custom.records.id_field"; "" for a spec file).
+//
+// Spec has no Validate method on purpose: the collector validates every
+// field of a component configuration that has one, and the receiver already
+// validates its `custom` spec with the "custom." prefix, so each problem
+// would be reported twice.
 func (s *Spec) ValidateAt(prefix string) error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -88,8 +94,34 @@ func (s *Spec) ValidateAt(prefix string) error {
 	if s.RequestsPerMinute < 0 {
 		bad("requests_per_minute", "must not be negative")
 	}
+	for _, name := range slices.Sorted(maps.Keys(s.Options)) {
+		key := "options." + name
+		switch {
+		case !optionName.MatchString(name):
+			bad(key, "must be lower case letters, digits and '_', starting with a letter")
+		case IsEngineVar(name):
+			bad(key, "is a variable the engine fills (%s)", strings.Join(EngineVars(), ", "))
+		}
+		if !slices.Contains(OptionTypes(), s.Options[name].Type) {
+			bad(key+".type", "must be one of %s; got %q", strings.Join(OptionTypes(), ", "), s.Options[name].Type)
+		}
+	}
+	if opt, ok := s.Options[s.Streams.Key]; ok && !opt.IsList() {
+		bad("streams.key", "names option %q, which must be a list (%s or %s) to hold stream ids", s.Streams.Key, OptionIntList, OptionStringList)
+	}
+	if s.DefaultEndpoint != "" {
+		if u, err := url.Parse(s.DefaultEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" {
+			bad("default_endpoint", "must be an http or https URL with a host and no credentials or query, got %q", s.DefaultEndpoint)
+		}
+	}
+	if e := s.EndpointExample; e != "" && !strings.HasPrefix(e, "https://") && !strings.HasPrefix(e, "http://") {
+		bad("endpoint_example", "must start with https:// or http://, got %q", e)
+	}
 	return errors.Join(errs...)
 }
+
+// optionName is the form of an option key: a receiver configuration key.
+var optionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 func (r Request) validate(prefix string) []error {
 	var errs []error

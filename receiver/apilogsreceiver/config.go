@@ -1,10 +1,10 @@
 package apilogsreceiver // import "github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,19 +43,16 @@ type Config struct {
 	Resource     string              `mapstructure:"resource"`
 	Scopes       []string            `mapstructure:"scopes"`
 
-	// Streams and filters of the built-in APIs.
-	ActionIDs      []int64  `mapstructure:"action_ids"`
-	ScenarioIDs    []int64  `mapstructure:"scenario_ids"`
-	ScenarioID     int64    `mapstructure:"scenario_id"`
-	ModuleIDs      []int64  `mapstructure:"module_ids"`
-	TeamID         int64    `mapstructure:"team_id"`
-	OrganizationID int64    `mapstructure:"organization_id"`
-	OperationNames []string `mapstructure:"operation_names"`
-	UserIDs        []int64  `mapstructure:"user_ids"`
-	LogKey         string   `mapstructure:"log_key"`
-	UserID         string   `mapstructure:"user_id"`
-	ApplicationID  string   `mapstructure:"application_id"`
-	// StreamIDs and Vars feed the templates of a custom API.
+	// APIOptions are the keys an API declares in its spec's options table
+	// (action_ids, team_id, log_key, ...).
+	APIOptions `mapstructure:",squash"`
+	// MoreOptions holds the values of the options a spec declares that
+	// APIOptions has no field for (a new vendor's key, a key a custom spec
+	// declares), decoded by the type the spec gives: int64, []int64, string
+	// or []string.
+	MoreOptions map[string]any `mapstructure:"-"`
+	// StreamIDs are the streams of a custom API without streams.key; Vars
+	// are values for any other {{name}} placeholder.
 	StreamIDs []string          `mapstructure:"stream_ids"`
 	Vars      map[string]string `mapstructure:"vars"`
 
@@ -85,6 +82,26 @@ type Config struct {
 	_ struct{}
 }
 
+// APIOptions are typed homes for the option keys the built-in specs declare
+// (`options:` in internal/apispec/builtin/*.yaml). Which API reads which key,
+// and whether it is the list of streams or a template variable, is the
+// spec's data: a field here only gives a key its Go type and its place in
+// the documentation. A new API whose spec reuses these keys needs no change
+// here, and a key with no field here still works (Config.MoreOptions).
+type APIOptions struct {
+	ActionIDs      []int64  `mapstructure:"action_ids"`
+	ScenarioIDs    []int64  `mapstructure:"scenario_ids"`
+	ScenarioID     int64    `mapstructure:"scenario_id"`
+	ModuleIDs      []int64  `mapstructure:"module_ids"`
+	TeamID         int64    `mapstructure:"team_id"`
+	OrganizationID int64    `mapstructure:"organization_id"`
+	OperationNames []string `mapstructure:"operation_names"`
+	UserIDs        []int64  `mapstructure:"user_ids"`
+	LogKey         string   `mapstructure:"log_key"`
+	UserID         string   `mapstructure:"user_id"`
+	ApplicationID  string   `mapstructure:"application_id"`
+}
+
 // RateLimitConfig is the client-side request budget shared by all streams of
 // the source, and by the other receivers that spend the same vendor budget.
 // Zero requests_per_minute means the API's documented limit.
@@ -96,17 +113,15 @@ type RateLimitConfig struct {
 	SharedBudget string `mapstructure:"shared_budget"`
 }
 
-// Defaults.
+// Defaults of the receiver's own keys. Those the engine and the HTTP client
+// need too (page size, body size, concurrency, timeout) are apispec's.
 const (
 	defaultInterval = time.Minute
 	defaultStartAt  = "-24h"
 	// defaultSettle covers records that become visible a little after their
 	// own timestamp (a database commit, a clock a second off).
-	defaultSettle      = 2 * time.Second
-	defaultMaxBodySize = 32 << 20
-	defaultMaxPages    = 10000
-	defaultConcurrency = 4
-	stackOneEndpoint   = "https://api.stackone.com"
+	defaultSettle   = 2 * time.Second
+	defaultMaxPages = 10000
 )
 
 // resolved is what Validate checks and the receiver runs with.
@@ -119,7 +134,9 @@ type resolved struct {
 	startAt   func(time.Time) time.Time
 }
 
-// Validate reports every problem at once, each naming its YAML key.
+// Validate reports every problem of the configuration at once, each naming
+// its YAML key. The storage extension is only looked up at Start: the
+// collector shows a component no extension while it validates.
 func (cfg *Config) Validate() error {
 	_, err := cfg.resolve()
 	return err
@@ -160,12 +177,18 @@ func (cfg *Config) resolve() (*resolved, error) {
 		}
 	}
 
+	// The spec that describes the endpoint: a custom spec with other
+	// problems still knows its own.
+	hints := r.spec
+	if hints == nil && cfg.API == apispec.Custom {
+		hints = cfg.Custom
+	}
 	endpoint := cfg.ClientConfig.Endpoint
-	if endpoint == "" && cfg.API == "stackone_action_logs" {
-		endpoint = stackOneEndpoint
+	if endpoint == "" && hints != nil {
+		endpoint = hints.DefaultEndpoint
 	}
 	if endpoint == "" {
-		bad("endpoint", "is required: the base URL of the tenant or zone, e.g. https://acme.tines.com")
+		bad("endpoint", "is required: %s", endpointHelp(cfg.API, hints))
 	} else if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("endpoint", "must be an http or https URL with a host, got %q", endpoint)
 	} else if u.User != nil || u.RawQuery != "" {
@@ -214,8 +237,24 @@ func (cfg *Config) resolve() (*resolved, error) {
 	return r, nil
 }
 
+// endpointHelp says what the endpoint of api is, with the spec's example.
+func endpointHelp(api string, spec *apispec.Spec) string {
+	example := ""
+	if spec != nil {
+		example = cmp.Or(spec.EndpointExample, spec.DefaultEndpoint)
+	}
+	switch {
+	case example != "":
+		return fmt.Sprintf("the base URL of api %s, e.g. %s", api, example)
+	case api == apispec.Custom:
+		return "the base URL of the API, e.g. https://api.example.com (a path prefix is kept)"
+	default:
+		return "the base URL of the API's tenant or zone"
+	}
+}
+
 // resolveSpecOptions checks what depends on the API: page size, credentials,
-// streams and template variables.
+// the API's options (streams and template variables).
 func (cfg *Config) resolveSpecOptions(r *resolved) []error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -225,13 +264,7 @@ func (cfg *Config) resolveSpecOptions(r *resolved) []error {
 	maxSize := spec.Pagination.MaxPageSize
 	r.pageSize = cfg.PageSize
 	if r.pageSize == 0 {
-		r.pageSize = maxSize
-		if r.pageSize == 0 {
-			r.pageSize = spec.Pagination.DefaultPageSize
-		}
-		if r.pageSize == 0 {
-			r.pageSize = 100
-		}
+		r.pageSize = cmp.Or(maxSize, spec.Pagination.DefaultPageSize, apispec.DefaultPageSize)
 	}
 	if r.pageSize < 1 || (maxSize > 0 && r.pageSize > maxSize) {
 		bad("page_size", "must be between 1 and %d for api %s, got %d", maxSize, cfg.API, cfg.PageSize)
@@ -263,62 +296,29 @@ func (cfg *Config) resolveSpecOptions(r *resolved) []error {
 		bad("auth_scheme", "only applies to APIs that send \"Authorization: <scheme> <key>\"; api %s uses %s", cfg.API, spec.Auth.Type)
 	}
 
-	// Template variables from the config.
-	setInt := func(name string, v int64) {
-		if v != 0 {
-			r.vars.Set(name, strconv.FormatInt(v, 10))
-		}
-	}
-	setInt("team_id", cfg.TeamID)
-	setInt("organization_id", cfg.OrganizationID)
-	setInt("scenario_id", cfg.ScenarioID)
-	for _, kv := range [][2]string{{"log_key", cfg.LogKey}, {"user_id", cfg.UserID}, {"application_id", cfg.ApplicationID}} {
-		if kv[1] != "" {
-			r.vars.Set(kv[0], kv[1])
-		}
-	}
-	r.vars["operation_names"] = cfg.OperationNames
-	r.vars["user_ids"] = formatInts(cfg.UserIDs)
-	for k, v := range cfg.Vars {
-		r.vars.Set(k, v)
-	}
+	errs = append(errs, cfg.resolveOptions(r)...)
 
-	// Streams.
-	lists := map[string][]string{
-		"action_ids":   formatInts(cfg.ActionIDs),
-		"scenario_ids": formatInts(cfg.ScenarioIDs),
-		"module_ids":   formatInts(cfg.ModuleIDs),
-		"stream_ids":   cfg.StreamIDs,
-	}
-	key := spec.Streams.Key
-	if cfg.API == apispec.Custom && key == "" && len(cfg.StreamIDs) > 0 {
-		key = "stream_ids"
-	}
-	for name, ids := range lists {
-		if len(ids) > 0 && name != key {
-			bad(name, "is not used by api %s", cfg.API)
-		}
-	}
-	if key != "" {
-		r.streamIDs = dedupe(lists[key])
-		disc := spec.Streams.Discover
-		canDiscover := disc != nil && anySet(r.vars, disc.When)
-		if len(r.streamIDs) == 0 && !canDiscover {
-			if disc != nil {
-				bad(key, "or one of %s is required by api %s", strings.Join(disc.When, ", "), cfg.API)
-			} else {
-				bad(key, "is required by api %s: list at least one id", cfg.API)
-			}
-		}
-	}
-	builtinVars := map[string]bool{"stream": true, "page": true, "page_size": true, "offset": true, "cursor": true, "window_start": true, "window_end": true}
 	t, _ := apispec.ParseTemplate(spec.Request.Path)
 	for _, name := range t.Names() {
-		if !builtinVars[name] && r.vars.Get(name) == "" {
+		if !apispec.IsEngineVar(name) && r.vars.Get(name) == "" {
 			bad(name, "is required by api %s (it is part of the request path)", cfg.API)
 		}
 	}
 	return errs
+}
+
+// startAtForms is what start_at accepts; every start_at error says it.
+const startAtForms = `must be an RFC 3339 time, a negative duration such as -24h, or "now"`
+
+// startAtLayouts are the forms YAML reads as a timestamp (go.yaml.in/yaml/v3):
+// RFC 3339 with T or t, a space instead of the T with no zone (UTC), or a date
+// alone (midnight UTC). A quoted start_at in one of them means what the
+// unquoted one does.
+var startAtLayouts = []string{
+	"2006-1-2T15:4:5.999999999Z07:00",
+	"2006-1-2t15:4:5.999999999Z07:00",
+	"2006-1-2 15:4:5.999999999",
+	"2006-1-2",
 }
 
 // parseStartAt accepts an RFC 3339 time, a negative duration, or "now".
@@ -329,24 +329,19 @@ func parseStartAt(s string) (func(time.Time) time.Time, error) {
 	case strings.HasPrefix(s, "-"):
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			return nil, fmt.Errorf("must be an RFC 3339 time, a negative duration such as -24h, or \"now\"; got %q", s)
+			return nil, fmt.Errorf("%s; got %q", startAtForms, s)
 		}
 		return func(now time.Time) time.Time { return now.Add(d) }, nil
-	default:
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return nil, fmt.Errorf("must be an RFC 3339 time, a negative duration such as -24h, or \"now\"; got %q", s)
+	}
+	for _, layout := range startAtLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return func(time.Time) time.Time { return t }, nil
 		}
-		return func(time.Time) time.Time { return t }, nil
 	}
-}
-
-func formatInts(v []int64) []string {
-	out := make([]string, 0, len(v))
-	for _, x := range v {
-		out = append(out, strconv.FormatInt(x, 10))
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return nil, fmt.Errorf("%s; got %q (a start in the past is a negative duration: -%s)", startAtForms, s, s)
 	}
-	return out
+	return nil, fmt.Errorf("%s; got %q", startAtForms, s)
 }
 
 func dedupe(ids []string) []string {

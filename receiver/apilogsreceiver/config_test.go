@@ -1,7 +1,10 @@
 package apilogsreceiver
 
 import (
+	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +13,9 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
@@ -149,4 +155,341 @@ func TestKeepaliveSectionApplies(t *testing.T) {
 	assert.Equal(t, 3, cfg.ClientConfig.MaxIdleConns)
 	assert.False(t, cfg.ClientConfig.DisableKeepAlives)
 	assert.Equal(t, "k", string(cfg.APIKey), "the receiver's own keys still decode")
+}
+
+// loadFirstContact unmarshals one receiver of testdata/first_contact.yaml.
+func loadFirstContact(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "first_contact.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(component.MustNewType("api_logs"), name).String())
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	return cfg, sub.Unmarshal(cfg)
+}
+
+// Unknown keys, durations without a unit and a start_at of the wrong type
+// fail when the configuration is read, every one at once, each with its key
+// and what to write instead.
+func TestConfigUnmarshalErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{name: "typos", want: []string{
+			`"actionids" is not an api_logs key; did you mean "action_ids"?`,
+			`"colection_interval" is not an api_logs key; did you mean "collection_interval"?`,
+			`"stroage" is not an api_logs key; did you mean "storage"?`,
+		}},
+		{name: "nested_typos", want: []string{
+			`"rate_limit.burts" is not an api_logs key; did you mean "rate_limit.burst"?`,
+			`"rate_limit.per_hour" is not an api_logs key; rate_limit takes burst, requests_per_minute, shared_budget`,
+			`"rate_limit.sharedbudget" is not an api_logs key; did you mean "rate_limit.shared_budget"?`,
+			`"requests_per_minute" is not an api_logs key; did you mean "rate_limit.requests_per_minute"?`,
+			`"retry_on_failure.enabld" is not an api_logs key; did you mean "retry_on_failure.enabled"?`,
+			`"tls.insecure_skip_verfy" is not an api_logs key; did you mean "tls.insecure_skip_verify"?`,
+		}},
+		{name: "custom_typos", want: []string{
+			`"custom.options.workspace_id.typ" is not an api_logs key; did you mean "custom.options.workspace_id.type"?`,
+			`"custom.recods" is not an api_logs key; did you mean "custom.records"?`,
+			`"custom.request.mehtod" is not an api_logs key; did you mean "custom.request.method"?`,
+		}},
+		{name: "bare_durations", want: []string{
+			`"collection_interval" must be a duration with a unit, such as 5s or 5m; got 5`,
+			`"discovery_interval" must be a duration with a unit, such as 10s or 10m; got 10`,
+			`"max_window" must be a duration with a unit, such as 3s or 3m; got 3`,
+			`"retry_on_failure.initial_interval" must be a duration with a unit, such as 1.5s or 1.5m; got 1.5`,
+			`"settle" must be a duration with a unit, such as 30s, 5m or 1h30m; got "5"`,
+			`"timeout" must be a duration with a unit, such as 30s or 30m; got 30`,
+		}},
+		{name: "start_at_number", want: []string{
+			`"start_at" must be an RFC 3339 time, a negative duration such as -24h, or "now"; got 20251201`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadFirstContact(t, tt.name)
+			require.Error(t, err)
+			// confmap prefixes the error of an Unmarshal method with its own
+			// words; the rest is one line per problem.
+			msg := err.Error()
+			msg = msg[strings.Index(msg, `"`):]
+			assert.Equal(t, strings.Join(tt.want, "\n"), msg)
+		})
+	}
+}
+
+// The same checks on a map, as the collector hands it over, and the keys
+// that stay valid.
+func TestConfigUnmarshalMap(t *testing.T) {
+	base := func() map[string]any {
+		return map[string]any{"api": "tines_action_logs", "endpoint": "https://acme.tines.com", "api_key": "k", "action_ids": []any{1}}
+	}
+	tests := []struct {
+		name string
+		set  map[string]any
+		want string // empty: decodes
+	}{
+		{name: "every documented key", set: map[string]any{
+			"collection_interval":  "1m",
+			"start_at":             "-1h",
+			"page_size":            10,
+			"settle":               "0",
+			"max_pages_per_poll":   5,
+			"max_concurrent_polls": 2,
+			"max_window":           "1h",
+			"enrich_executions":    false,
+			"discovery_interval":   "5m",
+			"max_body_size":        1024,
+			"rate_limit":           map[string]any{"requests_per_minute": 10, "burst": 2, "shared_budget": "x"},
+			"retry_on_failure":     map[string]any{"enabled": true, "initial_interval": "1s", "max_interval": "5s", "max_elapsed_time": 0},
+			"severity_map":         map[string]any{"2": "ERROR"},
+			"storage":              "file_storage",
+			"reset_cursors":        map[string]any{"*": "a"},
+			"timeout":              "10s",
+			"headers":              map[string]any{"X-A": "b"},
+			"tls":                  map[string]any{"insecure_skip_verify": true},
+			"keepalive":            map[string]any{"idle_conn_timeout": "7s"},
+			"vars":                 map[string]any{"a": "b"},
+		}},
+		{name: "unknown key far from any", set: map[string]any{"zzzzzz": 1}, want: `"zzzzzz" is not an api_logs key (the README lists them under Options)`},
+		{name: "an option of another API is a key", set: map[string]any{"team_id": 7}},
+		{name: "typed option of the wrong type", set: map[string]any{"action_ids": []any{"abc"}}, want: `'action_ids[0]' expected type 'int64', got unconvertible type 'string'`},
+		{name: "bare zero duration", set: map[string]any{"settle": 0}},
+		{name: "duration typo", set: map[string]any{"collection_interval": "5 minutes"}, want: `"collection_interval" must be a duration with a unit, such as 30s, 5m or 1h30m; got "5 minutes"`},
+		{name: "custom section typo", set: map[string]any{"custom": map[string]any{"pagination": map[string]any{"tpye": "page"}}}, want: `"custom.pagination.tpye" is not an api_logs key; did you mean "custom.pagination.type"?`},
+		{name: "severity rule typo", set: map[string]any{"custom": map[string]any{"severity": map[string]any{"rules": []any{map[string]any{"feild": "x"}}}}}, want: `"custom.severity.rules[0].feild" is not an api_logs key; did you mean "custom.severity.rules[0].field"?`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := base()
+			for k, v := range tt.set {
+				m[k] = v
+			}
+			cfg := NewFactory().CreateDefaultConfig().(*Config)
+			err := confmap.NewFromStringMap(m).Unmarshal(cfg)
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestStartAtForms(t *testing.T) {
+	day := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		want time.Time
+		err  string
+	}{
+		{name: "start_at_rfc3339", want: day},
+		{name: "start_at_offset", want: time.Date(2025, 12, 1, 10, 30, 0, 250e6, time.FixedZone("", 2*3600))},
+		{name: "start_at_space", want: day.Add(10*time.Hour + 30*time.Minute)},
+		{name: "start_at_date", want: day},
+		{name: "start_at_quoted_date", want: day},
+		{name: "start_at_positive", err: `"start_at" must be an RFC 3339 time, a negative duration such as -24h, or "now"; got "24h" (a start in the past is a negative duration: -24h)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadFirstContact(t, tt.name)
+			require.NoError(t, err, "an unquoted timestamp decodes")
+			r, err := cfg.resolve()
+			if tt.err != "" {
+				assert.EqualError(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, tt.want.Equal(r.startAt(time.Now())), "got %s", r.startAt(time.Now()))
+		})
+	}
+}
+
+func TestOptionsFollowTheSpec(t *testing.T) {
+	tests := []struct {
+		name    string
+		want    string
+		vars    map[string][]string
+		streams []string
+	}{
+		{name: "foreign_options", want: `"action_ids" is not used by api tines_audit_logs (its options: operation_names, user_ids)
+"team_id" is not used by api tines_audit_logs (its options: operation_names, user_ids)
+"stream_ids" is not used by api tines_audit_logs (its options: operation_names, user_ids)`},
+		{name: "no_options", want: `"log_key" is not used by api stackone_action_logs (it has no options of its own)`},
+		{name: "custom_options", vars: map[string][]string{"workspace_id": {"9"}, "team_id": {"7"}}},
+		{name: "custom_bad_options", want: `"custom.options.action_ids.type" must be int_list: the receiver reads action_ids as int_list, got "string_list"
+"custom.options.timeout" is a key of the receiver itself; give the option another name
+"custom.streams.key" names "item_ids", which is neither stream_ids nor an option under custom.options`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadFirstContact(t, tt.name)
+			require.NoError(t, err)
+			r, err := cfg.resolve()
+			if tt.want != "" {
+				assert.EqualError(t, err, tt.want)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, apispec.Vars(tt.vars), r.vars)
+			assert.Equal(t, tt.streams, r.streamIDs)
+		})
+	}
+}
+
+// A key only a custom spec declares is decoded by the spec's type, like the
+// typed keys; a built-in API that does not read it rejects it.
+func TestMoreOptions(t *testing.T) {
+	cfg, err := loadFirstContact(t, "custom_options")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"workspace_id": int64(9)}, cfg.MoreOptions)
+
+	cfg = NewFactory().CreateDefaultConfig().(*Config)
+	err = confmap.NewFromStringMap(map[string]any{
+		"api": "custom", "endpoint": "https://api.example.com", "api_key": "k", "workspace_id": "nine",
+		"custom": map[string]any{"options": map[string]any{"workspace_id": map[string]any{"type": "int"}}},
+	}).Unmarshal(cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `'workspace_id' expected type 'int64', got unconvertible type 'string'`)
+
+	cfg = NewFactory().CreateDefaultConfig().(*Config)
+	cfg.API, cfg.ClientConfig.Endpoint, cfg.APIKey = "oms_action_logs", "https://oms.example.com", "k"
+	cfg.MoreOptions = map[string]any{"workspace_id": int64(9), "empty": ""}
+	assert.EqualError(t, cfg.Validate(), `"workspace_id" is not used by api oms_action_logs (it has no options of its own)`)
+}
+
+// A custom spec written before options existed keeps reading the built-in
+// keys its templates name; keys it does not name are rejected.
+func TestCustomSpecWithoutOptions(t *testing.T) {
+	cfg := loadConfig(t, "custom")
+	cfg.Custom.Request.Query["team"] = "{{team_id}}"
+	cfg.Custom.Streams.Discover = &apispec.Discover{When: []string{"organization_id"}, Request: apispec.Request{Path: "/s"}, Pagination: apispec.Pagination{Type: apispec.PaginationNone}, IDField: "id"}
+	cfg.TeamID, cfg.OrganizationID, cfg.LogKey = 7, 21, "x"
+	_, err := cfg.resolve()
+	assert.EqualError(t, err, `"log_key" is not used by api custom (its options: organization_id, team_id)`)
+	cfg.LogKey = ""
+	r, err := cfg.resolve()
+	require.NoError(t, err)
+	assert.Equal(t, "7", r.vars.Get("team_id"))
+	assert.Equal(t, "21", r.vars.Get("organization_id"))
+}
+
+// Each API's missing endpoint error shows that API's form of the URL.
+func TestEndpointExamples(t *testing.T) {
+	tests := []struct{ api, want string }{
+		{api: "tines_action_logs", want: "https://<tenant>.tines.com"},
+		{api: "tines_audit_logs", want: "https://<tenant>.tines.com"},
+		{api: "logto_logs", want: "https://<tenant>.logto.app"},
+		{api: "oms_action_logs", want: "https://<oms domain>"},
+		{api: "make_scenario_logs", want: "https://eu1.make.com"},
+		{api: "make_module_logs", want: "https://eu1.make.com"},
+		{api: "make_audit_logs", want: "https://eu1.make.com"},
+	}
+	for _, tt := range tests {
+		cfg := NewFactory().CreateDefaultConfig().(*Config)
+		cfg.API = tt.api
+		_, err := cfg.resolve()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `"endpoint" is required: the base URL of api `+tt.api+`, e.g. `+tt.want+"\n", tt.api)
+	}
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.API, cfg.APIKey = "stackone_action_logs", "k"
+	r, err := cfg.resolve()
+	require.NoError(t, err)
+	assert.Equal(t, "https://api.stackone.com", r.endpoint.String(), "the spec's default_endpoint")
+
+	cfg.API = apispec.Custom
+	_, err = cfg.resolve()
+	assert.ErrorContains(t, err, `"endpoint" is required: the base URL of the API, e.g. https://api.example.com (a path prefix is kept)`)
+	cfg.API = ""
+	_, err = cfg.resolve()
+	assert.ErrorContains(t, err, `"endpoint" is required: the base URL of the API's tenant or zone`)
+}
+
+// The typed option keys are the built-in specs' options, with their types,
+// and none of them is a key of the receiver itself.
+func TestAPIOptionsMatchTheSpecs(t *testing.T) {
+	builtin, err := apispec.BuiltinOptions()
+	require.NoError(t, err)
+	typ := reflect.TypeFor[APIOptions]()
+	for key, i := range apiOptionFields() {
+		opt, ok := builtin[key]
+		if assert.True(t, ok, "APIOptions.%s (%s) is declared by no built-in spec", typ.Field(i).Name, key) {
+			assert.Equal(t, optionGoType(opt.Type), typ.Field(i).Type, key)
+		}
+	}
+	own := keysOf(reflect.TypeFor[Config]())
+	for key := range builtin {
+		if _, typed := apiOptionFields()[key]; !typed {
+			assert.NotContains(t, own, key, "option %s is a receiver key", key)
+		}
+		assert.False(t, apispec.IsEngineVar(key), key)
+	}
+}
+
+// A broken custom spec is reported once, with the "custom." prefix, also by
+// the collector's recursive validation.
+func TestCustomSpecErrorsOnce(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "custom_broken"))
+	require.Error(t, err)
+	assert.Equal(t, 1, strings.Count(err.Error(), "records.order"), err.Error())
+}
+
+// The defaults the engine and the HTTP client also need come from apispec.
+func TestSharedDefaults(t *testing.T) {
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	assert.Equal(t, apispec.DefaultRequestTimeout, cfg.ClientConfig.Timeout)
+	assert.Equal(t, int64(apispec.DefaultMaxBodySize), cfg.MaxBodySize)
+	assert.Equal(t, apispec.DefaultConcurrentPolls, cfg.MaxConcurrentPolls)
+	spec, err := apispec.Builtin("oms_action_logs")
+	require.NoError(t, err)
+	spec.Pagination.MaxPageSize, spec.Pagination.DefaultPageSize = 0, 0
+	cfg.API, cfg.Custom, cfg.ClientConfig.Endpoint, cfg.APIKey = apispec.Custom, spec, "https://oms.example.com", "k"
+	r, err := cfg.resolve()
+	require.NoError(t, err)
+	assert.Equal(t, apispec.DefaultPageSize, r.pageSize)
+}
+
+func TestClosestKey(t *testing.T) {
+	cands := []candidate{{"storage", "storage"}, {"collection_interval", "collection_interval"}, {"discovery_interval", "discovery_interval"}, {"api", "api"}}
+	tests := []struct{ key, want string }{
+		{"stroage", "storage"},
+		{"Storage", "storage"},
+		{"collectioninterval", "collection_interval"},
+		{"colection_intervall", "collection_interval"},
+		{"discovery", "discovery_interval"},
+		{"apu", "api"},
+		{"xyz", ""},
+		{"endpoint", ""},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, closest(tt.key, cands), tt.key)
+	}
+}
+
+// Every built-in spec, pasted under `custom:`, is a valid custom spec whose
+// options the receiver reads as it does for the built-in API.
+func TestBuiltinSpecsAsCustom(t *testing.T) {
+	for _, name := range apispec.BuiltinNames() {
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "apispec", "builtin", name+".yaml"))
+			require.NoError(t, err)
+			var spec map[string]any
+			require.NoError(t, yaml.Unmarshal(raw, &spec))
+			cfg := NewFactory().CreateDefaultConfig().(*Config)
+			require.NoError(t, confmap.NewFromStringMap(map[string]any{"api": apispec.Custom, "custom": spec}).Unmarshal(cfg))
+			require.NoError(t, cfg.Custom.ValidateAt("custom."))
+			builtin, err := apispec.Builtin(name)
+			require.NoError(t, err)
+			opts, errs := cfg.apiOptions(cfg.Custom)
+			assert.Empty(t, errs)
+			if len(builtin.Options) == 0 {
+				assert.Empty(t, opts)
+			} else {
+				assert.Equal(t, builtin.Options, opts)
+			}
+		})
+	}
 }

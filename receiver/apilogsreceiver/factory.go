@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadata"
 )
 
@@ -26,7 +27,7 @@ func NewFactory() receiver.Factory {
 
 func createDefaultConfig() component.Config {
 	client := confighttp.NewDefaultClientConfig()
-	client.Timeout = defaultTimeout
+	client.Timeout = apispec.DefaultRequestTimeout
 	backOff := configretry.NewDefaultBackOffConfig()
 	backOff.InitialInterval = time.Second // a poll should recover from a blip well within its interval
 	return &Config{
@@ -34,9 +35,9 @@ func createDefaultConfig() component.Config {
 		CollectionInterval: defaultInterval,
 		StartAt:            defaultStartAt,
 		Settle:             defaultSettle,
-		MaxBodySize:        defaultMaxBodySize,
+		MaxBodySize:        apispec.DefaultMaxBodySize,
 		MaxPagesPerPoll:    defaultMaxPages,
-		MaxConcurrentPolls: defaultConcurrency,
+		MaxConcurrentPolls: apispec.DefaultConcurrentPolls,
 		EnrichExecutions:   true,
 		BackOff:            backOff,
 	}
