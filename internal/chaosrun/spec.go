@@ -3,6 +3,10 @@ package chaosrun
 // TinesAuditSpec is internal/apispec/builtin/tines_audit_logs.yaml as a user
 // would paste it under `custom:` (a test keeps the two equal).
 const TinesAuditSpec = `
+endpoint_example: https://<tenant>.tines.com
+options:
+  operation_names: {type: string_list}
+  user_ids: {type: int_list}
 request:
   method: GET
   path: /api/v1/audit_logs
@@ -33,4 +37,6 @@ severity:
 auth:
   type: bearer
 requests_per_minute: 1000
+max_requests_per_minute: 1000
+budget: tines_audit_logs
 `

@@ -137,7 +137,7 @@ func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Recor
 		vars[k] = v
 	}
 	for _, name := range src.enrichNames {
-		if field, ok := strings.CutPrefix(name, "record:"); ok {
+		if field, ok := strings.CutPrefix(name, apispec.VarRecordPrefix); ok {
 			text, _ := decode.Text(decode.Lookup(rec.Value, field))
 			vars.Set(name, text)
 		}

@@ -22,7 +22,7 @@ func (s *Source) discoverLoop(ctx context.Context) {
 		every = d.Refresh
 	}
 	if every <= 0 {
-		every = 10 * time.Minute
+		every = apispec.DefaultDiscoveryInterval
 	}
 	var parser fastjson.Parser
 	for {
@@ -58,20 +58,20 @@ func (s *Source) discover(ctx context.Context, parser *fastjson.Parser) ([]strin
 	d := s.set.Spec.Streams.Discover
 	size := d.Pagination.MaxPageSize
 	if size <= 0 {
-		size = 100
+		size = apispec.DefaultPageSize
 	}
 	pager := cursor.NewPager(d.Pagination, size)
 	vars := make(apispec.Vars, len(s.set.Vars)+4)
 	for k, v := range s.set.Vars {
 		vars[k] = v
 	}
-	vars.Set("page_size", strconv.Itoa(size))
+	vars.Set(apispec.VarPageSize, strconv.Itoa(size))
 	var ids []string
 	pos := pager.First()
 	for range 1000 { // a team with more than 100,000 scenarios is a listing loop, not a team
-		vars.Set("page", strconv.Itoa(pos.Page))
-		vars.Set("offset", strconv.Itoa(pos.Offset))
-		vars.Set("cursor", pos.Cursor)
+		vars.Set(apispec.VarPage, strconv.Itoa(pos.Page))
+		vars.Set(apispec.VarOffset, strconv.Itoa(pos.Offset))
+		vars.Set(apispec.VarCursor, pos.Cursor)
 		req := s.disc.build(vars, "discovery")
 		if pos.URL != "" {
 			req.URL = pos.URL

@@ -19,17 +19,17 @@ func (st *stream) render(r cursor.Request) httpclient.Request {
 		return httpclient.Request{Method: http.MethodGet, URL: r.Position.URL, Header: http.Header{"Accept": {"application/json"}}, Stream: st.id}
 	}
 	vars := st.vars
-	vars.Set("page", strconv.Itoa(r.Position.Page))
-	vars.Set("offset", strconv.Itoa(r.Position.Offset))
-	vars.Set("cursor", r.Position.Cursor)
-	vars.Set("page_size", strconv.Itoa(r.PageSize))
+	vars.Set(apispec.VarPage, strconv.Itoa(r.Position.Page))
+	vars.Set(apispec.VarOffset, strconv.Itoa(r.Position.Offset))
+	vars.Set(apispec.VarCursor, r.Position.Cursor)
+	vars.Set(apispec.VarPageSize, strconv.Itoa(r.PageSize))
 	if r.Windowed {
 		format := st.src.set.Spec.TimeFilter.Format
-		vars.Set("window_start", decode.FormatTime(r.Start, format))
-		vars.Set("window_end", decode.FormatTime(r.End, format))
+		vars.Set(apispec.VarWindowStart, decode.FormatTime(r.Start, format))
+		vars.Set(apispec.VarWindowEnd, decode.FormatTime(r.End, format))
 	} else {
-		vars.Set("window_start", "")
-		vars.Set("window_end", "")
+		vars.Set(apispec.VarWindowStart, "")
+		vars.Set(apispec.VarWindowEnd, "")
 	}
 	return st.src.page.build(vars, st.id)
 }

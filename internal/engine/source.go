@@ -111,7 +111,7 @@ func New(set Settings, deps Deps) (*Source, error) {
 		set.Now = time.Now
 	}
 	if set.Workers <= 0 {
-		set.Workers = 4
+		set.Workers = apispec.DefaultConcurrentPolls
 	}
 	if set.PageSize <= 0 {
 		return nil, errors.New("page size must be positive")

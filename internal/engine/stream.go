@@ -48,8 +48,8 @@ func newStream(src *Source, id string) *stream {
 	for k, v := range set.Vars {
 		vars[k] = v
 	}
-	vars.Set("stream", id)
-	vars.Set("page_size", strconv.Itoa(set.PageSize))
+	vars.Set(apispec.VarStream, id)
+	vars.Set(apispec.VarPageSize, strconv.Itoa(set.PageSize))
 	return &stream{
 		src:      src,
 		id:       id,

@@ -16,12 +16,12 @@ import (
 
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 )
 
 const (
 	defaultMaxAttempts = 5
-	defaultMaxBodySize = 32 << 20
-	defaultHTTPTimeout = time.Minute
 	errorBodyLimit     = 64 << 10 // only read for the snippet
 	maxRedirects       = 10
 )
@@ -120,7 +120,7 @@ func New(hc *http.Client, cfg Config) (*Client, error) {
 		}
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: defaultHTTPTimeout}
+		hc = &http.Client{Timeout: apispec.DefaultRequestTimeout}
 	}
 	cp := *hc
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -152,7 +152,7 @@ func New(hc *http.Client, cfg Config) (*Client, error) {
 		c.maxAttempts = defaultMaxAttempts
 	}
 	if c.maxBody <= 0 {
-		c.maxBody = defaultMaxBodySize
+		c.maxBody = apispec.DefaultMaxBodySize
 	}
 	if c.log == nil {
 		c.log = zap.NewNop()

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 )
 
 func TestNewValidation(t *testing.T) {
@@ -30,7 +32,7 @@ func TestNewValidation(t *testing.T) {
 	c, err := New(nil, Config{Origin: mustURL(t, "https://h")})
 	require.NoError(t, err)
 	assert.Equal(t, defaultMaxAttempts, c.maxAttempts)
-	assert.Equal(t, int64(defaultMaxBodySize), c.maxBody)
+	assert.Equal(t, int64(apispec.DefaultMaxBodySize), c.maxBody)
 }
 
 func TestDoSuccessSendsRequestAsBuilt(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -24,8 +23,6 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadata"
 )
-
-const defaultTimeout = 30 * time.Second
 
 // logsReceiver is one API source: a thin shell that resolves the config,
 // storage and HTTP client in Start and hands them to the engine.
