@@ -61,7 +61,7 @@ fuzz-short fuzz:
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz targets failed:$$failed"; exit 1; fi
 
-## bench: end to end: the collector polls 1,000,000 simulated records; OTLP/JSON baseline; peak RSS
+## bench: end to end: the collector polls 1,000,000 simulated records; OTLP/JSON baseline; peak RSS; the request economy of every API (-economy)
 bench: build
 	$(GO) run ./internal/cmd/benchrun -collector $(COLLECTOR) $(BENCH_ARGS)
 

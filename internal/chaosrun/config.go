@@ -60,8 +60,8 @@ func (c Config) Render() string {
 		if c.Timeout != "" {
 			w("    timeout: %s", c.Timeout)
 		}
-		if c.RequestsPerMinute > 0 {
-			w("    rate_limit: {requests_per_minute: %d, burst: %d}", c.RequestsPerMinute, max(1, c.RequestsPerMinute/60))
+		if rpm := cmp.Or(r.RequestsPerMinute, c.RequestsPerMinute); rpm > 0 {
+			w("    rate_limit: {requests_per_minute: %d, burst: %d}", rpm, max(1, rpm/60))
 		}
 		if c.RetryOnFailure {
 			w("    retry_on_failure: {enabled: true, initial_interval: 100ms, max_interval: 1s, max_elapsed_time: 0s}")

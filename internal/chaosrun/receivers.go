@@ -28,6 +28,9 @@ type Receiver struct {
 	SimStreams []string
 	// PageSize overrides Config.PageSize for this receiver (0: use Config.PageSize).
 	PageSize int
+	// RequestsPerMinute overrides Config.RequestsPerMinute for this receiver
+	// (0: use Config.RequestsPerMinute).
+	RequestsPerMinute int
 }
 
 // Receiver ids of the built-in set.

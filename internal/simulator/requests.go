@@ -27,15 +27,17 @@ type RequestCounts struct {
 type streamKey struct{ api, stream string }
 
 // requestTracker counts requests per stream so tests can tell what a receiver
-// spends on each stream, and keeps list arrival times so they can tell polls apart.
+// spends on each stream, and keeps arrival times: of list requests so they can
+// tell polls apart, of every request so they can check a budget over time.
 type requestTracker struct {
 	mu        sync.Mutex
 	counts    map[streamKey]*RequestCounts
 	listTimes map[streamKey][]time.Time
+	allTimes  map[streamKey][]time.Time
 }
 
 func newRequestTracker() *requestTracker {
-	return &requestTracker{counts: map[streamKey]*RequestCounts{}, listTimes: map[streamKey][]time.Time{}}
+	return &requestTracker{counts: map[streamKey]*RequestCounts{}, listTimes: map[streamKey][]time.Time{}, allTimes: map[streamKey][]time.Time{}}
 }
 
 func (t *requestTracker) entry(k streamKey) *RequestCounts {
@@ -51,11 +53,13 @@ func (t *requestTracker) entry(k streamKey) *RequestCounts {
 func (t *requestTracker) arrive(k streamKey, kind string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	now := time.Now()
+	t.allTimes[k] = append(t.allTimes[k], now)
 	c := t.entry(k)
 	switch kind {
 	case kindList:
 		c.List++
-		t.listTimes[k] = append(t.listTimes[k], time.Now())
+		t.listTimes[k] = append(t.listTimes[k], now)
 	case kindDetail:
 		c.Detail++
 	default:
@@ -125,4 +129,14 @@ func (s *Simulator) ListRequestTimes(api, stream string) []time.Time {
 	s.requests.mu.Lock()
 	defer s.requests.mu.Unlock()
 	return append([]time.Time(nil), s.requests.listTimes[streamKey{api, stream}]...)
+}
+
+// RequestTimes returns the arrival time of every request of one stream of
+// api, of any kind (list, detail, token, discovery; those answered 429
+// included), oldest first. Token requests are api "logto_token" and Make's
+// scenario listing "make_scenarios", both with stream "".
+func (s *Simulator) RequestTimes(api, stream string) []time.Time {
+	s.requests.mu.Lock()
+	defer s.requests.mu.Unlock()
+	return append([]time.Time(nil), s.requests.allTimes[streamKey{api, stream}]...)
 }

@@ -79,3 +79,47 @@ func TestStreamRequestsCountFaults(t *testing.T) {
 	assert.Equal(t, map[string]RequestCounts{"42": {List: 3, Throttled: 1}}, s.StreamRequests(APIMakeScenarioLogs),
 		"stream named like AddRecords names it")
 }
+
+// RequestTimes has every kind of request of a stream, throttled ones too,
+// so a test can check a budget over any window.
+func TestRequestTimes(t *testing.T) {
+	o := quietOpts()
+	o.RatePerMinute = map[string]int{"make": 5}
+	s, srv := newSim(t, o)
+	s.AddRecords(APIMakeScenarioLogs, "7", 1, time.Now())
+	eid := s.Records(APIMakeScenarioLogs)[0].ID
+	mk := srv.URL + "/make/api/v2"
+
+	before := time.Now()
+	codes := []int{
+		get(t, mk+"/scenarios/7/logs", makeAuth...).code,
+		get(t, mk+"/scenarios/7/executions/"+eid, makeAuth...).code,
+		get(t, mk+"/scenarios/7/logs/"+eid, makeAuth...).code,
+		get(t, mk+"/scenarios?teamId=1", makeAuth...).code,
+		get(t, mk+"/scenarios/7/modules/3/logs", makeAuth...).code,
+		get(t, mk+"/scenarios/7/logs", makeAuth...).code, // the sixth Make request: over budget
+	}
+	after := time.Now()
+	assert.Equal(t, []int{200, 200, 200, 200, 200, 429}, codes)
+
+	all := s.RequestTimes(APIMakeScenarioLogs, "7")
+	require.Len(t, all, 4, "two list, two detail requests of scenario 7")
+	for i, at := range all {
+		assert.WithinRange(t, at, before, after)
+		if i > 0 {
+			assert.False(t, at.Before(all[i-1]), "in arrival order")
+		}
+	}
+	list := s.ListRequestTimes(APIMakeScenarioLogs, "7")
+	require.Len(t, list, 2)
+	assert.Equal(t, all[0], list[0], "the same arrival time as ListRequestTimes")
+	assert.Equal(t, all[3], list[1], "the throttled request has a time too")
+	assert.Len(t, s.RequestTimes("make_scenarios", ""), 1, "discovery")
+	assert.Len(t, s.RequestTimes(APIMakeModuleLogs, "7/3"), 1)
+	assert.Empty(t, s.RequestTimes(APIMakeAuditLogs, "21"))
+
+	tok := logtoToken(t, srv.URL)
+	get(t, srv.URL+"/logto/api/logs", "Authorization", "Bearer "+tok)
+	assert.Len(t, s.RequestTimes("logto_token", ""), 1, "token requests")
+	assert.Len(t, s.RequestTimes(APILogtoLogs, ""), 1)
+}

@@ -3,12 +3,14 @@
 // api_logs receiver and exports over OTLP/HTTP to a counting sink; as the
 // baseline the same N records go as OTLP/JSON to the otlp receiver of a second
 // collector process with the same exporter. It prints records/s, peak RSS,
-// the requests used (idle and for new records) and, with -streams, the idle
-// cost of many streams. It always exits 0 once the measurements ran: a missed
-// target is a result, printed as MISSED.
+// the requests used (idle and for new records), with -streams the idle cost
+// of many streams, and with -economy (on by default) what every built-in API
+// spends in requests (chaosrun.RunEconomy). It always exits 0 once the
+// measurements ran: a missed target is a result, printed as MISSED.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -16,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/chaosrun"
 )
 
 type options struct {
@@ -31,6 +35,8 @@ type options struct {
 	keep          bool
 	storage       bool
 	queue         bool
+	economy       bool
+	economyMake   int
 }
 
 func main() {
@@ -47,6 +53,8 @@ func main() {
 	flag.DurationVar(&o.scaleWindow, "scale-window", 2*time.Minute, "idle measurement window of the scale run")
 	flag.BoolVar(&o.storage, "storage", true, "checkpoint the api_logs cursors in file_storage, as in production (false: in memory)")
 	flag.BoolVar(&o.queue, "queue", false, "enable the exporter's in-memory sending queue on both paths (throughput setting; without it ConsumeLogs waits for the sink, the crash-safe setting)")
+	flag.BoolVar(&o.economy, "economy", true, "also run the request economy scenario: every built-in API with latency, a sparse backlog, then idle polls (requests per poll, 429s, enrichment)")
+	flag.IntVar(&o.economyMake, "economy-make-budget", 0, "Make requests per minute in the economy run (0: 600, what six Make streams polling every 2 s need; -1: Make's default 60)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, collector logs)")
 	flag.Parse()
 	for _, s := range strings.Split(records, ",") {
@@ -109,6 +117,18 @@ func run(bin, dir string, o options) (*report, error) {
 			return nil, fmt.Errorf("scale run: %w", err)
 		}
 		rep.scale = &s
+	}
+	if o.economy {
+		progress("economy: every built-in API with latency, a sparse backlog, then idle polls ...")
+		edir := filepath.Join(dir, "economy")
+		if err := os.MkdirAll(edir, 0o700); err != nil {
+			return nil, err
+		}
+		e, err := chaosrun.RunEconomy(context.Background(), chaosrun.EconomyOptions{Collector: bin, Dir: edir, MakeRequestsPerMinute: o.economyMake, Log: os.Stderr})
+		if err != nil {
+			return nil, fmt.Errorf("economy run: %w", err)
+		}
+		rep.economy = e
 	}
 	return rep, nil
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/chaosrun"
 )
 
 // Targets of the "Fast and lean" issue.
@@ -21,6 +23,7 @@ type report struct {
 	apiLogs  []apiLogsResult
 	baseline []baselineResult
 	scale    *scaleResult
+	economy  *chaosrun.EconomyResult
 }
 
 type verdict struct {
@@ -78,6 +81,10 @@ func (r *report) print(w io.Writer, o options) {
 		_ = tw.Flush()
 	}
 
+	if r.economy != nil {
+		r.economy.Print(w)
+	}
+
 	vs := r.verdicts()
 	fmt.Fprintln(w)
 	parts := make([]string, 0, len(vs))
@@ -128,6 +135,14 @@ func (r *report) verdicts() []verdict {
 			verdict{"scale-late" + tag, s.summary.late == 0 && s.summary.overdue == 0 && s.summary.streams == s.streams,
 				fmt.Sprintf("%d late, %d overdue, max gap %s, %d of %d streams polled", s.summary.late, s.summary.overdue, s.summary.maxGap.Round(1e8), s.summary.streams, s.streams)},
 		)
+	}
+	if e := r.economy; e != nil {
+		failures := e.Failures()
+		note := fmt.Sprintf("one list request per idle poll, backlog <= ceil(%d/page)+2, no 429, every record once, on every stream", e.Options.Records)
+		if len(failures) > 0 {
+			note = fmt.Sprintf("%d figure(s) off: %s", len(failures), strings.Join(failures, "; "))
+		}
+		vs = append(vs, verdict{"economy", len(failures) == 0, note})
 	}
 	return vs
 }
