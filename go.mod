@@ -3,6 +3,7 @@ module github.com/otelcol-api-logs/otelcol-api-logs
 go 1.26.0
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage v0.161.0
 	github.com/stretchr/testify v1.12.1
 	github.com/valyala/fastjson v1.6.4
