@@ -33,4 +33,6 @@ severity:
 auth:
   type: bearer
 requests_per_minute: 1000
+max_requests_per_minute: 1000
+budget: tines_audit_logs
 `
