@@ -111,7 +111,7 @@ const (
 )
 
 // Pagination describes how pages follow each other and how the last page is
-// recognised.
+// recognized.
 type Pagination struct {
 	Type      string `mapstructure:"type"`
 	FirstPage int    `mapstructure:"first_page"` // page kind; default 1

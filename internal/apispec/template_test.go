@@ -46,15 +46,15 @@ func TestTemplateNamesAndLists(t *testing.T) {
 
 func TestTemplateParseErrors(t *testing.T) {
 	_, err := ParseTemplate("/a/{{stream")
-	assert.EqualError(t, err, `unclosed "{{" in "/a/{{stream"`)
+	require.EqualError(t, err, `unclosed "{{" in "/a/{{stream"`)
 	_, err = ParseTemplate("/a/{{  }}")
-	assert.EqualError(t, err, `empty placeholder in "/a/{{  }}"`)
+	require.EqualError(t, err, `empty placeholder in "/a/{{  }}"`)
 	assert.Panics(t, func() { MustParseTemplate("{{") })
 }
 
 func TestVars(t *testing.T) {
 	v := Vars{}
-	assert.Equal(t, "", v.Get("x"))
+	assert.Empty(t, v.Get("x"))
 	v.Set("x", "1")
 	assert.Equal(t, "1", v.Get("x"))
 	v["l"] = []string{"a", "b"}

@@ -122,7 +122,7 @@ func WaitHealthy(ctx context.Context, addr string) error {
 func HealthStatus(ctx context.Context, addr string) int {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", http.NoBody)
 	if err != nil {
 		return 0
 	}

@@ -50,31 +50,47 @@ const (
 func BuiltinReceivers(simURL string) []Receiver {
 	k := simulator.DefaultKeys()
 	return []Receiver{
-		{ID: TinesActions, API: simulator.APITinesActionLogs, SimAPI: simulator.APITinesActionLogs, Streams: 2,
+		{
+			ID: TinesActions, API: simulator.APITinesActionLogs, SimAPI: simulator.APITinesActionLogs, Streams: 2,
 			SimStreams: []string{"1001", "1002"}, Secrets: []string{k.Tines},
-			Settings: []string{"api: tines_action_logs", "endpoint: " + simURL + "/tines", "api_key: " + k.Tines, "action_ids: [1001, 1002]"}},
-		{ID: TinesAudit, API: simulator.APITinesAuditLogs, SimAPI: simulator.APITinesAuditLogs, Streams: 1,
+			Settings: []string{"api: tines_action_logs", "endpoint: " + simURL + "/tines", "api_key: " + k.Tines, "action_ids: [1001, 1002]"},
+		},
+		{
+			ID: TinesAudit, API: simulator.APITinesAuditLogs, SimAPI: simulator.APITinesAuditLogs, Streams: 1,
 			SimStreams: []string{""}, Secrets: []string{k.Tines},
-			Settings: []string{"api: tines_audit_logs", "endpoint: " + simURL + "/tines", "api_key: " + k.Tines}},
-		{ID: StackOne, API: simulator.APIStackOneActionLogs, SimAPI: simulator.APIStackOneActionLogs, Streams: 1,
+			Settings: []string{"api: tines_audit_logs", "endpoint: " + simURL + "/tines", "api_key: " + k.Tines},
+		},
+		{
+			ID: StackOne, API: simulator.APIStackOneActionLogs, SimAPI: simulator.APIStackOneActionLogs, Streams: 1,
 			SimStreams: []string{""}, Secrets: []string{k.StackOne},
-			Settings: []string{"api: stackone_action_logs", "endpoint: " + simURL + "/stackone", "api_key: " + k.StackOne}},
-		{ID: Logto, API: simulator.APILogtoLogs, SimAPI: simulator.APILogtoLogs, Streams: 1,
+			Settings: []string{"api: stackone_action_logs", "endpoint: " + simURL + "/stackone", "api_key: " + k.StackOne},
+		},
+		{
+			ID: Logto, API: simulator.APILogtoLogs, SimAPI: simulator.APILogtoLogs, Streams: 1,
 			SimStreams: []string{""}, Secrets: []string{k.LogtoClientSecret},
-			Settings: []string{"api: logto_logs", "endpoint: " + simURL + "/logto", "client_id: " + k.LogtoClientID, "client_secret: " + k.LogtoClientSecret}},
-		{ID: OMS, API: simulator.APIOMSActionLogs, SimAPI: simulator.APIOMSActionLogs, Streams: 1,
+			Settings: []string{"api: logto_logs", "endpoint: " + simURL + "/logto", "client_id: " + k.LogtoClientID, "client_secret: " + k.LogtoClientSecret},
+		},
+		{
+			ID: OMS, API: simulator.APIOMSActionLogs, SimAPI: simulator.APIOMSActionLogs, Streams: 1,
 			SimStreams: []string{""}, Secrets: []string{k.OMS},
-			Settings: []string{"api: oms_action_logs", "endpoint: " + simURL + "/oms", "api_key: " + k.OMS}},
+			Settings: []string{"api: oms_action_logs", "endpoint: " + simURL + "/oms", "api_key: " + k.OMS},
+		},
 		// Team 7 owns scenarios 7001..7003 in the simulator: the streams come from discovery.
-		{ID: MakeScenarios, API: simulator.APIMakeScenarioLogs, SimAPI: simulator.APIMakeScenarioLogs, Streams: 3,
+		{
+			ID: MakeScenarios, API: simulator.APIMakeScenarioLogs, SimAPI: simulator.APIMakeScenarioLogs, Streams: 3,
 			SimStreams: []string{"7001", "7002", "7003"}, Secrets: []string{k.Make},
-			Settings: []string{"api: make_scenario_logs", "endpoint: " + simURL + "/make", "api_key: " + k.Make, "team_id: 7"}},
-		{ID: MakeModules, API: simulator.APIMakeModuleLogs, SimAPI: simulator.APIMakeModuleLogs, Streams: 2,
+			Settings: []string{"api: make_scenario_logs", "endpoint: " + simURL + "/make", "api_key: " + k.Make, "team_id: 7"},
+		},
+		{
+			ID: MakeModules, API: simulator.APIMakeModuleLogs, SimAPI: simulator.APIMakeModuleLogs, Streams: 2,
 			SimStreams: []string{"7001/1", "7001/2"}, Secrets: []string{k.Make},
-			Settings: []string{"api: make_module_logs", "endpoint: " + simURL + "/make", "api_key: " + k.Make, "scenario_id: 7001", "module_ids: [1, 2]"}},
-		{ID: MakeAudit, API: simulator.APIMakeAuditLogs, SimAPI: simulator.APIMakeAuditLogs, Streams: 1,
+			Settings: []string{"api: make_module_logs", "endpoint: " + simURL + "/make", "api_key: " + k.Make, "scenario_id: 7001", "module_ids: [1, 2]"},
+		},
+		{
+			ID: MakeAudit, API: simulator.APIMakeAuditLogs, SimAPI: simulator.APIMakeAuditLogs, Streams: 1,
 			SimStreams: []string{"21"}, Secrets: []string{k.Make},
-			Settings: []string{"api: make_audit_logs", "endpoint: " + simURL + "/make", "api_key: " + k.Make, "organization_id: 21"}},
+			Settings: []string{"api: make_audit_logs", "endpoint: " + simURL + "/make", "api_key: " + k.Make, "organization_id: 21"},
+		},
 	}
 }
 
@@ -86,8 +102,10 @@ func CustomTinesAudit(simURL string) Receiver {
 	for _, line := range strings.Split(strings.TrimSpace(TinesAuditSpec), "\n") {
 		settings = append(settings, "  "+line)
 	}
-	return Receiver{ID: CustomAudit, API: "custom", SimAPI: simulator.APITinesAuditLogs, Streams: 1,
-		SimStreams: []string{""}, Secrets: []string{k.Tines}, Settings: settings}
+	return Receiver{
+		ID: CustomAudit, API: "custom", SimAPI: simulator.APITinesAuditLogs, Streams: 1,
+		SimStreams: []string{""}, Secrets: []string{k.Tines}, Settings: settings,
+	}
 }
 
 // Select keeps the receivers with the given ids, in the given order.

@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/otlpsink"
@@ -64,12 +65,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sim.Close()
-	if err := sim.Start("127.0.0.1:0"); err != nil {
+	// Close has its own shutdown deadline: it must run even once ctx is done.
+	defer sim.Close() //nolint:contextcheck // see above
+	err = sim.Start("127.0.0.1:0")
+	if err != nil {
 		return nil, err
 	}
 	sink := otlpsink.New(true)
-	if err := sink.Start("127.0.0.1:0"); err != nil {
+	err = sink.Start("127.0.0.1:0")
+	if err != nil {
 		return nil, err
 	}
 	defer sink.Close()
@@ -85,9 +89,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := cfg.Write(cfgPath); err != nil {
 		return nil, err
 	}
-	r := &runner{o: o, sim: sim, sink: sink, health: health, rng: rand.New(rand.NewSource(o.Seed)),
+	r := &runner{
+		o: o, sim: sim, sink: sink, health: health, rng: rand.New(rand.NewSource(o.Seed)),
 		col: &Collector{Binary: o.Collector, Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
-		res: &Result{Dir: dir, Receivers: cfg.Receivers, Restarts: o.Restarts, Kills: o.Kills, PageSize: o.PageSize, Settle: o.Settle}}
+		res: &Result{Dir: dir, Receivers: cfg.Receivers, Restarts: o.Restarts, Kills: o.Kills, PageSize: o.PageSize, Settle: o.Settle},
+	}
 	fmt.Fprintf(o.Log, "chaos: dir %s, simulator %s, sink %s, %d receivers, page_size %d, settle %q, %.0f records/stream/s, seed %d\n",
 		dir, sim.URL(), sink.Endpoint(), len(cfg.Receivers), o.PageSize, o.Settle, o.Rate, o.Seed)
 	defer r.col.Kill()
@@ -234,7 +240,7 @@ func errString(err error) string {
 	}
 	var ee interface{ ExitCode() int }
 	if errors.As(err, &ee) {
-		return fmt.Sprintf("%d", ee.ExitCode())
+		return strconv.Itoa(ee.ExitCode())
 	}
 	return err.Error()
 }

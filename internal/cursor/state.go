@@ -92,7 +92,7 @@ var ErrIncompatible = errors.New("incompatible cursor state")
 func Unmarshal(b []byte) (*State, error) {
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrIncompatible, err)
+		return nil, fmt.Errorf("%w: %w", ErrIncompatible, err)
 	}
 	if s.Version != Version {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrIncompatible, s.Version, Version)

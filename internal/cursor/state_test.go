@@ -2,7 +2,6 @@ package cursor
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -64,7 +63,7 @@ func TestUnmarshalRejects(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := Unmarshal([]byte(raw))
 			require.Error(t, err)
-			assert.True(t, errors.Is(err, ErrIncompatible), err.Error())
+			assert.ErrorIs(t, err, ErrIncompatible)
 		})
 	}
 }

@@ -15,7 +15,7 @@ func BenchmarkDecode(b *testing.B) {
 	base := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	recs := make([]string, 500)
 	for i := range recs {
-		recs[i] = fmt.Sprintf(`{"id":%d,"level":%d,"message":"Sending request to https://tenant.tines.com/api/v1/stories/%d with options: {\"method\":\"get\",\"params\":{},\"body\":null} attempt %d of 3","created_at":"%s","inbound_event":null}`,
+		recs[i] = fmt.Sprintf(`{"id":%d,"level":%d,"message":"Sending request to https://tenant.tines.com/api/v1/stories/%d with options: {\"method\":\"get\",\"params\":{},\"body\":null} attempt %d of 3","created_at":%q,"inbound_event":null}`,
 			900000+i, 2+i%3, 4000+i, 1+i%3, base.Add(-time.Duration(i)*time.Second).Format(time.RFC3339))
 	}
 	body := []byte(`{"action_logs":[` + strings.Join(recs, ",") + `],"meta":{"next_page":null}}`)

@@ -133,7 +133,7 @@ func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	var kind fastjson.Type = fastjson.TypeNull // nil: no records
+	kind := fastjson.TypeNull // nil: no records
 	if recs != nil {
 		kind = recs.Type()
 	}

@@ -13,17 +13,17 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 )
 
-func body(t testing.TB, name string) []byte {
-	t.Helper()
+func body(tb testing.TB, name string) []byte {
+	tb.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "bodies", name))
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return b
 }
 
-func newDecoder(t testing.TB, rec apispec.Records, pag apispec.Pagination) *Decoder {
-	t.Helper()
+func newDecoder(tb testing.TB, rec apispec.Records, pag apispec.Pagination) *Decoder {
+	tb.Helper()
 	d, err := New(rec, pag)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return d
 }
 
@@ -54,10 +54,22 @@ func TestDecodeIDs(t *testing.T) {
 	]`), nil)
 	require.NoError(t, err)
 	want := []struct{ id, problem string }{
-		{"733", ""}, {"733", ""}, {"12345678901234567890123", ""}, {"9007199254740993", ""},
-		{"1.5", ""}, {"0", ""}, {"1700000000123", ""}, {"100", ""}, {"0.000125", ""},
-		{"abc", ""}, {"café", ""}, {"", `missing id field "id"`}, {"", `missing id field "id"`},
-		{"", `empty id field "id"`}, {"", `id field "id" holds a object`}, {"true", ""},
+		{"733", ""},
+		{"733", ""},
+		{"12345678901234567890123", ""},
+		{"9007199254740993", ""},
+		{"1.5", ""},
+		{"0", ""},
+		{"1700000000123", ""},
+		{"100", ""},
+		{"0.000125", ""},
+		{"abc", ""},
+		{"café", ""},
+		{"", `missing id field "id"`},
+		{"", `missing id field "id"`},
+		{"", `empty id field "id"`},
+		{"", `id field "id" holds a object`},
+		{"true", ""},
 		{"", `missing id field "id"`},
 	}
 	require.Len(t, page.Records, len(want))
@@ -241,7 +253,7 @@ func TestDecodeErrors(t *testing.T) {
 	assert.Less(t, len(err.Error()), 220)
 
 	_, err = d.Decode(nil, nil)
-	assert.ErrorContains(t, err, "the body is empty")
+	require.ErrorContains(t, err, "the body is empty")
 
 	_, err = d.Decode([]byte(`{"data":[{"password":"hunter2"}],"meta":{"count":1}}`), nil)
 	require.Error(t, err)
@@ -249,10 +261,10 @@ func TestDecodeErrors(t *testing.T) {
 	assert.NotContains(t, err.Error(), "hunter2")
 
 	_, err = d.Decode([]byte(`[{"id":1}]`), nil)
-	assert.ErrorContains(t, err, "the body is a JSON array")
+	require.ErrorContains(t, err, "the body is a JSON array")
 
 	_, err = d.Decode([]byte(`{"audit_logs":"nope"}`), nil)
-	assert.ErrorContains(t, err, `records path "audit_logs" holds a string`)
+	require.ErrorContains(t, err, `records path "audit_logs" holds a string`)
 	_, err = d.Decode([]byte(`{"logs":3}`), nil)
 	assert.ErrorContains(t, err, `records path "logs" holds a number`)
 }

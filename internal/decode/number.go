@@ -85,15 +85,16 @@ func parseDecimal(s string) (decimal, bool) {
 		frac = frac[:len(frac)-1]
 		exp++
 	}
-	if frac == "" {
+	switch {
+	case frac == "":
 		for intPart != "" && intPart[len(intPart)-1] == '0' {
 			intPart = intPart[:len(intPart)-1]
 			exp++
 		}
 		d.digits = intPart
-	} else if intPart == "" {
+	case intPart == "":
 		d.digits = frac
-	} else {
+	default:
 		// Both halves carry digits: a copy is needed (rare for ids and times).
 		d.digits = intPart + frac
 	}
@@ -129,7 +130,7 @@ func (d decimal) appendCanonical(dst []byte) []byte {
 		dst = append(dst, d.digits[:n+d.exp]...)
 		dst = append(dst, '.')
 		return append(dst, d.digits[n+d.exp:]...)
-	case d.exp < 0 && -d.exp+1 <= maxPlainDigits:
+	case d.exp < 0 && -d.exp < maxPlainDigits:
 		if d.neg {
 			dst = append(dst, '-')
 		}

@@ -172,7 +172,7 @@ func parseISO(s string) (int64, bool) {
 	if !ok1 || !ok2 || !ok3 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
 		return 0, false
 	}
-	var hour, min, sec, nanos int
+	var hour, minute, sec, nanos int
 	rest := s[10:]
 	if rest != "" {
 		if len(rest) < 9 || (rest[0] != 'T' && rest[0] != 't' && rest[0] != ' ') || rest[3] != ':' || rest[6] != ':' {
@@ -180,9 +180,9 @@ func parseISO(s string) (int64, bool) {
 		}
 		var okh, okm, oks bool
 		hour, okh = digits2(rest[1:3])
-		min, okm = digits2(rest[4:6])
+		minute, okm = digits2(rest[4:6])
 		sec, oks = digits2(rest[7:9])
-		if !okh || !okm || !oks || hour > 23 || min > 59 || sec > 60 {
+		if !okh || !okm || !oks || hour > 23 || minute > 59 || sec > 60 {
 			return 0, false
 		}
 		rest = rest[9:]
@@ -235,7 +235,7 @@ func parseISO(s string) (int64, bool) {
 	default:
 		return 0, false
 	}
-	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+min*60+sec-offset)
+	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec-offset)
 	if secs < minSec || secs > maxSec {
 		return 0, false
 	}

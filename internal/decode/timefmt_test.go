@@ -9,10 +9,10 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-func mustJSON(t testing.TB, s string) *fastjson.Value {
-	t.Helper()
+func mustJSON(tb testing.TB, s string) *fastjson.Value {
+	tb.Helper()
 	v, err := fastjson.Parse(s)
-	require.NoError(t, err, s)
+	require.NoError(tb, err, s)
 	return v
 }
 
@@ -87,7 +87,7 @@ func TestParseTime(t *testing.T) {
 		})
 	}
 	_, err := ParseTime(mustJSON(t, `1`), "iso")
-	assert.ErrorContains(t, err, "unknown time format")
+	require.ErrorContains(t, err, "unknown time format")
 	_, err = ParseTime(nil, "rfc3339")
 	assert.Error(t, err)
 }
@@ -127,7 +127,7 @@ func TestFormatTime(t *testing.T) {
 	}
 	assert.Equal(t, "-2", FormatTime(-1500e6, "unix_s"), "floor for negative times")
 	_, err := compileTimeFormat("unix_ms")
-	assert.NoError(t, err)
+	require.NoError(t, err)
 	_, err = compileTimeFormat("epoch")
 	assert.ErrorContains(t, err, "rfc3339, rfc3339_ms")
 }

@@ -63,8 +63,10 @@ func newHarness(t *testing.T, cfg chaosrun.Config) *harness {
 	cfg.HealthAddr = health
 	cfgPath := filepath.Join(dir, "config.yaml")
 	require.NoError(t, cfg.Write(cfgPath))
-	h := &harness{t: t, cfg: cfg, health: health,
-		col: &chaosrun.Collector{Binary: collectorBinary(t), Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")}}
+	h := &harness{
+		t: t, cfg: cfg, health: health,
+		col: &chaosrun.Collector{Binary: collectorBinary(t), Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
+	}
 	t.Cleanup(func() {
 		h.col.Kill()
 		if t.Failed() {

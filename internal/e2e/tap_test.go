@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -38,7 +39,7 @@ func startTap(t *testing.T, target string) *tap {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	tp := &tap{target: target, url: "http://" + ln.Addr().String(), recs: map[string][]tapped{}}
-	tp.srv = &http.Server{Handler: http.HandlerFunc(tp.serve)}
+	tp.srv = &http.Server{Handler: http.HandlerFunc(tp.serve), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = tp.srv.Serve(ln) }()
 	t.Cleanup(func() { _ = tp.srv.Close() })
 	return tp

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -46,7 +47,7 @@ func (s *Sink) Start(addr string) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/logs", s.handleLogs)
 	mux.HandleFunc("/stats", s.handleStats)
-	s.srv = &http.Server{Handler: mux}
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
 	return nil
 }

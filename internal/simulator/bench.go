@@ -19,8 +19,10 @@ type benchAction struct {
 	cacheN int
 }
 
-const benchPerSecond = 10
-const benchCacheMax = 256 // about 256 * 60 KB
+const (
+	benchPerSecond = 10
+	benchCacheMax  = 256 // about 256 * 60 KB
+)
 
 func newBenchAction(id string, n int, now time.Time) *benchAction {
 	return &benchAction{id: id, n: n, base: now.Unix() - int64(n/benchPerSecond)}

@@ -73,7 +73,7 @@ func BenchmarkBenchPage(b *testing.B) {
 	page := 0
 	for i := 0; i < b.N; i++ {
 		page = page%10000 + 1
-		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/tines/api/v1/actions/1/logs?per_page=500&page="+itoa(page), nil)
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/tines/api/v1/actions/1/logs?per_page=500&page="+itoa(page), http.NoBody)
 		req.Header.Set("Authorization", "Bearer demo-tines-key")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)

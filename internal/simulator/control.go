@@ -33,25 +33,25 @@ func (s *Simulator) Records(api string) []RecordRef {
 
 func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sim/records", s.ctlRecords)
-	mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
-	mux.HandleFunc("GET /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
+	mux.HandleFunc("GET /_sim/faults", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"faults": s.Faults()})
 	})
 	mux.HandleFunc("POST /_sim/faults", s.ctlSetFault)
-	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, _ *http.Request) {
 		s.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.HandleFunc("POST /_sim/pause", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /_sim/pause", func(w http.ResponseWriter, _ *http.Request) {
 		s.Pause()
 		writeJSON(w, http.StatusOK, map[string]bool{"paused": true})
 	})
-	mux.HandleFunc("POST /_sim/resume", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /_sim/resume", func(w http.ResponseWriter, _ *http.Request) {
 		s.Resume()
 		writeJSON(w, http.StatusOK, map[string]bool{"paused": false})
 	})
 	mux.HandleFunc("POST /_sim/add", s.ctlAdd)
-	mux.HandleFunc("GET /_sim/foreign", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /_sim/foreign", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"url": s.ForeignURL(), "requests": s.ForeignRequests()})
 	})
 }

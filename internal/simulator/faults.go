@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
@@ -64,7 +65,7 @@ func parseDur(raw json.RawMessage) (time.Duration, error) {
 	}
 	var f float64
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return 0, fmt.Errorf("duration must be a string like \"2s\" or a number of seconds")
+		return 0, errors.New("duration must be a string like \"2s\" or a number of seconds")
 	}
 	return time.Duration(f * float64(time.Second)), nil
 }
@@ -132,7 +133,7 @@ func (fs *faultSet) set(f Fault) error {
 		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
 	if f.Probability < 0 || f.Probability > 1 {
-		return fmt.Errorf("probability must be between 0 and 1")
+		return errors.New("probability must be between 0 and 1")
 	}
 	if f.API != "" && !slices.Contains(AllAPIs, f.API) && f.API != apiLogtoToken && f.API != apiMakeScenarios {
 		return fmt.Errorf("unknown api %q", f.API)

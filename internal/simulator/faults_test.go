@@ -53,7 +53,7 @@ func TestFaultKinds(t *testing.T) {
 	r = get(t, u, omsAuth...)
 	assert.Equal(t, 200, r.code)
 	var v any
-	assert.Error(t, json.Unmarshal(r.body, &v), "truncated JSON")
+	require.Error(t, json.Unmarshal(r.body, &v), "truncated JSON")
 	assert.NotEmpty(t, r.body)
 
 	require.NoError(t, s.SetFault(Fault{Kind: FaultSlow, Count: 1, Slow: 300 * time.Millisecond}))
@@ -116,7 +116,7 @@ func TestForeignNextFault(t *testing.T) {
 	r.json(t, &p)
 	assert.True(t, strings.HasPrefix(p.Meta.NextPage.(string), srv.URL))
 
-	// Logto Link and OMS next honour it too.
+	// Logto Link and OMS next honor it too.
 	require.NoError(t, s.SetFault(Fault{Kind: FaultForeignNext, Count: 1, API: APIOMSActionLogs}))
 	s.AddRecords(APIOMSActionLogs, "", 25, time.Now())
 	r = get(t, srv.URL+"/oms/api/v1/oms/logs/action_log/", omsAuth...)

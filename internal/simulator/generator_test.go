@@ -29,7 +29,7 @@ func TestDemoModeHistoryAndNewRecords(t *testing.T) {
 		ts, _ := time.Parse(time.RFC3339, l.CreatedAt)
 		assert.WithinDuration(t, time.Now(), ts, 61*time.Minute)
 	}
-	assert.Greater(t, ties, 0)
+	assert.Positive(t, ties)
 	require.Eventually(t, func() bool { return len(s.Records(APITinesActionLogs)) > 26 }, 3*time.Second, 20*time.Millisecond)
 
 	// Pause stops creation.
@@ -37,7 +37,7 @@ func TestDemoModeHistoryAndNewRecords(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	n := len(s.Records(APILogtoLogs))
 	time.Sleep(200 * time.Millisecond)
-	assert.Equal(t, n, len(s.Records(APILogtoLogs)))
+	assert.Len(t, s.Records(APILogtoLogs), n)
 }
 
 func TestChaosModeCreatesTies(t *testing.T) {
@@ -67,7 +67,7 @@ func TestStartAndClose(t *testing.T) {
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close())
 	_, err = http.Get(s.URL() + "/_sim/stats")
-	assert.Error(t, err)
+	require.Error(t, err)
 	_, err = New(Options{Mode: "nope"})
 	assert.Error(t, err)
 }

@@ -49,14 +49,14 @@ func requestBase(r *http.Request) string {
 	return "http://" + r.Host
 }
 
-// pageURL rebuilds the request URL on base with one query parameter replaced
-// (or removed when value is ""), keeping every other parameter like the vendors do.
-func pageURL(base string, r *http.Request, key, value string) string {
+// pageURL rebuilds the request URL on base with the page parameter replaced
+// (or removed when page is ""), keeping every other parameter like the vendors do.
+func pageURL(base string, r *http.Request, page string) string {
 	q := r.URL.Query()
-	if value == "" {
-		q.Del(key)
+	if page == "" {
+		q.Del("page")
 	} else {
-		q.Set(key, value)
+		q.Set("page", page)
 	}
 	u := base + r.URL.EscapedPath()
 	if enc := q.Encode(); enc != "" {
@@ -122,6 +122,7 @@ func (b *bufferWriter) WriteHeader(code int) {
 		b.code = code
 	}
 }
+
 func (b *bufferWriter) Write(p []byte) (int, error) {
 	if b.code == 0 {
 		b.code = http.StatusOK

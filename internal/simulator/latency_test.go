@@ -21,8 +21,10 @@ func TestLatency(t *testing.T) {
 	}{
 		{"GET", "/tines/api/v1/audit_logs", "", tinesAuth},
 		{"GET", "/make/api/v2/scenarios?teamId=1", "", makeAuth},
-		{"POST", "/logto/oidc/token", "grant_type=client_credentials&resource=https%3A%2F%2Fdefault.logto.app%2Fapi&scope=all",
-			[]string{"Content-Type", "application/x-www-form-urlencoded", "Authorization", "Basic ZGVtby1sb2d0by1hcHA6ZGVtby1sb2d0by1zZWNyZXQ="}},
+		{
+			"POST", "/logto/oidc/token", "grant_type=client_credentials&resource=https%3A%2F%2Fdefault.logto.app%2Fapi&scope=all",
+			[]string{"Content-Type", "application/x-www-form-urlencoded", "Authorization", "Basic ZGVtby1sb2d0by1hcHA6ZGVtby1sb2d0by1zZWNyZXQ="},
+		},
 		{"GET", "/tines/api/v1/audit_logs", "", nil}, // a 401 waits too
 	} {
 		start := time.Now()
@@ -46,7 +48,7 @@ func TestLatencySparesControlAPIAndEndsWithClient(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/tines/api/v1/audit_logs", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/tines/api/v1/audit_logs", http.NoBody)
 	require.NoError(t, err)
 	req.Header.Set(tinesAuth[0], tinesAuth[1])
 	_, err = cl.Do(req)
@@ -57,7 +59,7 @@ func TestLatencySparesControlAPIAndEndsWithClient(t *testing.T) {
 	// Off (the default): the same request is answered within the client's patience.
 	s0, srv0 := newSim(t, quietOpts())
 	assert.Zero(t, s0.Options().Latency)
-	req, err = http.NewRequest(http.MethodGet, srv0.URL+"/tines/api/v1/audit_logs", nil)
+	req, err = http.NewRequest(http.MethodGet, srv0.URL+"/tines/api/v1/audit_logs", http.NoBody)
 	require.NoError(t, err)
 	req.Header.Set(tinesAuth[0], tinesAuth[1])
 	res, err = cl.Do(req)

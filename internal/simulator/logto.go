@@ -148,7 +148,7 @@ func (s *Simulator) logtoList(w http.ResponseWriter, r *http.Request) {
 			(appID == "" || rec.tags["applicationId"] == appID)
 	}
 	as := s.stores[APILogtoLogs]
-	recs := as.query(s.stream(APILogtoLogs, "", true), tr, keep)
+	recs := as.query(s.stream(APILogtoLogs, ""), tr, keep)
 	reverse(recs)
 	s.shuffleTies(recs)
 
@@ -162,15 +162,15 @@ func (s *Simulator) logtoList(w http.ResponseWriter, r *http.Request) {
 	}
 	totalPages := max(1, (total+pageSize-1)/pageSize)
 	base := requestBase(r)
-	links := []string{linkRel(pageURL(base, r, "page", "1"), "first")}
+	links := []string{linkRel(pageURL(base, r, "1"), "first")}
 	if page > 1 {
-		links = append(links, linkRel(pageURL(base, r, "page", strconv.Itoa(page-1)), "prev"))
+		links = append(links, linkRel(pageURL(base, r, strconv.Itoa(page-1)), "prev"))
 	}
 	if !capped {
 		if page < totalPages {
-			links = append(links, linkRel(pageURL(s.linkBase(r), r, "page", strconv.Itoa(page+1)), "next"))
+			links = append(links, linkRel(pageURL(s.linkBase(r), r, strconv.Itoa(page+1)), "next"))
 		}
-		links = append(links, linkRel(pageURL(base, r, "page", strconv.Itoa(totalPages)), "last"))
+		links = append(links, linkRel(pageURL(base, r, strconv.Itoa(totalPages)), "last"))
 	}
 	w.Header().Set("Link", strings.Join(links, ", "))
 	writeRaw(w, http.StatusOK, appendArray(nil, window(recs, (page-1)*pageSize, pageSize)))
@@ -201,7 +201,7 @@ func (s *Simulator) shuffleTies(recs []*record) {
 // logtoGet: GET /api/logs/{id}.
 func (s *Simulator) logtoGet(w http.ResponseWriter, r *http.Request) {
 	as := s.stores[APILogtoLogs]
-	rec := as.lookup(s.stream(APILogtoLogs, "", true), r.PathValue("id"))
+	rec := as.lookup(s.stream(APILogtoLogs, ""), r.PathValue("id"))
 	if rec == nil {
 		logtoError(w, http.StatusNotFound, "entity.not_exists_with_id", "The log with ID `"+r.PathValue("id")+"` does not exist.")
 		return

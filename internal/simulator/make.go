@@ -138,7 +138,7 @@ func (s *Simulator) makeScenarioLogs(w http.ResponseWriter, r *http.Request) {
 		keep = func(rec *record) bool { return rec.level == want }
 	}
 	as := s.stores[APIMakeScenarioLogs]
-	recs := as.query(s.stream(APIMakeScenarioLogs, strconv.Itoa(sid), true), tr, keep)
+	recs := as.query(s.stream(APIMakeScenarioLogs, strconv.Itoa(sid)), tr, keep)
 	writeMakeList(w, "scenarioLogs", pg.page(recs), pg)
 }
 
@@ -148,7 +148,7 @@ func (s *Simulator) makeExecutionRecord(w http.ResponseWriter, r *http.Request) 
 		return nil
 	}
 	as := s.stores[APIMakeScenarioLogs]
-	rec := as.lookup(s.stream(APIMakeScenarioLogs, strconv.Itoa(sid), true), r.PathValue("eid"))
+	rec := as.lookup(s.stream(APIMakeScenarioLogs, strconv.Itoa(sid)), r.PathValue("eid"))
 	if rec == nil {
 		makeError(w, http.StatusNotFound, "Execution not found.")
 	}
@@ -179,7 +179,7 @@ func (s *Simulator) makeModuleLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strconv.Itoa(sid) + "/" + strconv.Itoa(mid)
 	as := s.stores[APIMakeModuleLogs]
-	recs := as.query(s.stream(APIMakeModuleLogs, name, true), timeRange{}, nil)
+	recs := as.query(s.stream(APIMakeModuleLogs, name), timeRange{}, nil)
 	writeMakeList(w, "moduleLogs", pg.page(recs), pg)
 }
 
@@ -248,13 +248,13 @@ func (s *Simulator) makeAuditLogs(w http.ResponseWriter, r *http.Request) {
 		makeError(w, http.StatusBadRequest, bad+" must be an ISO 8601 date")
 		return
 	}
-	events := append(q["event[]"], q["event"]...)
+	events := slices.Concat(q["event[]"], q["event"])
 	team := q.Get("team")
 	keep := func(rec *record) bool {
 		return tagIn(events, rec.tags["event"]) && (team == "" || rec.tags["team"] == team)
 	}
 	as := s.stores[APIMakeAuditLogs]
-	recs := as.query(s.stream(APIMakeAuditLogs, strconv.Itoa(oid), true), tr, keep)
+	recs := as.query(s.stream(APIMakeAuditLogs, strconv.Itoa(oid)), tr, keep)
 	page := pg.page(recs)
 	buf := []byte(`{"auditLogs":`)
 	buf = appendArray(buf, page)

@@ -37,17 +37,23 @@ func (s *Simulator) makeExecution(w http.ResponseWriter, r *http.Request) {
 	switch rec.level {
 	case 2:
 		resp["status"], outputs = "WARNING", map[string]any{}
-		resp["error"] = map[string]any{"name": "BundleValidationError", "message": "Validation failed for 1 parameter(s).",
-			"causeModule": map[string]string{"name": "json:ParseJSON", "appName": "json"}}
+		resp["error"] = map[string]any{
+			"name": "BundleValidationError", "message": "Validation failed for 1 parameter(s).",
+			"causeModule": map[string]string{"name": "json:ParseJSON", "appName": "json"},
+		}
 	case 3:
 		resp["status"], outputs = "ERROR", map[string]any{}
-		resp["error"] = map[string]any{"name": "ConnectionError", "message": "Request failed with status code 502",
-			"causeModule": map[string]string{"name": "http:ActionSendData", "appName": "http"}}
+		resp["error"] = map[string]any{
+			"name": "ConnectionError", "message": "Request failed with status code 502",
+			"causeModule": map[string]string{"name": "http:ActionSendData", "appName": "http"},
+		}
 	}
 	raw := padOutputs(outputs, s.opts.MakeExecutionOutputBytes)
 	if limit > 0 && len(raw) > limit {
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"message": "Payload too large",
-			"detail": fmt.Sprintf("Execution outputs are %d bytes, more than maxBytes=%d.", len(raw), limit)})
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{
+			"message": "Payload too large",
+			"detail":  fmt.Sprintf("Execution outputs are %d bytes, more than maxBytes=%d.", len(raw), limit),
+		})
 		return
 	}
 	resp["outputs"] = raw

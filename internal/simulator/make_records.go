@@ -34,7 +34,7 @@ type makeScenarioLog struct {
 	Status         int    `json:"status"`
 }
 
-func (s *Simulator) buildMakeScenario(st *stream, seq int64, t time.Time) *record {
+func (s *Simulator) buildMakeScenario(st *stream, _ int64, t time.Time) *record {
 	rng := st.rng
 	sid, _ := strconv.Atoi(st.name)
 	id := hex32(rng)
@@ -47,9 +47,11 @@ func (s *Simulator) buildMakeScenario(st *stream, seq int64, t time.Time) *recor
 	status := pick(rng, makeStatusMix)
 	ops := 1 + rng.Intn(20)
 	imt := fmt.Sprintf("%d_scenario.%d.%s.%s", t.UnixMilli(), sid, typ, id)
-	body := mustJSON(makeScenarioLog{ImtID: imt, Duration: 200 + rng.Intn(20000), Operations: ops, Transfer: rng.Intn(5000),
+	body := mustJSON(makeScenarioLog{
+		ImtID: imt, Duration: 200 + rng.Intn(20000), Operations: ops, Transfer: rng.Intn(5000),
 		Centicredits: ops * 100, OrganizationID: s.opts.MakeOrganizationID, TeamID: makeTeamOf(sid), ID: id, Type: typ,
-		AuthorID: author, Instant: instant, Timestamp: t.Format(layoutMilli), Status: status})
+		AuthorID: author, Instant: instant, Timestamp: t.Format(layoutMilli), Status: status,
+	})
 	return &record{id: id, level: status, body: body, tags: map[string]string{"imtId": imt}}
 }
 
@@ -72,15 +74,17 @@ type makeModuleLog struct {
 }
 
 // buildMakeModule: module streams are named "<scenarioId>/<moduleId>".
-func (s *Simulator) buildMakeModule(st *stream, seq int64, t time.Time) *record {
+func (s *Simulator) buildMakeModule(st *stream, _ int64, t time.Time) *record {
 	rng := st.rng
 	sidStr, _, _ := strings.Cut(st.name, "/")
 	sid, _ := strconv.Atoi(sidStr)
 	exec := hex32(rng)
 	status := pick(rng, makeStatusMix)
-	l := makeModuleLog{ImtID: fmt.Sprintf("%d_scenario.%d.auto.%s", t.UnixMilli(), sid, exec), ExecutionID: exec,
+	l := makeModuleLog{
+		ImtID: fmt.Sprintf("%d_scenario.%d.auto.%s", t.UnixMilli(), sid, exec), ExecutionID: exec,
 		OrganizationID: s.opts.MakeOrganizationID, TeamID: makeTeamOf(sid), ScenarioID: sid, Timestamp: t.Format(layoutMilli),
-		Status: status, Bundles: 1 + rng.Intn(10), Size: 100 + rng.Intn(9000)}
+		Status: status, Bundles: 1 + rng.Intn(10), Size: 100 + rng.Intn(9000),
+	}
 	switch status {
 	case 2:
 		l.Warning = &makeMessage{Message: "Validation failed for 1 parameter(s). Skipping the bundle."}
@@ -107,7 +111,7 @@ type makeAuditLog struct {
 }
 
 // buildMakeAudit: audit streams are named by organization id.
-func buildMakeAudit(st *stream, seq int64, t time.Time) *record {
+func buildMakeAudit(st *stream, _ int64, t time.Time) *record {
 	rng := st.rng
 	org, _ := strconv.Atoi(st.name)
 	id := hex32(rng)
@@ -117,11 +121,13 @@ func buildMakeAudit(st *stream, seq int64, t time.Time) *record {
 		actor = map[string]any{"id": 213, "anonymized": true}
 	}
 	teamID := 212 + rng.Intn(2)
-	l := makeAuditLog{UUID: id, ImtID: fmt.Sprintf("%d_%s", t.UnixMilli(), id),
+	l := makeAuditLog{
+		UUID: id, ImtID: fmt.Sprintf("%d_%s", t.UnixMilli(), id),
 		CreatedAt: t.Add(time.Duration(rng.Intn(900)) * time.Millisecond).Format(layoutMilli), TriggeredAt: t.Format(layoutMilli),
 		OrganizationID: org, Organization: map[string]any{"id": org, "name": fmt.Sprintf("Organization %d", org)},
 		EventName: event, Team: map[string]any{"id": teamID, "name": "Operations"}, Actor: actor,
-		TargetID: strconv.Itoa(3000 + rng.Intn(1000))}
+		TargetID: strconv.Itoa(3000 + rng.Intn(1000)),
+	}
 	if strings.HasSuffix(event, "_updated") {
 		l.Version = map[string]any{"from": "1.0.0", "to": "1.0.1"}
 	}

@@ -21,7 +21,7 @@ func (s *Simulator) omsList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	as := s.stores[APIOMSActionLogs]
-	recs := as.query(s.stream(APIOMSActionLogs, "", true), timeRange{}, nil)
+	recs := as.query(s.stream(APIOMSActionLogs, ""), timeRange{}, nil)
 	reverse(recs)
 	count := len(recs)
 	numPages := max(1, (count+pageSize-1)/pageSize) // DRF allows an empty first page
@@ -40,16 +40,16 @@ func (s *Simulator) omsList(w http.ResponseWriter, r *http.Request) {
 	buf = strconv.AppendInt(buf, int64(count), 10)
 	buf = append(buf, `,"next":`...)
 	if page < numPages {
-		buf = strconv.AppendQuote(buf, pageURL(s.linkBase(r), r, "page", strconv.Itoa(page+1)))
+		buf = strconv.AppendQuote(buf, pageURL(s.linkBase(r), r, strconv.Itoa(page+1)))
 	} else {
 		buf = append(buf, "null"...)
 	}
 	buf = append(buf, `,"previous":`...)
 	switch {
 	case page == 2: // DRF drops ?page= for the first page
-		buf = strconv.AppendQuote(buf, pageURL(requestBase(r), r, "page", ""))
+		buf = strconv.AppendQuote(buf, pageURL(requestBase(r), r, ""))
 	case page > 2:
-		buf = strconv.AppendQuote(buf, pageURL(requestBase(r), r, "page", strconv.Itoa(page-1)))
+		buf = strconv.AppendQuote(buf, pageURL(requestBase(r), r, strconv.Itoa(page-1)))
 	default:
 		buf = append(buf, "null"...)
 	}
@@ -62,7 +62,7 @@ func (s *Simulator) omsList(w http.ResponseWriter, r *http.Request) {
 // omsGet: GET /api/v1/oms/logs/action_log/{id}/.
 func (s *Simulator) omsGet(w http.ResponseWriter, r *http.Request) {
 	as := s.stores[APIOMSActionLogs]
-	rec := as.lookup(s.stream(APIOMSActionLogs, "", true), r.PathValue("id"))
+	rec := as.lookup(s.stream(APIOMSActionLogs, ""), r.PathValue("id"))
 	if rec == nil {
 		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
 		return

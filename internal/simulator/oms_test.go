@@ -56,7 +56,7 @@ func TestOMSDRFPaging(t *testing.T) {
 	assert.Equal(t, 404, r.code)
 	assert.JSONEq(t, `{"detail":"Invalid page."}`, string(r.body))
 
-	// page_size honoured, next keeps it.
+	// page_size honored, next keeps it.
 	r = get(t, srv.URL+"/oms/api/v1/oms/logs/action_log/?page_size=10", omsAuth...)
 	var p omsPage
 	r.json(t, &p)

@@ -147,8 +147,12 @@ func (o *Options) applyDefaults() error {
 		v   *string
 		def string
 	}{
-		{&o.Keys.Tines, d.Tines}, {&o.Keys.StackOne, d.StackOne}, {&o.Keys.OMS, d.OMS}, {&o.Keys.Make, d.Make},
-		{&o.Keys.LogtoClientID, d.LogtoClientID}, {&o.Keys.LogtoClientSecret, d.LogtoClientSecret},
+		{&o.Keys.Tines, d.Tines},
+		{&o.Keys.StackOne, d.StackOne},
+		{&o.Keys.OMS, d.OMS},
+		{&o.Keys.Make, d.Make},
+		{&o.Keys.LogtoClientID, d.LogtoClientID},
+		{&o.Keys.LogtoClientSecret, d.LogtoClientSecret},
 	} {
 		if *p.v == "" {
 			*p.v = p.def

@@ -34,7 +34,7 @@ func (s *Simulator) registerStores() {
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // only plain structs and maps are marshalled
+		panic(err) // only plain structs and maps are marshaled
 	}
 	return b
 }
@@ -131,11 +131,15 @@ func buildTinesAudit(st *stream, seq int64, t time.Time) *record {
 		inputs = map[string]any{"storyId": 146411, "actionIds": []int{1348000 + rng.Intn(1000)}}
 	}
 	ts := t.Format(layoutSecond)
-	body := mustJSON(tinesAuditLog{CreatedAt: ts, OperationName: op, ID: seq, Inputs: inputs, RequestIP: "216.160.83.56",
+	body := mustJSON(tinesAuditLog{
+		CreatedAt: ts, OperationName: op, ID: seq, Inputs: inputs, RequestIP: "216.160.83.56",
 		RequestUserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36",
-		TenantID:         1234, UpdatedAt: ts, UserEmail: u.email, UserID: u.id, UserName: u.name})
-	return &record{id: strconv.FormatInt(seq, 10), body: body,
-		tags: map[string]string{"operation_name": op, "user_id": strconv.Itoa(u.id)}}
+		TenantID:         1234, UpdatedAt: ts, UserEmail: u.email, UserID: u.id, UserName: u.name,
+	})
+	return &record{
+		id: strconv.FormatInt(seq, 10), body: body,
+		tags: map[string]string{"operation_name": op, "user_id": strconv.Itoa(u.id)},
+	}
 }
 
 // --- StackOne ------------------------------------------------------------
@@ -189,7 +193,7 @@ var stackOneConnectors = []struct{ key, category, action, path string }{
 	{"salesforce", "crm", "list_contacts", "/unified/crm/contacts"},
 }
 
-func buildStackOne(st *stream, seq int64, t time.Time) *record {
+func buildStackOne(st *stream, _ int64, t time.Time) *record {
 	rng := st.rng
 	id := uuid(rng)
 	code := pick(rng, stackOneStatus)
@@ -211,16 +215,22 @@ func buildStackOne(st *stream, seq int64, t time.Time) *record {
 		ConnectorProfileID: "profile-123", ActionType: pick(rng, []string{"sync", "async"}), Category: c.category,
 		RiskLevel: risk, Tier2Score: float64(rng.Intn(100)) / 100,
 	}
-	return &record{id: id, level: code, body: mustJSON(l), n1: start.UnixMilli(), n2: dur,
-		tags: map[string]string{"success": strconv.FormatBool(l.Success), "status_code": strconv.Itoa(code),
+	return &record{
+		id: id, level: code, body: mustJSON(l), n1: start.UnixMilli(), n2: dur,
+		tags: map[string]string{
+			"success": strconv.FormatBool(l.Success), "status_code": strconv.Itoa(code),
 			"action_id": c.action, "connector_key": c.key, "http_method": method, "action_run_id": id,
-			"category": c.category, "mode": l.Mode}}
+			"category": c.category, "mode": l.Mode,
+		},
+	}
 }
 
 // --- Logto ---------------------------------------------------------------
 
-var logtoKeys = []string{"Interaction.SignIn.Submit", "Interaction.Create", "Interaction.End", "ExchangeTokenBy.RefreshToken",
-	"ExchangeTokenBy.AuthorizationCode", "ExchangeTokenBy.ClientCredentials", "RevokeToken", "Action.PostSignIn"}
+var logtoKeys = []string{
+	"Interaction.SignIn.Submit", "Interaction.Create", "Interaction.End", "ExchangeTokenBy.RefreshToken",
+	"ExchangeTokenBy.AuthorizationCode", "ExchangeTokenBy.ClientCredentials", "RevokeToken", "Action.PostSignIn",
+}
 
 type logtoLog struct {
 	TenantID  string         `json:"tenantId"`
@@ -230,7 +240,7 @@ type logtoLog struct {
 	CreatedAt int64          `json:"createdAt"`
 }
 
-func buildLogto(st *stream, seq int64, t time.Time) *record {
+func buildLogto(st *stream, _ int64, t time.Time) *record {
 	rng := st.rng
 	id := standardID(rng)
 	key := pick(rng, logtoKeys)
@@ -278,8 +288,10 @@ func buildOMS(st *stream, seq int64, t time.Time) *record {
 	if lvl >= 40 {
 		trace = "Traceback (most recent call last):\n  File \"/app/oms/orders/tasks.py\", line 88, in sync_order\n    raise IntegrationError(\"ERP timeout\")\nIntegrationError: ERP timeout"
 	}
-	body := mustJSON(omsActionLog{ID: seq, Level: lvl, LoggerName: logger,
+	body := mustJSON(omsActionLog{
+		ID: seq, Level: lvl, LoggerName: logger,
 		Message: fmt.Sprintf("Order %d %s", 100000+rng.Intn(900000), pick(rng, []string{"created", "packaged", "shipped", "sync failed", "cancelled"})),
-		AppName: pick(rng, []string{"oms", "oms", "wms"}), Trace: trace, CreatedAt: t.Format(layoutMicro)})
+		AppName: pick(rng, []string{"oms", "oms", "wms"}), Trace: trace, CreatedAt: t.Format(layoutMicro),
+	})
 	return &record{id: strconv.FormatInt(seq, 10), level: lvl, body: body}
 }

@@ -66,10 +66,10 @@ func (s *Simulator) wrap(rt route, auth authFunc, fn http.HandlerFunc) http.Hand
 			}
 		}}
 		defer sw.finish()
-		r = withInfo(r, reqInfo{api: rt.api, vendor: rt.vendor})
 		if s.opts.Latency > 0 {
 			s.sleep(r.Context(), s.opts.Latency)
 		}
+		r = withInfo(r, reqInfo{api: rt.api, vendor: rt.vendor})
 		v := s.limiter.allow(rt.vendor, rt.api)
 		if s.opts.RateLimitHeaders {
 			v.setHeaders(sw.Header())

@@ -69,7 +69,7 @@ func New(opts Options) (*Simulator, error) {
 	// Singleton streams exist from the start; per-id streams appear on first use.
 	for _, as := range s.stores {
 		if !as.lazy {
-			s.stream(as.name, "", true)
+			s.stream(as.name, "")
 		}
 	}
 	fs, err := newForeignServer()
@@ -163,14 +163,14 @@ func (s *Simulator) AddRecords(api, streamName string, n int, at time.Time) {
 	if !as.lazy {
 		streamName = ""
 	}
-	st := s.stream(api, streamName, true)
+	st := s.stream(api, streamName)
 	as.add(st, n, at)
 }
 
 // stream returns (creating lazily with history) a stream of an API.
-func (s *Simulator) stream(api, name string, create bool) *stream {
+func (s *Simulator) stream(api, name string) *stream {
 	as := s.stores[api]
-	return as.get(name, create, func(st *stream) {
+	return as.get(name, true, func(st *stream) {
 		st.rng = rand.New(rand.NewSource(s.streamSeed(api, name)))
 		s.seedHistory(as, st)
 	})

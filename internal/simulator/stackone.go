@@ -92,7 +92,7 @@ func (s *Simulator) stackOneList(w http.ResponseWriter, r *http.Request) {
 			tagIn(f.HTTPMethod, rec.tags["http_method"]) && tagIn(f.Category, rec.tags["category"]) && tagIn(f.Mode, rec.tags["mode"])
 	}
 	as := s.stores[APIStackOneActionLogs]
-	recs := as.query(s.stream(APIStackOneActionLogs, "", true), tr, keep) // event_time ascending
+	recs := as.query(s.stream(APIStackOneActionLogs, ""), tr, keep) // event_time ascending
 	switch f.OrderBy {
 	case "start_time":
 		sort.SliceStable(recs, func(i, j int) bool { return recs[i].n1 < recs[j].n1 })
@@ -117,7 +117,7 @@ func (s *Simulator) stackOneList(w http.ResponseWriter, r *http.Request) {
 // stackOneGet: GET /logs/actions/{actionRunId}.
 func (s *Simulator) stackOneGet(w http.ResponseWriter, r *http.Request) {
 	as := s.stores[APIStackOneActionLogs]
-	rec := as.lookup(s.stream(APIStackOneActionLogs, "", true), r.PathValue("id"))
+	rec := as.lookup(s.stream(APIStackOneActionLogs, ""), r.PathValue("id"))
 	if rec == nil {
 		writeJSON(w, http.StatusNotFound, map[string]any{"statusCode": 404, "message": "Action log not found", "error": "Not Found"})
 		return

@@ -52,11 +52,13 @@ func TestStackOneListOrderPagingFilters(t *testing.T) {
 	var p stackOnePage
 	r.json(t, &p)
 	require.Len(t, p.Data, 1)
-	for _, k := range []string{"log_id", "log_type", "action_run_id", "event_time", "start_time", "end_time", "duration_ms", "project_id",
+	for _, k := range []string{
+		"log_id", "log_type", "action_run_id", "event_time", "start_time", "end_time", "duration_ms", "project_id",
 		"account_id", "success", "status_code", "connector_key", "connector_version", "connector_owner", "mode", "http_method", "url",
 		"source_type", "source_id", "source_value", "auth_type", "auth_id", "user_agent", "ip_address", "session_id", "agent_id",
 		"transport_type", "stream_type", "is_background", "origin_owner_id", "origin_owner_name", "action_id", "connector_profile_id",
-		"action_type", "category", "risk_level", "tier2_score"} {
+		"action_type", "category", "risk_level", "tier2_score",
+	} {
 		assert.Contains(t, p.Data[0], k)
 	}
 	assert.Equal(t, "2025-01-01T00:00:29.000Z", p.Data[0]["event_time"], "default: newest first")

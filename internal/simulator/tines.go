@@ -94,7 +94,7 @@ func (s *Simulator) tinesActionLogs(w http.ResponseWriter, r *http.Request) {
 		keep = func(rec *record) bool { return rec.level == want }
 	}
 	as := s.stores[APITinesActionLogs]
-	recs := as.query(s.stream(APITinesActionLogs, aid, true), timeRange{}, keep)
+	recs := as.query(s.stream(APITinesActionLogs, aid), timeRange{}, keep)
 	reverse(recs)
 	items := appendArray(nil, window(recs, (page-1)*perPage, perPage))
 	writeRaw(w, http.StatusOK, s.appendTinesEnvelope(nil, r, "action_logs", items, len(recs), page, perPage))
@@ -113,14 +113,14 @@ func (s *Simulator) tinesAuditLogs(w http.ResponseWriter, r *http.Request) {
 		tinesBadRequest(w, bad+" must be an ISO 8601 timestamp")
 		return
 	}
-	ops := append(q["operation_name[]"], q["operation_name"]...)
-	users := append(q["user_id[]"], q["user_id"]...)
+	ops := slices.Concat(q["operation_name[]"], q["operation_name"])
+	users := slices.Concat(q["user_id[]"], q["user_id"])
 	keep := func(rec *record) bool {
 		return (len(ops) == 0 || slices.Contains(ops, rec.tags["operation_name"])) &&
 			(len(users) == 0 || slices.Contains(users, rec.tags["user_id"]))
 	}
 	as := s.stores[APITinesAuditLogs]
-	recs := as.query(s.stream(APITinesAuditLogs, "", true), tr, keep)
+	recs := as.query(s.stream(APITinesAuditLogs, ""), tr, keep)
 	reverse(recs)
 	items := appendArray(nil, window(recs, (page-1)*perPage, perPage))
 	writeRaw(w, http.StatusOK, s.appendTinesEnvelope(nil, r, "audit_logs", items, len(recs), page, perPage))

@@ -68,7 +68,7 @@ func TestTinesActionLogsOrderAndPaging(t *testing.T) {
 		assert.Equal(t, srv.Listener.Addr().String(), u.Host, "absolute URL on the request host")
 		assert.Equal(t, "/tines/api/v1/actions/1001/logs", u.Path)
 		assert.Equal(t, "4", u.Query().Get("per_page"))
-		assert.Equal(t, *p.Meta.NextPageNumber, 2)
+		assert.Equal(t, 2, *p.Meta.NextPageNumber)
 	}
 	assert.Equal(t, 2, pages)
 	require.Len(t, ids, 6)

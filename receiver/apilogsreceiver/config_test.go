@@ -39,48 +39,62 @@ func TestConfigValid(t *testing.T) {
 		listVars map[string][]string
 		check    func(t *testing.T, cfg *Config, r *resolved)
 	}{
-		{name: "tines_actions", endpoint: "https://acme.tines.com", streams: []string{"1001", "1002"}, pageSize: 100,
+		{
+			name: "tines_actions", endpoint: "https://acme.tines.com", streams: []string{"1001", "1002"}, pageSize: 100,
 			check: func(t *testing.T, cfg *Config, r *resolved) {
 				assert.Equal(t, 30*time.Second, cfg.CollectionInterval)
 				now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 				assert.Equal(t, now.Add(-2*time.Hour), r.startAt(now))
-			}},
-		{name: "tines_audit", endpoint: "https://acme.tines.com", pageSize: 500,
+			},
+		},
+		{
+			name: "tines_audit", endpoint: "https://acme.tines.com", pageSize: 500,
 			listVars: map[string][]string{"operation_names": {"login", "story_create"}, "user_ids": {"5", "6"}},
 			check: func(t *testing.T, cfg *Config, r *resolved) {
 				assert.Equal(t, 10*time.Second, cfg.Settle)
 				assert.Equal(t, time.Minute, cfg.CollectionInterval, "default interval")
 				now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 				assert.Equal(t, now.Add(-24*time.Hour), r.startAt(now), "default start_at is -24h")
-			}},
-		{name: "stackone", endpoint: "https://api.stackone.com", pageSize: 100,
+			},
+		},
+		{
+			name: "stackone", endpoint: "https://api.stackone.com", pageSize: 100,
 			check: func(t *testing.T, _ *Config, r *resolved) {
 				assert.Equal(t, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), r.startAt(time.Now()))
-			}},
-		{name: "logto", endpoint: "https://acme.logto.app", pageSize: 100, vars: map[string]string{"log_key": "ExchangeTokenBy.ClientCredentials"},
+			},
+		},
+		{
+			name: "logto", endpoint: "https://acme.logto.app", pageSize: 100, vars: map[string]string{"log_key": "ExchangeTokenBy.ClientCredentials"},
 			check: func(t *testing.T, _ *Config, r *resolved) {
 				now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 				assert.Equal(t, now, r.startAt(now))
-			}},
+			},
+		},
 		{name: "oms", endpoint: "https://oms.example.com", pageSize: 50},
-		{name: "make_scenarios", endpoint: "https://eu1.make.com", streams: []string{"7001"}, pageSize: 100,
+		{
+			name: "make_scenarios", endpoint: "https://eu1.make.com", streams: []string{"7001"}, pageSize: 100,
 			check: func(t *testing.T, cfg *Config, _ *resolved) {
 				assert.Equal(t, map[string]string{"2": "ERROR"}, cfg.SeverityMap)
 				assert.True(t, cfg.EnrichExecutions, "enrichment is on by default")
-			}},
+			},
+		},
 		{name: "make_team", endpoint: "https://eu1.make.com", pageSize: 100, vars: map[string]string{"team_id": "7"}},
 		{name: "make_modules", endpoint: "https://eu1.make.com", streams: []string{"1", "2"}, pageSize: 100, vars: map[string]string{"scenario_id": "7001"}},
-		{name: "make_audit", endpoint: "https://eu1.make.com", pageSize: 1000, vars: map[string]string{"organization_id": "21"},
+		{
+			name: "make_audit", endpoint: "https://eu1.make.com", pageSize: 1000, vars: map[string]string{"organization_id": "21"},
 			check: func(t *testing.T, cfg *Config, _ *resolved) {
 				assert.Equal(t, RateLimitConfig{RequestsPerMinute: 30, Burst: 2}, cfg.RateLimit)
-			}},
-		{name: "custom", endpoint: "https://api.example.com/v2", streams: []string{"a", "b"}, pageSize: 200,
+			},
+		},
+		{
+			name: "custom", endpoint: "https://api.example.com/v2", streams: []string{"a", "b"}, pageSize: 200,
 			check: func(t *testing.T, cfg *Config, r *resolved) {
 				require.NotNil(t, r.spec)
 				assert.Equal(t, "events", r.spec.Records.Path)
 				assert.Equal(t, time.Second, r.spec.Records.TimePrecision)
 				assert.Same(t, cfg.Custom, r.spec)
-			}},
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,9 +165,11 @@ func TestKeepaliveSectionApplies(t *testing.T) {
 	})
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	require.NoError(t, cm.Unmarshal(cfg))
-	assert.Equal(t, 7*time.Second, cfg.ClientConfig.IdleConnTimeout)
-	assert.Equal(t, 3, cfg.ClientConfig.MaxIdleConns)
-	assert.False(t, cfg.ClientConfig.DisableKeepAlives)
+	// confighttp v0.161 folds the keepalive section into the deprecated
+	// fields, the only place its values can be read after Unmarshal.
+	assert.Equal(t, 7*time.Second, cfg.ClientConfig.IdleConnTimeout) //nolint:staticcheck // see above
+	assert.Equal(t, 3, cfg.ClientConfig.MaxIdleConns)                //nolint:staticcheck // see above
+	assert.False(t, cfg.ClientConfig.DisableKeepAlives)              //nolint:staticcheck // see above
 	assert.Equal(t, "k", string(cfg.APIKey), "the receiver's own keys still decode")
 }
 

@@ -131,7 +131,9 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	lr.source = source
-	source.Start()
+	// The polls outlive Start's context, which ends when Start returns; they
+	// run on their own until Shutdown.
+	source.Start() //nolint:contextcheck // see above
 	streams := r.streamIDs
 	if len(streams) == 0 && r.spec.Streams.Key == "" {
 		streams = []string{"default"}

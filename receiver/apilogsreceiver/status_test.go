@@ -29,7 +29,7 @@ func TestStatusRecoverableOnceThenOK(t *testing.T) {
 	events := host.snapshot()
 	require.Len(t, events, 1, "one status change, not one event per failed poll")
 	assert.Equal(t, componentstatus.StatusRecoverableError, events[0].Status())
-	assert.ErrorContains(t, events[0].Err(), "503")
+	require.ErrorContains(t, events[0].Err(), "503")
 
 	sim.ClearFaults()
 	require.Eventually(t, func() bool { return host.count(componentstatus.StatusOK) == 1 }, 15*time.Second, 20*time.Millisecond)

@@ -13,6 +13,21 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadata"
 )
 
+// Attribute names and poll outcomes of the component metrics, declared in
+// metadata.yaml (attributes:) so that documentation.md lists them. mdatagen
+// v0.159 generates attribute helpers only for the metrics: section (its
+// MetricsBuilder), not for telemetry metrics, so they are spelled here;
+// TestTelemetryAttributesMatchMetadata keeps the two in step. A request's
+// outcome is an httpclient.Outcome.
+const (
+	attrSource  = "source"
+	attrStream  = "stream"
+	attrOutcome = "outcome"
+
+	outcomeSuccess = "success"
+	outcomeFailure = "failure"
+)
+
 // observer records the engine's and the HTTP client's measurements as the
 // component metrics declared in metadata.yaml, with source and stream
 // attributes (cached per stream: attribute sets are not free).
@@ -31,7 +46,7 @@ func (o *observer) streamAttrs(stream string) metric.MeasurementOption {
 	if v, ok := o.attrs.Load(stream); ok {
 		return v.(metric.MeasurementOption)
 	}
-	opt := metric.WithAttributeSet(attribute.NewSet(attribute.String("source", o.source), attribute.String("stream", stream)))
+	opt := metric.WithAttributeSet(attribute.NewSet(attribute.String(attrSource, o.source), attribute.String(attrStream, stream)))
 	o.attrs.Store(stream, opt)
 	return opt
 }
@@ -41,7 +56,7 @@ func (o *observer) outcomeAttrs(stream, outcome string) metric.MeasurementOption
 	if v, ok := o.out.Load(key); ok {
 		return v.(metric.MeasurementOption)
 	}
-	opt := metric.WithAttributeSet(attribute.NewSet(attribute.String("source", o.source), attribute.String("stream", stream), attribute.String("outcome", outcome)))
+	opt := metric.WithAttributeSet(attribute.NewSet(attribute.String(attrSource, o.source), attribute.String(attrStream, stream), attribute.String(attrOutcome, outcome)))
 	o.out.Store(key, opt)
 	return opt
 }
@@ -49,9 +64,9 @@ func (o *observer) outcomeAttrs(stream, outcome string) metric.MeasurementOption
 // Engine measurements.
 
 func (o *observer) Poll(stream string, pages, records int, err error) {
-	outcome := "success"
+	outcome := outcomeSuccess
 	if err != nil {
-		outcome = "failure"
+		outcome = outcomeFailure
 	}
 	o.tb.APILogsPolls.Add(context.Background(), 1, o.outcomeAttrs(stream, outcome))
 	if pages > 0 {

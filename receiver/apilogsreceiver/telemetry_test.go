@@ -2,6 +2,7 @@ package apilogsreceiver
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -12,8 +13,10 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadatatest"
 )
@@ -128,4 +131,58 @@ func TestBuiltinTinesIgnoresForeignNextLink(t *testing.T) {
 	shutdownOnCleanup(t, rcv)
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 25 }, 15*time.Second, 20*time.Millisecond)
 	assert.Empty(t, sim.ForeignRequests())
+}
+
+// metadata.yaml declares the attributes telemetry.go records (mdatagen v0.159
+// generates no helpers for telemetry metric attributes, so nothing else ties
+// the two together) and the stream attributes of the built-in specs.
+func TestTelemetryAttributesMatchMetadata(t *testing.T) {
+	raw, err := os.ReadFile("metadata.yaml")
+	require.NoError(t, err)
+	var md struct {
+		ResourceAttributes map[string]any `yaml:"resource_attributes"`
+		Attributes         map[string]struct {
+			Enum []string `yaml:"enum"`
+		} `yaml:"attributes"`
+		Telemetry struct {
+			Metrics map[string]struct {
+				Attributes []string `yaml:"attributes"`
+			} `yaml:"metrics"`
+		} `yaml:"telemetry"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &md))
+
+	var names []string
+	for name := range md.Attributes {
+		names = append(names, name)
+	}
+	assert.ElementsMatch(t, []string{attrSource, attrStream, attrOutcome}, names)
+
+	outcomes := []string{outcomeSuccess, outcomeFailure}
+	for _, o := range []httpclient.Outcome{
+		httpclient.Outcome2xx, httpclient.Outcome3xx, httpclient.Outcome4xx, httpclient.Outcome429,
+		httpclient.Outcome5xx, httpclient.OutcomeNetworkError, httpclient.OutcomeBodyTooLarge,
+	} {
+		outcomes = append(outcomes, string(o))
+	}
+	assert.ElementsMatch(t, outcomes, md.Attributes[attrOutcome].Enum)
+
+	for name, m := range md.Telemetry.Metrics {
+		want := []string{attrSource, attrStream}
+		if name == "api_logs_polls" || name == "api_logs_requests" {
+			want = append(want, attrOutcome)
+		}
+		assert.Equal(t, want, m.Attributes, name)
+	}
+
+	for _, api := range apispec.BuiltinNames() {
+		spec, err := apispec.Builtin(api)
+		require.NoError(t, err)
+		if attr := spec.Streams.Attribute; attr != "" {
+			assert.Contains(t, md.ResourceAttributes, attr, api)
+		}
+	}
+	for _, attr := range []string{"api_logs.source", "api_logs.api", "api_logs.stream", "server.address"} {
+		assert.Contains(t, md.ResourceAttributes, attr)
+	}
 }

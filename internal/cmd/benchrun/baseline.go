@@ -133,7 +133,8 @@ func runBaseline(binary, dir string, n, senders int, queue bool, timeout time.Du
 	}
 	defer col.stop()
 	mem := sampleMemory(col.pid(), 50*time.Millisecond)
-	if err := col.waitListening(listen, 30*time.Second); err != nil {
+	err = col.waitListening(listen, 30*time.Second)
+	if err != nil {
 		return res, err
 	}
 

@@ -51,7 +51,7 @@ func (p *collectorProc) exited() error {
 	select {
 	case err := <-p.done:
 		p.done <- err
-		return fmt.Errorf("collector %s exited (%v); log tail:\n%s", p.name, err, p.tail(3000))
+		return fmt.Errorf("collector %s exited (%w); log tail:\n%s", p.name, err, p.tail(3000))
 	default:
 		return nil
 	}
@@ -68,11 +68,12 @@ func (p *collectorProc) tail(n int) string {
 // stop sends SIGTERM and waits, then kills.
 func (p *collectorProc) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	// The exit status of a collector stopped on purpose says nothing.
 	select {
-	case <-p.done:
+	case <-p.done: //nolint:errcheck // see above
 	case <-time.After(15 * time.Second):
 		_ = p.cmd.Process.Kill()
-		<-p.done
+		<-p.done //nolint:errcheck // see above
 	}
 }
 

@@ -77,8 +77,8 @@ func runEngineOnce(b *testing.B, simURL string, n int, marshal bool) int64 {
 	var pm plog.ProtoMarshaler
 	sink, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
 		if marshal {
-			if _, err := pm.MarshalLogs(ld); err != nil {
-				return err
+			if _, merr := pm.MarshalLogs(ld); merr != nil {
+				return merr
 			}
 		}
 		if got.Add(int64(ld.LogRecordCount())) == int64(n) {

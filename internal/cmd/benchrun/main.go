@@ -77,15 +77,13 @@ func main() {
 	}
 	if o.keep {
 		fmt.Println("work directory:", dir)
-	} else {
-		defer os.RemoveAll(dir)
 	}
 	rep, err := run(bin, dir, o)
+	if !o.keep {
+		_ = os.RemoveAll(dir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
-		if !o.keep {
-			os.RemoveAll(dir)
-		}
 		os.Exit(1)
 	}
 	rep.print(os.Stdout, o)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -107,7 +108,7 @@ func (r *report) print(w io.Writer, o options) {
 func (r *report) verdicts() []verdict {
 	var vs []verdict
 	for i, a := range r.apiLogs {
-		tag := fmt.Sprintf("@%s", short(a.records))
+		tag := "@" + short(a.records)
 		vs = append(vs, verdict{"throughput" + tag, a.perSecond >= targetPerSecond, fmt.Sprintf("%.0f/s vs >= %d/s", a.perSecond, targetPerSecond)})
 		if i < len(r.baseline) {
 			b := r.baseline[i]
@@ -124,16 +125,20 @@ func (r *report) verdicts() []verdict {
 	if len(r.apiLogs) > 1 {
 		lo, hi := r.apiLogs[0], r.apiLogs[len(r.apiLogs)-1]
 		growth := hi.peakMiB / lo.peakMiB
-		vs = append(vs, verdict{fmt.Sprintf("flat-memory %s->%s", short(lo.records), short(hi.records)), growth <= targetGrowth,
-			fmt.Sprintf("%.1f -> %.1f MiB, x%.2f vs <= x%.2f", lo.peakMiB, hi.peakMiB, growth, targetGrowth)})
+		vs = append(vs, verdict{
+			fmt.Sprintf("flat-memory %s->%s", short(lo.records), short(hi.records)), growth <= targetGrowth,
+			fmt.Sprintf("%.1f -> %.1f MiB, x%.2f vs <= x%.2f", lo.peakMiB, hi.peakMiB, growth, targetGrowth),
+		})
 	}
 	if s := r.scale; s != nil {
 		tag := fmt.Sprintf("@%s-streams", short(s.streams))
 		vs = append(vs,
 			verdict{"scale-rss" + tag, s.peakMiB <= targetScaleMiB, fmt.Sprintf("peak %.1f MiB vs <= %d", s.peakMiB, targetScaleMiB)},
 			verdict{"scale-cpu" + tag, s.cpuPercent < targetScaleCPU, fmt.Sprintf("%.2f%% of a core vs < %.0f%%", s.cpuPercent, targetScaleCPU)},
-			verdict{"scale-late" + tag, s.summary.late == 0 && s.summary.overdue == 0 && s.summary.streams == s.streams,
-				fmt.Sprintf("%d late, %d overdue, max gap %s, %d of %d streams polled", s.summary.late, s.summary.overdue, s.summary.maxGap.Round(1e8), s.summary.streams, s.streams)},
+			verdict{
+				"scale-late" + tag, s.summary.late == 0 && s.summary.overdue == 0 && s.summary.streams == s.streams,
+				fmt.Sprintf("%d late, %d overdue, max gap %s, %d of %d streams polled", s.summary.late, s.summary.overdue, s.summary.maxGap.Round(1e8), s.summary.streams, s.streams),
+			},
 		)
 	}
 	if e := r.economy; e != nil {
@@ -156,5 +161,5 @@ func short(n int) string {
 	case n >= 1000 && n%1000 == 0:
 		return fmt.Sprintf("%dk", n/1000)
 	}
-	return fmt.Sprint(n)
+	return strconv.Itoa(n)
 }

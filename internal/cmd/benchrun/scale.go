@@ -76,9 +76,10 @@ func runScale(binary, dir string, receivers, perReceiver int, interval, window t
 	}
 	defer col.stop()
 	mem := sampleMemory(col.pid(), 250*time.Millisecond)
-	if err := waitFor(firstRound, col, interval, func() string {
+	err = waitFor(firstRound, col, interval, func() string {
 		return fmt.Sprintf("%d of %d first-round records", sink.records.Load(), total)
-	}); err != nil {
+	})
+	if err != nil {
 		return res, err
 	}
 	res.firstRound = time.Since(start)

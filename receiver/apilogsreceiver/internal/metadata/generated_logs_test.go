@@ -19,7 +19,15 @@ func TestLogsBuilderAppendLogRecord(t *testing.T) {
 	settings.Logger = zap.New(observedZapCore)
 	lb := NewLogsBuilder(settings)
 
-	res := pcommon.NewResource()
+	rb := lb.NewResourceBuilder()
+	rb.SetAPILogsAPI("api_logs.api-val")
+	rb.SetAPILogsSource("api_logs.source-val")
+	rb.SetAPILogsStream("api_logs.stream-val")
+	rb.SetMakeModuleID("make.module.id-val")
+	rb.SetMakeScenarioID("make.scenario.id-val")
+	rb.SetServerAddress("server.address-val")
+	rb.SetTinesActionID("tines.action.id-val")
+	res := rb.Emit()
 
 	// append the first log record
 	lr := plog.NewLogRecord()
