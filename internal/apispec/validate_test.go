@@ -90,20 +90,30 @@ func TestValidateOptionsAndEndpoints(t *testing.T) {
 			s.DefaultEndpoint = "https://api.example.com/v2"
 			s.EndpointExample = "https://<tenant>.example.com"
 		}},
-		{name: "bad name", edit: func(s *Spec) { s.Options = map[string]Option{"Team-ID": {Type: OptionInt}} },
-			want: `"custom.options.Team-ID" must be lower case letters, digits and '_', starting with a letter`},
-		{name: "engine variable", edit: func(s *Spec) { s.Options = map[string]Option{VarPageSize: {Type: OptionInt}} },
-			want: `"custom.options.page_size" is a variable the engine fills (stream, page, page_size, offset, cursor, window_start, window_end)`},
-		{name: "bad type", edit: func(s *Spec) { s.Options = map[string]Option{"team_id": {Type: "integer"}} },
-			want: `"custom.options.team_id.type" must be one of int, int_list, string, string_list; got "integer"`},
+		{
+			name: "bad name", edit: func(s *Spec) { s.Options = map[string]Option{"Team-ID": {Type: OptionInt}} },
+			want: `"custom.options.Team-ID" must be lower case letters, digits and '_', starting with a letter`,
+		},
+		{
+			name: "engine variable", edit: func(s *Spec) { s.Options = map[string]Option{VarPageSize: {Type: OptionInt}} },
+			want: `"custom.options.page_size" is a variable the engine fills (stream, page, page_size, offset, cursor, window_start, window_end)`,
+		},
+		{
+			name: "bad type", edit: func(s *Spec) { s.Options = map[string]Option{"team_id": {Type: "integer"}} },
+			want: `"custom.options.team_id.type" must be one of int, int_list, string, string_list; got "integer"`,
+		},
 		{name: "streams key not a list", edit: func(s *Spec) {
 			s.Options = map[string]Option{"team_id": {Type: OptionInt}}
 			s.Streams.Key = "team_id"
 		}, want: `"custom.streams.key" names option "team_id", which must be a list (int_list or string_list) to hold stream ids`},
-		{name: "default endpoint", edit: func(s *Spec) { s.DefaultEndpoint = "api.example.com" },
-			want: `"custom.default_endpoint" must be an http or https URL with a host and no credentials or query, got "api.example.com"`},
-		{name: "endpoint example", edit: func(s *Spec) { s.EndpointExample = "<tenant>.example.com" },
-			want: `"custom.endpoint_example" must start with https:// or http://, got "<tenant>.example.com"`},
+		{
+			name: "default endpoint", edit: func(s *Spec) { s.DefaultEndpoint = "api.example.com" },
+			want: `"custom.default_endpoint" must be an http or https URL with a host and no credentials or query, got "api.example.com"`,
+		},
+		{
+			name: "endpoint example", edit: func(s *Spec) { s.EndpointExample = "<tenant>.example.com" },
+			want: `"custom.endpoint_example" must start with https:// or http://, got "<tenant>.example.com"`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

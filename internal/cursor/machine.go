@@ -25,8 +25,10 @@ type Machine struct {
 // each window of a backlog.
 func NewMachine(spec *apispec.Spec, pageSize int, settle, maxWindow time.Duration) *Machine {
 	p := int64(spec.Records.TimePrecision)
-	return &Machine{spec: spec, pageSize: pageSize, precision: p, overlap: p + int64(settle), maxWindow: int64(maxWindow),
-		pager: NewPager(spec.Pagination, pageSize)}
+	return &Machine{
+		spec: spec, pageSize: pageSize, precision: p, overlap: p + int64(settle), maxWindow: int64(maxWindow),
+		pager: NewPager(spec.Pagination, pageSize),
+	}
 }
 
 // Precision is the API's time unit in ns.

@@ -208,8 +208,10 @@ func TestMachine(t *testing.T) {
 			steps: []step{
 				{page: recs("c@5", "b@5", "a@5"), deliver: "c b a"},
 				{page: recs("a@5", "b@5", "c@5")},
-				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(4), End: at(6), PageSize: 3}, page: recs("d@5", "b@5", "c@5"), deliver: "d",
-					flags: func(t *testing.T, out Outcome) { assert.True(t, out.TieOverflow) }},
+				{
+					want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(4), End: at(6), PageSize: 3}, page: recs("d@5", "b@5", "c@5"), deliver: "d",
+					flags: func(t *testing.T, out Outcome) { assert.True(t, out.TieOverflow) },
+				},
 				// paged through by number, then on below the second
 				{want: &Request{Position: Position{Page: 2}, Windowed: true, Start: at(4), End: at(6), PageSize: 3}, page: recs("e@5"), deliver: "e"},
 				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true},

@@ -141,7 +141,8 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			out.upper, out.tie = 0, false
 			out.Next = m.firstPosition()
 			out.Done = false
-			return out, m.checkLoops(c, page, &out)
+			err := m.checkLoops(c, page, &out) // before out is copied into the result
+			return out, err
 		}
 	}
 	switch {
@@ -150,7 +151,8 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	case !out.Done && walk.Windowed && newestFirst && m.spec.Records.UnstableTies && !ignored:
 		m.lowerUpperBound(walk, &out, recs)
 	}
-	return out, m.checkLoops(c, page, &out)
+	err := m.checkLoops(c, page, &out)
+	return out, err
 }
 
 // moveEdge moves the edge to the last key delivered in walk order, and

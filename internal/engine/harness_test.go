@@ -49,8 +49,10 @@ var apiCases = []apiCase{
 	{api: simulator.APILogtoLogs, prefix: "/logto", stream: defaultStream},
 	{api: simulator.APIOMSActionLogs, prefix: "/oms", stream: defaultStream},
 	{api: simulator.APIMakeScenarioLogs, prefix: "/make", stream: "7001", simStream: "7001"},
-	{api: simulator.APIMakeModuleLogs, prefix: "/make", stream: "1", simStream: "7001/1", vars: map[string]string{"scenario_id": "7001"},
-		uid: func(id string) string { return id[strings.LastIndex(id, ".")+1:] }},
+	{
+		api: simulator.APIMakeModuleLogs, prefix: "/make", stream: "1", simStream: "7001/1", vars: map[string]string{"scenario_id": "7001"},
+		uid: func(id string) string { return id[strings.LastIndex(id, ".")+1:] },
+	},
 	{api: simulator.APIMakeAuditLogs, prefix: "/make", stream: defaultStream, simStream: "21", vars: map[string]string{"organization_id": "21"}},
 }
 

@@ -21,12 +21,11 @@ type committer struct {
 	queue chan commit
 	done  chan struct{}
 
-	mu        sync.Mutex
-	err       error
-	saved     *cursor.State // the last state written after an accepted page
-	pages     int
-	records   int
-	abandoned bool
+	mu      sync.Mutex
+	err     error
+	saved   *cursor.State // the last state written after an accepted page
+	pages   int
+	records int
 }
 
 // commit is one page: its records (nil when none was new) and the state to

@@ -44,9 +44,9 @@ func newRequestBuilder(base *url.URL, r apispec.Request) (*requestBuilder, error
 	}
 	sort.Strings(names) // a stable query string keeps requests comparable in logs and tests
 	for _, k := range names {
-		t, err := apispec.ParseTemplate(r.Query[k])
-		if err != nil {
-			return nil, err
+		t, parseErr := apispec.ParseTemplate(r.Query[k])
+		if parseErr != nil {
+			return nil, parseErr
 		}
 		b.query = append(b.query, queryParam{name: k, tmpl: t})
 	}

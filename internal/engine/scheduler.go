@@ -118,11 +118,13 @@ func (q streamQueue) Swap(i, j int) {
 	q[i], q[j] = q[j], q[i]
 	q[i].index, q[j].index = i, j
 }
+
 func (q *streamQueue) Push(x any) {
 	st := x.(*stream)
 	st.index = len(*q)
 	*q = append(*q, st)
 }
+
 func (q *streamQueue) Pop() any {
 	old := *q
 	n := len(old)

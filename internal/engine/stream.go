@@ -139,8 +139,8 @@ const failureRepeat = 15 * time.Minute
 func (st *stream) report(err error) {
 	log := st.src.deps.Logger
 	now := st.src.set.Now()
-	switch {
-	case err == nil:
+	switch err {
+	case nil:
 		st.src.deps.Observer.LastSuccess(st.id, now)
 		if st.lastErr != "" {
 			log.Info("Stream recovered", zap.String("stream", st.id), zap.Duration("failed_for", now.Sub(st.failingSince)))

@@ -82,7 +82,7 @@ func runMovingList(t *testing.T, c apiCase, opts simulator.Options, pageSize int
 	clock.Set(base.Add(20 * time.Millisecond))
 
 	var requests atomic.Int32
-	srv.setHook(func(req *http.Request) {
+	srv.setHook(func(_ *http.Request) {
 		// Before every page after the first of a walk, the list grows.
 		if requests.Add(1) > 1 {
 			addTo(srv, c, 2, addAt(clock))

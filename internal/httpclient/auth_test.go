@@ -24,7 +24,7 @@ func TestStaticAuthenticators(t *testing.T) {
 		"basic":         {Basic("user", "pass"), "Authorization", "Basic dXNlcjpwYXNz"},
 		"custom header": {Header("X-User-Token", "legacy"), "X-User-Token", "legacy"},
 	} {
-		req, err := http.NewRequest(http.MethodGet, "https://h/x", nil)
+		req, err := http.NewRequest(http.MethodGet, "https://h/x", http.NoBody)
 		require.NoError(t, err)
 		require.NoError(t, tc.auth.Apply(context.Background(), req), name)
 		assert.Equal(t, tc.want, req.Header.Get(tc.header), name)
@@ -34,7 +34,7 @@ func TestStaticAuthenticators(t *testing.T) {
 }
 
 func TestStackOneBasicIsKeyColon(t *testing.T) {
-	req, _ := http.NewRequest(http.MethodGet, "https://api.stackone.com/logs", nil)
+	req, _ := http.NewRequest(http.MethodGet, "https://api.stackone.com/logs", http.NoBody)
 	require.NoError(t, Basic("k", "").Apply(context.Background(), req))
 	user, pass, ok := req.BasicAuth()
 	require.True(t, ok)

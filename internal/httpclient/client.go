@@ -1,5 +1,5 @@
 // Package httpclient is the transport under the poll engine: origin pinning,
-// authentication, client-side rate limiting, retries with backoff, honouring
+// authentication, client-side rate limiting, retries with backoff, honoring
 // server throttling, bounded body reads and credential-free errors.
 package httpclient
 
@@ -203,8 +203,8 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	bo := newBackoff(c.retry)
 	renewed := false
 	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, path, ctxErr)
 		}
 		if until := c.limiter.PausedUntil(); c.retry.MaxElapsedTime > 0 && until.Sub(start) > c.retry.MaxElapsedTime {
 			// Another stream hit the server limit; waiting it out would blow
@@ -306,16 +306,18 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, path st
 		req.Header.Set("Accept", "application/json")
 	}
 	if c.auth != nil {
-		if err := c.auth.Apply(ctx, req); err != nil {
-			return result{err: fmt.Errorf("%s %s: authenticate: %w", method, path, err), retryable: retryableErr(err)}
+		if authErr := c.auth.Apply(ctx, req); authErr != nil {
+			return result{err: fmt.Errorf("%s %s: authenticate: %w", method, path, authErr), retryable: retryableErr(authErr)}
 		}
 	}
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		inner := unwrapURLError(err)
-		return result{outcome: OutcomeNetworkError, retryable: retryableTransport(inner),
-			err: &TransportError{Method: method, Path: path, Err: inner}}
+		return result{
+			outcome: OutcomeNetworkError, retryable: retryableTransport(inner),
+			err: &TransportError{Method: method, Path: path, Err: inner},
+		}
 	}
 	defer resp.Body.Close()
 	res := result{status: resp.StatusCode, outcome: outcomeOf(resp.StatusCode)}
@@ -345,8 +347,10 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, path st
 	}
 
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
-	res.err = &StatusError{Status: resp.StatusCode, Method: method, Path: path,
-		Snippet: redactSnippet(resp.StatusCode, data, c.secrets())}
+	res.err = &StatusError{
+		Status: resp.StatusCode, Method: method, Path: path,
+		Snippet: redactSnippet(resp.StatusCode, data, c.secrets()),
+	}
 	res.retryable = retryableStatus(resp.StatusCode)
 	now := time.Now()
 	switch resp.StatusCode {

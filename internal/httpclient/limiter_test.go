@@ -112,8 +112,8 @@ func TestLimiterSecondaryYieldsToWaitingListRequests(t *testing.T) {
 	listDone := make(chan struct{})
 	go func() {
 		defer close(listDone)
-		_, err := l.Wait(context.Background()) // about a second
-		assert.NoError(t, err)
+		_, waitErr := l.Wait(context.Background()) // about a second
+		assert.NoError(t, waitErr)
 	}()
 	require.Eventually(t, func() bool {
 		l.mu.Lock()
@@ -131,10 +131,10 @@ func TestLimiterSecondaryShare(t *testing.T) {
 	_, err := l.WaitSecondary(context.Background(), time.Now())
 	require.NoError(t, err)
 	_, err = l.WaitSecondary(context.Background(), time.Now())
-	assert.ErrorIs(t, err, ErrNoBudget, "the share refills at about 49/s: no second one at once")
+	require.ErrorIs(t, err, ErrNoBudget, "the share refills at about 49/s: no second one at once")
 	for range 50 {
-		waited, err := l.Wait(context.Background())
-		require.NoError(t, err)
+		waited, waitErr := l.Wait(context.Background())
+		require.NoError(t, waitErr)
 		require.Zero(t, waited, "list requests still have the bucket")
 	}
 	var nilL *Limiter
@@ -154,7 +154,7 @@ func TestLimiterServerQuota(t *testing.T) {
 	_, err = l.Wait(context.Background())
 	require.NoError(t, err)
 	_, err = l.WaitSecondary(context.Background(), time.Now().Add(100*time.Millisecond))
-	assert.ErrorIs(t, err, ErrNoBudget, "one request left: kept for the list walk")
+	require.ErrorIs(t, err, ErrNoBudget, "one request left: kept for the list walk")
 	_, err = l.Wait(context.Background())
 	require.NoError(t, err)
 	start := time.Now()

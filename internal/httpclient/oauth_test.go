@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,7 +43,7 @@ func newTokenServer(t *testing.T) *tokenServer {
 		assert.True(t, ok)
 		assert.Equal(t, testClientID, id)
 		assert.Equal(t, testClientSecret, secret)
-		assert.NoError(t, r.ParseForm())
+		assert.NoError(t, r.ParseForm()) //nolint:testifylint // in an HTTP handler: require would stop a goroutine that is not the test's
 		assert.Equal(t, "client_credentials", r.PostForm.Get("grant_type"))
 		assert.Equal(t, "https://default.logto.app/api", r.PostForm.Get("resource"))
 		assert.Equal(t, "all", r.PostForm.Get("scope"))
@@ -217,7 +217,7 @@ func TestOAuth2TokenEndpointErrors(t *testing.T) {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			ts := newTokenServer(t)
 			ts.status.Store(int64(status))
-			api := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
+			api := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 			c, _, _ := newTestClient(t, api, func(cfg *Config) {
 				cfg.Auth = newTestOAuth(t, ts)
 				cfg.MaxAttempts = 3
@@ -228,7 +228,7 @@ func TestOAuth2TokenEndpointErrors(t *testing.T) {
 			assert.True(t, se.TokenEndpoint)
 			assert.Equal(t, status, se.Status)
 			assert.Contains(t, err.Error(), "/oidc/token")
-			assert.Contains(t, err.Error(), fmt.Sprint(status))
+			assert.Contains(t, err.Error(), strconv.Itoa(status))
 			assert.Contains(t, err.Error(), "GET /api/logs")
 			assert.NotContains(t, err.Error(), testClientSecret)
 			assert.NotContains(t, err.Error(), newTestOAuth(t, ts).basic)
@@ -312,7 +312,7 @@ func TestOAuth2LibraryErrorsCarryNoSecrets(t *testing.T) {
 			assert.NotContains(t, text, basic)
 			assert.Contains(t, err.Error(), "POST /oidc/token")
 			var re *oauth2.RetrieveError
-			assert.False(t, errors.As(err, &re), "the library's error must not be wrapped")
+			assert.NotErrorAs(t, err, &re, "the library's error must not be wrapped")
 			var se *StatusError
 			if tc.status != 200 {
 				require.ErrorAs(t, err, &se)
@@ -320,7 +320,7 @@ func TestOAuth2LibraryErrorsCarryNoSecrets(t *testing.T) {
 				assert.Equal(t, tc.status, se.Status)
 				assert.Equal(t, tc.status >= 500, retryableErr(err))
 			} else {
-				assert.False(t, errors.As(err, &se))
+				assert.NotErrorAs(t, err, &se)
 				assert.False(t, retryableErr(err))
 				assert.False(t, IsPermanent(err))
 			}
@@ -356,7 +356,7 @@ func TestOAuth2ReadsJSONWhateverContentType(t *testing.T) {
 func TestOAuth2TokenBodyDropIsRetryable(t *testing.T) {
 	srv := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
 		conn, buf, err := http.NewResponseController(w).Hijack()
-		if !assert.NoError(t, err) {
+		if !assert.NoError(t, err) { //nolint:testifylint // in an HTTP handler: require would stop a goroutine that is not the test's
 			return
 		}
 		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"access_")
@@ -380,7 +380,7 @@ func TestOAuth2TokenTimeoutIsRetryable(t *testing.T) {
 		srv := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
 			if headersFirst {
 				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(200)
+				w.WriteHeader(http.StatusOK)
 				_, _ = w.Write([]byte(`{"access_`))
 				_ = http.NewResponseController(w).Flush()
 			}
@@ -434,7 +434,7 @@ func TestOAuth2UsesCallersClientAndContext(t *testing.T) {
 	assert.Equal(t, http.StatusTemporaryRedirect, se.Status)
 	assert.Zero(t, target.hits.Load())
 
-	slow := newServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+	slow := newServer(t, func(_ int64, _ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-time.After(5 * time.Second):

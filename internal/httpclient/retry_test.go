@@ -50,7 +50,7 @@ func TestRateLimitReset(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	hdr := func(kv ...string) http.Header {
 		h := http.Header{}
-		for i := 0; i < len(kv); i += 2 {
+		for i := 0; i+1 < len(kv); i += 2 {
 			h.Set(kv[i], kv[i+1])
 		}
 		return h
@@ -158,8 +158,10 @@ func scaleMs(ds []time.Duration) []time.Duration {
 // FuzzParseRetryAfter feeds network-controlled header values to both parsers:
 // they must never panic and must always yield a wait within [0, 24h].
 func FuzzParseRetryAfter(f *testing.F) {
-	for _, s := range []string{"0", "120", "1.5", "-5", "Wed, 21 Oct 2015 07:28:00 GMT", "1800000000", "1800000000000",
-		"99999999999999999999999", "1e400", "NaN", "", " ", "\x00", "9223372036854775807", "0.000000000000000000001"} {
+	for _, s := range []string{
+		"0", "120", "1.5", "-5", "Wed, 21 Oct 2015 07:28:00 GMT", "1800000000", "1800000000000",
+		"99999999999999999999999", "1e400", "NaN", "", " ", "\x00", "9223372036854775807", "0.000000000000000000001",
+	} {
 		f.Add(s)
 	}
 	now := time.Now()

@@ -77,16 +77,18 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 		ctx     func() (context.Context, context.CancelFunc)
 	}
 	cases := map[string]errorCase{
-		"401":            {handler: echo(401)},
-		"403":            {handler: echo(403)},
-		"400 echo":       {handler: echo(400)},
-		"404 echo":       {handler: echo(404)},
-		"500 retried":    {handler: echo(500)},
-		"503 retried":    {handler: echo(503)},
-		"429 throttled":  {handler: echo(429)},
-		"302 off-origin": {handler: func(_ int64, w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "http://192.0.2.1/x", 302) }},
-		"foreign":        {handler: echo(200), url: func(string) string { return "http://192.0.2.1/api?key=" + apiKey }},
-		"too large":      {handler: echo(200), mutate: func(c *Config) { c.MaxBodySize = 4 }},
+		"401":           {handler: echo(401)},
+		"403":           {handler: echo(403)},
+		"400 echo":      {handler: echo(400)},
+		"404 echo":      {handler: echo(404)},
+		"500 retried":   {handler: echo(500)},
+		"503 retried":   {handler: echo(503)},
+		"429 throttled": {handler: echo(429)},
+		"302 off-origin": {handler: func(_ int64, w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://192.0.2.1/x", http.StatusFound)
+		}},
+		"foreign":   {handler: echo(200), url: func(string) string { return "http://192.0.2.1/api?key=" + apiKey }},
+		"too large": {handler: echo(200), mutate: func(c *Config) { c.MaxBodySize = 4 }},
 		"html": {handler: func(_ int64, w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, r.Header.Get("Authorization"))
@@ -104,10 +106,10 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 		require.Error(t, err)
 		var all strings.Builder
 		all.WriteString(err.Error())
-		all.WriteString(fmt.Sprintf(" %v %+v", err, err))
+		fmt.Fprintf(&all, " %v %+v", err, err)
 		for _, e := range logs.All() {
 			all.WriteString(e.Message)
-			all.WriteString(fmt.Sprint(e.ContextMap()))
+			fmt.Fprint(&all, e.ContextMap())
 		}
 		for _, s := range secrets {
 			assert.NotContains(t, all.String(), s)

@@ -5,6 +5,7 @@
 package mapper
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/valyala/fastjson"
@@ -36,7 +37,7 @@ type Mapper struct {
 // the spec's rules.
 func New(spec *apispec.Spec, overrides map[string]string) (*Mapper, error) {
 	if spec == nil {
-		return nil, fmt.Errorf("nil spec")
+		return nil, errors.New("nil spec")
 	}
 	sev, err := compileSeverity(spec.Severity, overrides)
 	if err != nil {

@@ -159,19 +159,19 @@ func TestSeverityOverridesAndDefaults(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	_, err := New(&apispec.Spec{Severity: apispec.Severity{Default: "LOUD"}}, nil)
-	assert.ErrorContains(t, err, "severity default")
+	require.ErrorContains(t, err, "severity default")
 	_, err = New(&apispec.Spec{Severity: apispec.Severity{Rules: []apispec.SeverityRule{{Field: "a", Severity: "NOPE"}}}}, nil)
-	assert.ErrorContains(t, err, "severity rule 1")
+	require.ErrorContains(t, err, "severity rule 1")
 	_, err = New(&apispec.Spec{Severity: apispec.Severity{Rules: []apispec.SeverityRule{{Field: "a", Min: f64(5), Max: f64(1), Severity: "INFO"}}}}, nil)
-	assert.ErrorContains(t, err, "min 5 is above max 1")
+	require.ErrorContains(t, err, "min 5 is above max 1")
 	_, err = New(&apispec.Spec{Severity: apispec.Severity{Rules: []apispec.SeverityRule{{Field: "", Severity: "INFO"}}}}, nil)
-	assert.Error(t, err)
+	require.Error(t, err)
 	_, err = New(&apispec.Spec{Severity: apispec.Severity{Default: "INFO"}}, map[string]string{"x": "INFO"})
-	assert.ErrorContains(t, err, "overrides need")
+	require.ErrorContains(t, err, "overrides need")
 	_, err = New(&apispec.Spec{Severity: apispec.Severity{Rules: []apispec.SeverityRule{{Field: "a", Severity: "INFO"}}}}, map[string]string{"x": "LOUD"})
-	assert.ErrorContains(t, err, `severity override "x"`)
+	require.ErrorContains(t, err, `severity override "x"`)
 	_, err = New(&apispec.Spec{Records: apispec.Records{BodyField: "a..b"}}, nil)
-	assert.ErrorContains(t, err, "body field")
+	require.ErrorContains(t, err, "body field")
 	_, err = New(nil, nil)
 	assert.Error(t, err)
 }
@@ -245,11 +245,21 @@ func TestToValue(t *testing.T) {
 		json string
 		want any
 	}{
-		{`"s"`, "s"}, {`true`, true}, {`false`, false}, {`null`, nil},
-		{`0`, int64(0)}, {`-12`, int64(-12)}, {`42.0`, int64(42)}, {`1e3`, int64(1000)},
-		{`9223372036854775807`, int64(math.MaxInt64)}, {`-9223372036854775808`, int64(math.MinInt64)},
-		{`9223372036854775808`, 9223372036854775808.0}, {`0.5`, 0.5}, {`1e400`, math.Inf(1)},
-		{`[]`, []any{}}, {`{}`, map[string]any{}},
+		{`"s"`, "s"},
+		{`true`, true},
+		{`false`, false},
+		{`null`, nil},
+		{`0`, int64(0)},
+		{`-12`, int64(-12)},
+		{`42.0`, int64(42)},
+		{`1e3`, int64(1000)},
+		{`9223372036854775807`, int64(math.MaxInt64)},
+		{`-9223372036854775808`, int64(math.MinInt64)},
+		{`9223372036854775808`, 9223372036854775808.0},
+		{`0.5`, 0.5},
+		{`1e400`, math.Inf(1)},
+		{`[]`, []any{}},
+		{`{}`, map[string]any{}},
 		{`"\ud83d\ude00"`, "😀"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -93,7 +94,7 @@ func compileSeverity(spec apispec.Severity, overrides map[string]string) (severi
 			return i, nil
 		}
 		if name == "" {
-			return 0, fmt.Errorf("empty field")
+			return 0, errors.New("empty field")
 		}
 		p, err := decode.CompilePath(name)
 		if err != nil {
@@ -106,7 +107,7 @@ func compileSeverity(spec apispec.Severity, overrides map[string]string) (severi
 
 	if len(overrides) > 0 {
 		if len(spec.Rules) == 0 {
-			return s, fmt.Errorf("severity overrides need a spec with severity rules (they apply to the first rule's field)")
+			return s, errors.New("severity overrides need a spec with severity rules (they apply to the first rule's field)")
 		}
 		fi, err := field(spec.Rules[0].Field)
 		if err != nil {

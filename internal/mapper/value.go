@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -129,7 +130,7 @@ func (c *converter) number(v *fastjson.Value) (int64, float64, numKind) {
 	if n, ok := parseInt(raw); ok {
 		return n, 0, numInt
 	}
-	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
+	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64) //nolint:gosec // raw is not changed while the string is in use
 	switch {
 	case err != nil && !isRangeErr(err):
 		return 0, 0, numText
@@ -140,8 +141,9 @@ func (c *converter) number(v *fastjson.Value) (int64, float64, numKind) {
 }
 
 func isRangeErr(err error) bool {
-	ne, ok := err.(*strconv.NumError)
-	return ok && ne.Err == strconv.ErrRange
+	ne := &strconv.NumError{}
+	ok := errors.As(err, &ne)
+	return ok && errors.Is(ne.Err, strconv.ErrRange)
 }
 
 // fillMap appends every field of o to m, in order.

@@ -150,10 +150,10 @@ func (cfg *Config) resolve() (*resolved, error) {
 	}
 	r := &resolved{vars: apispec.Vars{}}
 
-	switch {
-	case cfg.API == "":
+	switch cfg.API {
+	case "":
 		bad("api", "is required: one of %s, %s", strings.Join(apispec.BuiltinNames(), ", "), apispec.Custom)
-	case cfg.API == apispec.Custom:
+	case apispec.Custom:
 		if cfg.Custom == nil {
 			bad("custom", "is required when api is %q", apispec.Custom)
 		} else if err := cfg.Custom.ValidateAt("custom."); err != nil {

@@ -229,7 +229,9 @@ func TestConfigUnmarshalErrors(t *testing.T) {
 			// confmap prefixes the error of an Unmarshal method with its own
 			// words; the rest is one line per problem.
 			msg := err.Error()
-			msg = msg[strings.Index(msg, `"`):]
+			start := strings.Index(msg, `"`)
+			require.GreaterOrEqual(t, start, 0, msg)
+			msg = msg[start:]
 			assert.Equal(t, strings.Join(tt.want, "\n"), msg)
 		})
 	}
@@ -384,7 +386,7 @@ func TestCustomSpecWithoutOptions(t *testing.T) {
 	cfg.Custom.Streams.Discover = &apispec.Discover{When: []string{"organization_id"}, Request: apispec.Request{Path: "/s"}, Pagination: apispec.Pagination{Type: apispec.PaginationNone}, IDField: "id"}
 	cfg.TeamID, cfg.OrganizationID, cfg.LogKey = 7, 21, "x"
 	_, err := cfg.resolve()
-	assert.EqualError(t, err, `"log_key" is not used by api custom (its options: organization_id, team_id)`)
+	require.EqualError(t, err, `"log_key" is not used by api custom (its options: organization_id, team_id)`)
 	cfg.LogKey = ""
 	r, err := cfg.resolve()
 	require.NoError(t, err)
@@ -418,7 +420,7 @@ func TestEndpointExamples(t *testing.T) {
 
 	cfg.API = apispec.Custom
 	_, err = cfg.resolve()
-	assert.ErrorContains(t, err, `"endpoint" is required: the base URL of the API, e.g. https://api.example.com (a path prefix is kept)`)
+	require.ErrorContains(t, err, `"endpoint" is required: the base URL of the API, e.g. https://api.example.com (a path prefix is kept)`)
 	cfg.API = ""
 	_, err = cfg.resolve()
 	assert.ErrorContains(t, err, `"endpoint" is required: the base URL of the API's tenant or zone`)

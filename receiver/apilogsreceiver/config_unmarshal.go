@@ -26,7 +26,7 @@ var _ confmap.Unmarshaler = (*Config)(nil)
 //     decoder rejects them only while no squashed field has its own
 //     Unmarshal: confighttp.ClientConfig has one, so confmap decodes the
 //     other fields of Config with unused keys ignored, at every depth
-//     (custom, rate_limit, retry_on_failure included), and a misspelt key
+//     (custom, rate_limit, retry_on_failure included), and a misspelled key
 //     used to vanish.
 //   - A duration written as a bare number ("collection_interval: 5", read as
 //     5ns) or as text without a unit is an error that asks for one; 0 stays
@@ -43,8 +43,8 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 	if err != nil {
 		return err
 	}
-	if err := checkConfig(raw, more); err != nil {
-		return err
+	if keysErr := checkConfig(raw, more); keysErr != nil {
+		return keysErr
 	}
 	startAt, isTime := raw["start_at"].(time.Time)
 	if isTime {
