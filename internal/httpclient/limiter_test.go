@@ -3,6 +3,8 @@ package httpclient
 import (
 	"context"
 	"math"
+	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -161,4 +163,43 @@ func TestLimiterServerQuota(t *testing.T) {
 	_, err = l.Wait(context.Background())
 	require.NoError(t, err)
 	assert.False(t, time.Now().Before(reset), "the fourth request waits for the window to reset (waited %s)", time.Since(start))
+}
+
+// A server that counts its own window in X-RateLimit headers is never
+// pushed into a 429: the client stops at its count and waits for the reset.
+func TestClientStopsAtTheServersCountBefore429(t *testing.T) {
+	const limit, window = 4, 700 * time.Millisecond
+	var mu sync.Mutex
+	var windowStart time.Time
+	used, throttled := 0, 0
+	srv := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		now := time.Now()
+		if now.Sub(windowStart) >= window {
+			windowStart, used = now, 0
+		}
+		reset := windowStart.Add(window)
+		// Milliseconds since the epoch: the receiver reads epoch ms, epoch s or delta seconds.
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.UnixMilli()+1, 10))
+		if used >= limit {
+			throttled++
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		used++
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(limit-used))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{}`))
+	})
+	c, _, _ := newTestClient(t, srv, nil) // no client-side budget: only the server's word
+	for range 3*limit + 1 {
+		_, err := c.Do(context.Background(), Request{URL: srv.URL + "/x"})
+		require.NoError(t, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Zero(t, throttled, "no request was sent past the server's count")
+	assert.Equal(t, int64(3*limit+1), srv.hits.Load(), "one request for each call")
 }
