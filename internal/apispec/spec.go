@@ -118,9 +118,22 @@ type Pagination struct {
 	// NextPath is where the next URL or cursor is (next_url, cursor), or, for
 	// page and offset kinds, an optional "has more" signal: a null, "null",
 	// false, empty or missing value there means this is the last page. When
-	// it is set the engine trusts it over the page size; when it is not, a
-	// page with fewer records than the page size is the last.
+	// it is set the engine trusts it over every count below.
 	NextPath string `mapstructure:"next_path"`
+	// TotalPath is where the body says how many records the request matches
+	// in all (StackOne total, Django REST framework count); TotalHeader is
+	// the header that says it (Logto Total-Number; a "<header>-Is-Capped:
+	// true" beside it makes it no count). Without a NextPath, a page is the
+	// last when the records read in this walk reach the total.
+	TotalPath   string `mapstructure:"total_path"`
+	TotalHeader string `mapstructure:"total_header"`
+	// PageSizePath is where the body echoes the page size the server applied
+	// (Make pg.limit, Tines meta.per_page, StackOne query.page_size). Without
+	// a NextPath or a total, a page with fewer records than that is the
+	// last. A page size the API does not echo proves nothing: servers cap
+	// it silently, so without any of these signals only an empty page ends
+	// the walk (one more request per walk).
+	PageSizePath string `mapstructure:"page_size_path"`
 	// EndStatuses are HTTP statuses that mean "past the last page" (Django
 	// REST framework answers 404 "Invalid page.").
 	EndStatuses []int `mapstructure:"end_statuses"`

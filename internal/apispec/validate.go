@@ -120,6 +120,9 @@ func (s *Spec) ValidateAt(prefix string) error {
 	return errors.Join(errs...)
 }
 
+// headerName is the form of an HTTP header name (an RFC 9110 token).
+var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
 // optionName is the form of an option key: a receiver configuration key.
 var optionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -159,6 +162,9 @@ func (p Pagination) validate(prefix string) []error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("%q must be one of page, offset, next_url, link_header, cursor, none; got %q", prefix+".type", p.Type))
+	}
+	if h := p.TotalHeader; h != "" && !headerName.MatchString(h) {
+		errs = append(errs, fmt.Errorf("%q must be an HTTP header name, got %q", prefix+".total_header", h))
 	}
 	if p.MaxPageSize < 0 || p.DefaultPageSize < 0 {
 		errs = append(errs, fmt.Errorf("%q and %q must not be negative", prefix+".max_page_size", prefix+".default_page_size"))

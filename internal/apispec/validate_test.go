@@ -19,6 +19,7 @@ time_filter:
   max_window: -1h
 pagination:
   type: next_url
+  total_header: "Total Number"
   default_page_size: 500
   max_page_size: 100
 records:
@@ -37,7 +38,7 @@ requests_per_minute: -1
 	for _, key := range []string{
 		"custom.request.method", "custom.request.path",
 		"custom.time_filter.format", "custom.time_filter.max_window",
-		"custom.pagination.next_path", "custom.pagination.default_page_size",
+		"custom.pagination.next_path", "custom.pagination.default_page_size", "custom.pagination.total_header",
 		"custom.records.order", "custom.records.id_field", "custom.records.time_field",
 		"custom.records.time_format", "custom.records.time_precision",
 		"custom.auth.scheme", "custom.requests_per_minute",

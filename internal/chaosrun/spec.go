@@ -23,6 +23,7 @@ pagination:
   type: page
   first_page: 1
   next_path: meta.next_page
+  page_size_path: meta.per_page
   default_page_size: 20
   max_page_size: 500
 records:

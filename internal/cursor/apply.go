@@ -10,7 +10,7 @@ func (m *Machine) Apply(c *Cursor, out Outcome) {
 	walk.Upper, walk.Tie = out.upper, out.tie
 	walk.Pages++
 	walk.Top, walk.HasTop = out.top, out.hasTop
-	walk.Edge, walk.EdgeIDs, walk.HasEdge = out.edge, out.edgeIDs, out.hasEdge
+	walk.Edge, walk.EdgeIDs, walk.HasEdge, walk.EdgeNear = out.edge, out.edgeIDs, out.hasEdge, out.edgeNear
 	walk.Seen = append(walk.Seen, out.seenAdd...)
 	c.filterIgnored = c.filterIgnored || out.FilterIgnored
 	c.loops.apply(out.loops)

@@ -56,6 +56,7 @@ func Clone(s *State) *State {
 	if s.Walk != nil {
 		w := *s.Walk
 		w.EdgeIDs = append([]string(nil), s.Walk.EdgeIDs...)
+		w.EdgeNear = append([]Seen(nil), s.Walk.EdgeNear...)
 		w.Seen = append([]Seen(nil), s.Walk.Seen...)
 		c.Walk = &w
 	}

@@ -62,7 +62,7 @@ func (m *Machine) Behind(c *Cursor, until int64) bool {
 // spans. It returns false when there is nothing to read yet.
 func (m *Machine) Begin(c *Cursor, until int64) bool {
 	if !m.windowed() {
-		c.State.Walk = &Walk{Next: m.firstPosition()}
+		c.State.Walk = &Walk{Next: m.firstPosition(), EdgeSpan: m.overlap}
 		return true
 	}
 	key := c.State.Key
@@ -73,7 +73,7 @@ func (m *Machine) Begin(c *Cursor, until int64) bool {
 	if end <= key {
 		return false
 	}
-	c.State.Walk = &Walk{Windowed: true, Start: key - m.overlap, End: end, Next: m.firstPosition()}
+	c.State.Walk = &Walk{Windowed: true, Start: key - m.overlap, End: end, Next: m.firstPosition(), EdgeSpan: m.overlap}
 	return true
 }
 

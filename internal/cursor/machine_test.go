@@ -37,7 +37,9 @@ func recs(list ...string) []decode.Record {
 }
 
 // spec is a neutral API: one-second timestamps, page numbers, three records
-// a page, newest first, with a time filter unless changed.
+// a page, newest first, with a time filter unless changed. Its answers echo
+// the page size asked for unless a step says otherwise, so a short page is
+// the last one.
 func spec(change func(*apispec.Spec)) *apispec.Spec {
 	s := &apispec.Spec{
 		TimeFilter: &apispec.TimeFilter{Format: "unix_s"},
@@ -56,6 +58,8 @@ type step struct {
 	page    []decode.Record
 	more    decode.More
 	next    string // next link or cursor token of the answer
+	size    int    // the page size the answer echoes: 0 the one asked for, -1 none
+	total   int    // when > 0, the total the answer reports
 	ended   bool   // the API said past the last page
 	deliver string // ids expected, space separated, in order
 	done    bool
@@ -74,8 +78,14 @@ type machineCase struct {
 }
 
 func TestMachine(t *testing.T) {
-	win := func(start, end int, page int) *Request {
-		return &Request{Position: Position{Page: page}, Windowed: true, Start: at(start), End: at(end), PageSize: 3}
+	// win is a request for page of the window [start, end], after read
+	// records of the pages before it.
+	win := func(start, end int, page int, read ...int) *Request {
+		r := &Request{Position: Position{Page: page}, Windowed: true, Start: at(start), End: at(end), PageSize: 3}
+		if len(read) > 0 {
+			r.Position.Read = read[0]
+		}
+		return r
 	}
 	cases := []machineCase{
 		{
@@ -83,7 +93,7 @@ func TestMachine(t *testing.T) {
 			spec: spec(nil), until: 10,
 			steps: []step{
 				{want: win(-1, 10, 1), page: recs("c@9", "b@8", "a@7"), deliver: "c b a"},
-				{want: win(-1, 10, 2), page: recs("x@2"), deliver: "x", done: true},
+				{want: win(-1, 10, 2, 3), page: recs("x@2"), deliver: "x", done: true},
 			},
 			key: 10, seen: "c",
 		},
@@ -154,7 +164,7 @@ func TestMachine(t *testing.T) {
 			spec: spec(nil), until: 10,
 			steps: []step{
 				{page: recs("c@9"), more: decode.MoreYes, deliver: "c"},
-				{want: win(-1, 10, 2), page: recs("b@8"), more: decode.MoreNo, deliver: "b", done: true},
+				{want: win(-1, 10, 2, 1), page: recs("b@8"), more: decode.MoreNo, deliver: "b", done: true},
 			},
 			key: 10,
 		},
@@ -182,7 +192,7 @@ func TestMachine(t *testing.T) {
 			state: &State{Key: at(5), Seen: []Seen{{ID: "a", Key: at(5)}}},
 			steps: []step{
 				{want: &Request{Position: Position{Page: 1}, PageSize: 3}, page: recs("d@9", "c@7", "b@6"), deliver: "d c b"},
-				{page: recs("a@5", "z@3"), done: true},
+				{page: recs("a@5", "z@2"), done: true},
 			},
 			key: 9, seen: "d",
 		},
@@ -213,10 +223,77 @@ func TestMachine(t *testing.T) {
 					flags: func(t *testing.T, out Outcome) { assert.True(t, out.TieOverflow) },
 				},
 				// paged through by number, then on below the second
-				{want: &Request{Position: Position{Page: 2}, Windowed: true, Start: at(4), End: at(6), PageSize: 3}, page: recs("e@5"), deliver: "e"},
+				{want: &Request{Position: Position{Page: 2, Read: 3}, Windowed: true, Start: at(4), End: at(6), PageSize: 3}, page: recs("e@5"), deliver: "e"},
 				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true},
 			},
 			key: 10,
+		},
+		{
+			name:  "a server that caps pages silently: its total tells a short page from the last",
+			spec:  spec(nil),
+			until: 10,
+			steps: []step{
+				// asked for 3, given 2, and the echo says 3 (the size asked for): the total decides
+				{want: win(-1, 10, 1), page: recs("e@9", "d@8"), total: 5, deliver: "e d"},
+				{want: win(-1, 10, 2, 2), page: recs("c@7", "b@6"), total: 5, deliver: "c b"},
+				{want: win(-1, 10, 3, 4), page: recs("a@5"), total: 5, deliver: "a", done: true},
+			},
+			key: 10,
+		},
+		{
+			name:  "a server that caps pages silently and echoes the size it applied",
+			spec:  spec(nil),
+			until: 10,
+			steps: []step{
+				{page: recs("e@9", "d@8"), size: 2, deliver: "e d"},
+				{page: recs("c@7", "b@6"), size: 2, deliver: "c b"},
+				{page: recs("a@5"), size: 2, deliver: "a", done: true},
+			},
+			key: 10,
+		},
+		{
+			name:  "without any signal only an empty page ends the walk",
+			spec:  spec(nil),
+			until: 10,
+			steps: []step{
+				{page: recs("e@9", "d@8"), size: -1, deliver: "e d"},
+				{page: recs("c@7"), size: -1, deliver: "c"},
+				{want: win(-1, 10, 3, 3), page: nil, size: -1, done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "offsets advance by the records a capped page holds",
+			spec: spec(func(s *apispec.Spec) { s.Pagination = apispec.Pagination{Type: apispec.PaginationOffset} }), until: 10,
+			steps: []step{
+				{page: recs("e@9", "d@8"), size: 2, deliver: "e d"},
+				{want: &Request{Position: Position{Offset: 2}, Windowed: true, Start: at(-1), End: at(10), PageSize: 3}, page: recs("c@7"), size: 2, deliver: "c", done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "a record a little out of order across a page boundary is delivered; records pushed down are not",
+			spec: spec(nil), until: 10,
+			steps: []step{
+				{page: recs("d@9", "c@8", "b@6"), deliver: "d c b"},
+				// c (two seconds past the edge) and b (at it) were pushed down;
+				// x is one second past the edge, within the overlap, and new
+				{page: recs("c@8", "b@6", "x@7", "a@5"), size: 4, deliver: "x a"},
+				{page: nil, done: true},
+			},
+			key: 10,
+		},
+		{
+			name:  "a newest-first walk stops only a further overlap below the cursor: what follows may be a little newer",
+			spec:  spec(func(s *apispec.Spec) { s.TimeFilter = nil }),
+			state: &State{Key: at(5)},
+			steps: []step{
+				// y is below the cursor's overlap (4) but not by more than the
+				// overlap: x after it, one second newer, is still read
+				{page: recs("d@9", "y@3", "x@4"), deliver: "d x"},
+				{page: recs("w@2"), done: true},
+			},
+			key: 9,
 		},
 		{
 			name: "an API that ignores the time filter is walked by page number",
@@ -227,7 +304,7 @@ func TestMachine(t *testing.T) {
 					assert.True(t, out.FilterIgnored)
 					assert.Equal(t, 1, out.Outside)
 				}},
-				{want: win(4, 10, 2), page: recs("a@7", "z@1"), deliver: "a", done: true},
+				{want: win(4, 10, 2, 3), page: recs("a@7", "z@1"), deliver: "a", done: true},
 			},
 			key: 10,
 		},
@@ -247,7 +324,10 @@ func TestMachine(t *testing.T) {
 				if s.want != nil {
 					require.Equal(t, *s.want, m.Request(c.State.Walk), "step %d: request", i)
 				}
-				page := &decode.Page{Records: s.page, More: s.more, Next: s.next}
+				page := &decode.Page{Records: s.page, More: s.more, Next: s.next, Size: s.size, Total: s.total, HasTotal: s.total > 0}
+				if s.size == 0 {
+					page.Size = m.Request(c.State.Walk).PageSize
+				}
 				out, err := m.Process(c, page, s.ended)
 				if s.err != nil {
 					require.ErrorIs(t, err, s.err, "step %d", i)
@@ -365,4 +445,61 @@ func TestMachineMaxWindow(t *testing.T) {
 func TestMachineClosedEnd(t *testing.T) {
 	m := NewMachine(spec(nil), 3, 0, 0)
 	assert.Equal(t, at(8), m.ClosedEnd(t0.Add(9*time.Second+400*time.Millisecond)))
+}
+
+// Every page is checked against the declared order. Records may disagree
+// by up to the overlap (one time unit plus settle), measured against the
+// record furthest along in walk order so far; more is a contradiction that
+// fails the poll, names what was seen, and changes nothing, however often
+// the page comes back.
+func TestMachineOrderCheck(t *testing.T) {
+	newest, oldest := apispec.OrderNewestFirst, apispec.OrderOldestFirst
+	cases := []struct {
+		name    string
+		order   string
+		settle  time.Duration
+		page    []decode.Record
+		deliver string // when no error
+		err     string // what the error says, when one is expected
+	}{
+		{name: "newest first, in order", order: newest, page: recs("c@9", "b@8", "a@7"), deliver: "c b a"},
+		{name: "ties in any order", order: newest, page: recs("b@8", "c@8", "a@8"), deliver: "b c a"},
+		{name: "one unit newer than the record before it: within the overlap", order: newest, page: recs("c@9", "b@7", "x@8", "a@6"), deliver: "c b x a"},
+		{
+			name: "two units newer without settle: a contradiction", order: newest, page: recs("c@9", "b@6", "x@8"),
+			err: `declares newest first, but record "x" (2026-01-01T00:00:08Z, #3 on the page) comes after record "b" (2026-01-01T00:00:06Z, #2) and is newer by 2s, more than the 1s`,
+		},
+		{name: "two units newer with a settle of 2s: within the overlap", order: newest, settle: 2 * time.Second, page: recs("c@9", "b@6", "x@8"), deliver: "c b x"},
+		{
+			name: "measured against the furthest record so far, not the one before", order: newest, page: recs("c@9", "a@5", "b@6", "x@7"),
+			err: `record "x" (2026-01-01T00:00:07Z, #4 on the page) comes after record "a" (2026-01-01T00:00:05Z, #2)`,
+		},
+		{name: "a whole page reversed", order: newest, page: recs("a@1", "b@2", "c@3"), err: "is newer by 2s"},
+		{name: "oldest first, in order", order: oldest, page: recs("a@1", "b@2", "c@2", "d@5"), deliver: "a b c d"},
+		{name: "oldest first, one unit older: within the overlap", order: oldest, page: recs("a@1", "c@3", "b@2"), deliver: "a c b"},
+		{name: "oldest first, beyond the overlap", order: oldest, page: recs("a@2", "b@5", "z@3"), err: `declares oldest first, but record "z"`},
+		{name: "records without a usable time are not ordered", order: newest, page: recs("c@9", "!", "b@8"), deliver: "c b"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewMachine(spec(func(s *apispec.Spec) { s.Records.Order = tc.order }), 3, tc.settle, 0)
+			c := m.Fresh("id", t0)
+			require.True(t, m.Begin(c, at(10)))
+			before := Clone(c.State)
+			page := &decode.Page{Records: tc.page, Size: 3}
+			out, err := m.Process(c, page, false)
+			if tc.err == "" {
+				require.NoError(t, err)
+				assert.Equal(t, tc.deliver, ids(page, out.Deliver))
+				return
+			}
+			require.ErrorIs(t, err, ErrOrder)
+			assert.Contains(t, err.Error(), tc.err)
+			assert.Contains(t, err.Error(), "the stream retries from this page")
+			assert.Empty(t, out.Deliver)
+			assert.Equal(t, before, c.State, "nothing moved")
+			_, again := m.Process(c, page, false)
+			require.ErrorIs(t, again, ErrOrder, "the same page fails again: never skipped")
+		})
+	}
 }

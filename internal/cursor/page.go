@@ -29,29 +29,35 @@ type Outcome struct {
 	// Next is the position of the walk's next request.
 	Next Position
 
-	top     int64
-	hasTop  bool
-	edge    int64
-	edgeIDs []string
-	hasEdge bool
-	seenAdd []Seen
-	upper   int64
-	tie     bool
-	loops   loopUpdate
+	top      int64
+	hasTop   bool
+	edge     int64
+	edgeIDs  []string
+	edgeNear []Seen
+	hasEdge  bool
+	seenAdd  []Seen
+	upper    int64
+	tie      bool
+	loops    loopUpdate
 }
 
 // Process decides which records of a page are new and where the walk goes
 // next; it changes nothing. ended is true when the API said the page does
 // not exist (past the last page). The rules, in order: records beyond the
 // walk's upper bound belong to the next walk; records below the cursor's
-// overlap are old (and end a newest-first walk); records seen at the cursor
-// boundary or on the delivered side of the walk's edge were delivered
-// already. An error means the walk goes round in circles (see checkLoops);
-// the page must not be applied then.
+// overlap are old (and a record a further overlap below ends a newest-first
+// walk: records after it cannot be newer than the overlap unless the page
+// is out of order); records seen at the cursor boundary or on the delivered
+// side of the walk's edge were delivered already. An error means the page
+// contradicts the declared order (see checkOrder) or the walk goes round in
+// circles (see checkLoops); the page must not be applied then.
 func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, error) {
 	walk := c.State.Walk
 	newestFirst := m.newestFirst()
 	recs := page.Records
+	if err := m.checkOrder(recs); err != nil {
+		return Outcome{}, err
+	}
 	out := Outcome{top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge}
 
 	if !walk.Windowed && !out.hasTop {
@@ -77,11 +83,15 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	p := m.precision
 
 	stopped := false
-	var edgeIDs map[string]struct{}
+	var edgeIDs, nearIDs map[string]struct{}
 	if walk.HasEdge {
 		edgeIDs = make(map[string]struct{}, len(walk.EdgeIDs))
 		for _, id := range walk.EdgeIDs {
 			edgeIDs[id] = struct{}{}
+		}
+		nearIDs = make(map[string]struct{}, len(walk.EdgeNear))
+		for _, s := range walk.EdgeNear {
+			nearIDs[s.ID] = struct{}{}
 		}
 	}
 	for i := range recs {
@@ -101,7 +111,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			if walk.Windowed && r.Key < walk.Start-p {
 				out.Outside++
 			}
-			if newestFirst {
+			if newestFirst && r.Key < lower-m.overlap {
 				stopped = true
 				break
 			}
@@ -111,18 +121,28 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			continue
 		}
 		if walk.HasEdge {
-			if newestFirst && r.Key > walk.Edge || !newestFirst && r.Key < walk.Edge {
-				continue
+			past := r.Key - walk.Edge // how far on the delivered side of the edge
+			if !newestFirst {
+				past = -past
 			}
-			if _, ok := edgeIDs[r.ID]; ok && r.Key == walk.Edge {
+			switch {
+			case past > walk.EdgeSpan:
 				continue
+			case past > 0:
+				if _, ok := nearIDs[r.ID]; ok {
+					continue
+				}
+			case past == 0:
+				if _, ok := edgeIDs[r.ID]; ok {
+					continue
+				}
 			}
 		}
 		out.Deliver = append(out.Deliver, i)
 	}
 	m.moveEdge(walk, &out, recs, seenFloor)
 
-	out.Done = stopped || ended || len(recs) == 0 || m.pager.Last(page, len(recs))
+	out.Done = stopped || ended || len(recs) == 0 || m.pager.Last(page, walk.Next, len(recs))
 	out.Next = m.pager.Next(walk.Next, page, len(recs))
 	out.upper, out.tie = walk.Upper, walk.Tie
 	ignored := c.filterIgnored
@@ -155,29 +175,58 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	return out, err
 }
 
-// moveEdge moves the edge to the last key delivered in walk order, and
-// collects the delivered records close enough to the walk's end to be
-// remembered by the next state. Kept ids are cloned: decoded ids share
+// moveEdge moves the edge to the last key delivered in walk order, keeps
+// the ids delivered at it and within the walk's edge span on its delivered
+// side, and collects the delivered records close enough to the walk's end
+// to be remembered by the next state. Kept ids are cloned: decoded ids share
 // memory with the page, and a kept one would pin that memory for as long as
 // the cursor.
 func (m *Machine) moveEdge(walk *Walk, out *Outcome, recs []decode.Record, seenFloor int64) {
 	newestFirst := m.newestFirst()
-	out.edgeIDs = walk.EdgeIDs
-	shared := true // out.edgeIDs is still the walk's own slice
+	out.edgeIDs, out.edgeNear = walk.EdgeIDs, walk.EdgeNear
+	if len(out.Deliver) == 0 {
+		return
+	}
+	edge, has := walk.Edge, walk.HasEdge
 	for _, i := range out.Deliver {
 		r := &recs[i]
-		switch {
-		case !out.hasEdge || newestFirst && r.Key < out.edge || !newestFirst && r.Key > out.edge:
-			out.edge, out.hasEdge = r.Key, true
-			out.edgeIDs, shared = []string{strings.Clone(r.ID)}, false
-		case r.Key == out.edge:
-			if shared {
-				out.edgeIDs, shared = append([]string(nil), out.edgeIDs...), false
-			}
-			out.edgeIDs = append(out.edgeIDs, strings.Clone(r.ID))
+		if !has || newestFirst && r.Key < edge || !newestFirst && r.Key > edge {
+			edge, has = r.Key, true
 		}
 		if r.Key >= seenFloor {
 			out.seenAdd = append(out.seenAdd, Seen{ID: strings.Clone(r.ID), Key: r.Key})
 		}
 	}
+	near := func(k int64) bool { // within the span on the delivered side of the new edge
+		past := k - edge
+		if !newestFirst {
+			past = -past
+		}
+		return past > 0 && past <= walk.EdgeSpan
+	}
+	var ids []string
+	var kept []Seen
+	switch {
+	case walk.HasEdge && walk.Edge == edge:
+		ids = append(ids, walk.EdgeIDs...)
+	case walk.HasEdge && near(walk.Edge):
+		for _, id := range walk.EdgeIDs {
+			kept = append(kept, Seen{ID: id, Key: walk.Edge})
+		}
+	}
+	for _, s := range walk.EdgeNear {
+		if near(s.Key) {
+			kept = append(kept, s)
+		}
+	}
+	for _, i := range out.Deliver {
+		r := &recs[i]
+		switch {
+		case r.Key == edge:
+			ids = append(ids, strings.Clone(r.ID))
+		case near(r.Key):
+			kept = append(kept, Seen{ID: strings.Clone(r.ID), Key: r.Key})
+		}
+	}
+	out.edge, out.hasEdge, out.edgeIDs, out.edgeNear = edge, true, ids, kept
 }

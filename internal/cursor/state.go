@@ -64,6 +64,14 @@ type Walk struct {
 	Edge    int64    `json:"edge,omitempty"`
 	EdgeIDs []string `json:"edge_ids,omitempty"`
 	HasEdge bool     `json:"has_edge,omitempty"`
+	// EdgeSpan is how far on the delivered side of Edge records are told
+	// apart by id instead of being skipped as delivered: the disorder the
+	// order check lets through (one time unit plus settle), so a record
+	// that arrives a little out of order on the next page is not lost.
+	// EdgeNear holds the delivered records in that span, beside Edge
+	// itself. Walks stored before EdgeSpan existed have 0: Edge alone.
+	EdgeSpan int64  `json:"edge_span,omitempty"`
+	EdgeNear []Seen `json:"edge_near,omitempty"`
 	// Seen collects delivered records whose key is close enough to the end
 	// of the walk to become the next State.Seen.
 	Seen []Seen `json:"seen,omitempty"`
@@ -77,6 +85,9 @@ type Position struct {
 	Offset int    `json:"offset,omitempty"`
 	URL    string `json:"url,omitempty"`
 	Cursor string `json:"cursor,omitempty"`
+	// Read counts the records of the pages before Page (page numbers), so
+	// that a total the API reports can tell whether a page was the last.
+	Read int `json:"read,omitempty"`
 }
 
 // Marshal encodes s as JSON.
@@ -98,7 +109,7 @@ func Unmarshal(b []byte) (*State, error) {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrIncompatible, s.Version, Version)
 	}
 	if w := s.Walk; w != nil {
-		if w.Next.Page < 0 || w.Next.Offset < 0 || w.Pages < 0 {
+		if w.Next.Page < 0 || w.Next.Offset < 0 || w.Next.Read < 0 || w.Pages < 0 {
 			return nil, fmt.Errorf("%w: negative walk position", ErrIncompatible)
 		}
 		if w.Windowed && w.End < w.Start {

@@ -42,13 +42,16 @@ func (m *Machine) tiePageSize() int {
 	return m.pageSize
 }
 
-// afterTiePage continues below the tie group once it was read whole. A group
-// larger than the API's largest page cannot be read reliably when its order
-// changes on every request; it is paged through and reported.
+// afterTiePage continues below the tie group once it was read whole (the
+// page was the last by the API's signals). A group larger than the page the
+// server gives (the API's largest, or a smaller one it caps to silently)
+// cannot be read reliably when its order changes on every request; it is
+// paged through and reported. Without any signal a short tie page is paged
+// on to an empty one, unreported.
 func (m *Machine) afterTiePage(walk *Walk, out *Outcome, page *decode.Page, n int) {
-	if n >= m.tiePageSize() && page.More != decode.MoreNo {
-		out.TieOverflow = true
-		out.Next = Position{Page: walk.Next.Page + 1}
+	if last, known := m.pager.decide(page, walk.Next, n); !last {
+		out.TieOverflow = known || n >= m.tiePageSize()
+		out.Next = m.pager.Next(walk.Next, page, n)
 		out.Done = false
 		return
 	}

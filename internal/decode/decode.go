@@ -61,6 +61,13 @@ type Page struct {
 	// Next is the next URL (next_url, link_header) or cursor token
 	// (cursor); "" when none.
 	Next string
+	// Size is the page size the API echoes (Pagination.PageSizePath); 0
+	// when it echoes none.
+	Size int
+	// Total, when HasTotal, is how many records the request matches in all
+	// (Pagination.TotalPath or TotalHeader).
+	Total    int
+	HasTotal bool
 }
 
 // Decoder turns one response body into records. Not safe for concurrent
@@ -78,6 +85,7 @@ type Decoder struct {
 	pagType   string
 	next      Path
 	hasNext   bool
+	counts    counts
 
 	page    Page
 	scratch []byte
@@ -111,6 +119,9 @@ func New(rec apispec.Records, pag apispec.Pagination) (*Decoder, error) {
 		if d.next, err = CompilePath(pag.NextPath); err != nil {
 			errs = append(errs, fmt.Errorf("pagination next path: %w", err))
 		}
+	}
+	if d.counts, err = compileCounts(pag); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -154,6 +165,7 @@ func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 		return nil, fmt.Errorf("records path %q holds a %s, not an array or object", d.pathNames[at], recs.Type())
 	}
 	d.pagination(root, header)
+	d.counts.read(root, header, pg)
 	return pg, nil
 }
 

@@ -102,7 +102,8 @@ func (s *Source) discover(ctx context.Context, parser *fastjson.Parser) ([]strin
 				}
 			}
 		}
-		if len(arr) == 0 || pager.Last(&page, len(arr)) {
+		page.Size, page.Total, page.HasTotal = decode.PageCounts(d.Pagination, doc, resp.Header)
+		if len(arr) == 0 || pager.Last(&page, pos, len(arr)) {
 			break
 		}
 		pos = pager.Next(pos, &page, len(arr))

@@ -86,6 +86,6 @@ func (b *benchAction) items(page, perPage int) []byte {
 func (s *Simulator) serveBench(w http.ResponseWriter, r *http.Request, page, perPage int) {
 	items := s.bench.items(page, perPage)
 	buf := make([]byte, 0, len(items)+512)
-	buf = s.appendTinesEnvelope(buf, r, "action_logs", items, s.bench.n, page, perPage)
+	buf = s.appendTinesEnvelope(buf, r, "action_logs", items, s.bench.n, page, perPage, perPage)
 	writeRaw(w, http.StatusOK, buf)
 }

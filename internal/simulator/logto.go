@@ -152,6 +152,7 @@ func (s *Simulator) logtoList(w http.ResponseWriter, r *http.Request) {
 	reverse(recs)
 	s.shuffleTies(recs)
 
+	pageSize, _ = s.capPage(pageSize)
 	total := len(recs)
 	capped := q.Get("enableCap") == "true" && total > logtoCapLimit
 	if capped {
@@ -173,7 +174,7 @@ func (s *Simulator) logtoList(w http.ResponseWriter, r *http.Request) {
 		links = append(links, linkRel(pageURL(base, r, strconv.Itoa(totalPages)), "last"))
 	}
 	w.Header().Set("Link", strings.Join(links, ", "))
-	writeRaw(w, http.StatusOK, appendArray(nil, window(recs, (page-1)*pageSize, pageSize)))
+	writeRaw(w, http.StatusOK, appendArray(nil, s.ordered(r, window(recs, (page-1)*pageSize, pageSize))))
 }
 
 func linkRel(u, rel string) string { return "<" + u + `>; rel="` + rel + `"` }

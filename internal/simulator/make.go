@@ -21,6 +21,7 @@ func makeError(w http.ResponseWriter, code int, detail string) {
 
 type makePg struct {
 	offset, limit     int
+	echo              int // the limit the answer shows, when not limit (see capPage)
 	sortBy, sortDir   string
 	last              string
 	showLast, hasLast bool
@@ -83,8 +84,16 @@ func (pg makePg) page(recs []*record) []*record {
 	return window(recs, pg.offset, pg.limit)
 }
 
+// shownLimit is the limit the answer echoes.
+func (pg makePg) shownLimit() int {
+	if pg.echo > 0 {
+		return pg.echo
+	}
+	return pg.limit
+}
+
 func (pg makePg) appendJSON(buf []byte) []byte {
-	m := map[string]any{"sortBy": pg.sortBy, "sortDir": pg.sortDir, "limit": pg.limit}
+	m := map[string]any{"sortBy": pg.sortBy, "sortDir": pg.sortDir, "limit": pg.shownLimit()}
 	if pg.hasLast {
 		m["last"], m["showLast"] = pg.last, pg.showLast
 	} else {
@@ -139,7 +148,8 @@ func (s *Simulator) makeScenarioLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	as := s.stores[APIMakeScenarioLogs]
 	recs := as.query(s.stream(APIMakeScenarioLogs, strconv.Itoa(sid)), tr, keep)
-	writeMakeList(w, "scenarioLogs", pg.page(recs), pg)
+	pg.limit, pg.echo = s.capPage(pg.limit)
+	writeMakeList(w, "scenarioLogs", s.ordered(r, pg.page(recs)), pg)
 }
 
 func (s *Simulator) makeExecutionRecord(w http.ResponseWriter, r *http.Request) *record {
@@ -180,7 +190,8 @@ func (s *Simulator) makeModuleLogs(w http.ResponseWriter, r *http.Request) {
 	name := strconv.Itoa(sid) + "/" + strconv.Itoa(mid)
 	as := s.stores[APIMakeModuleLogs]
 	recs := as.query(s.stream(APIMakeModuleLogs, name), timeRange{}, nil)
-	writeMakeList(w, "moduleLogs", pg.page(recs), pg)
+	pg.limit, pg.echo = s.capPage(pg.limit)
+	writeMakeList(w, "moduleLogs", s.ordered(r, pg.page(recs)), pg)
 }
 
 // makeScenarios: GET /api/v2/scenarios?teamId=X|organizationId=Y, three scenarios per team.
@@ -213,6 +224,7 @@ func (s *Simulator) makeScenarios(w http.ResponseWriter, r *http.Request) {
 			"created":       "2023-06-01T08:00:00.000Z",
 		})
 	}
+	pg.limit, pg.echo = s.capPage(pg.limit)
 	lo := min(pg.offset, len(all))
 	hi := min(lo+pg.limit, len(all))
 	buf := []byte(`{"scenarios":`)
@@ -255,11 +267,12 @@ func (s *Simulator) makeAuditLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	as := s.stores[APIMakeAuditLogs]
 	recs := as.query(s.stream(APIMakeAuditLogs, strconv.Itoa(oid)), tr, keep)
-	page := pg.page(recs)
+	pg.limit, pg.echo = s.capPage(pg.limit)
+	page := s.ordered(r, pg.page(recs))
 	buf := []byte(`{"auditLogs":`)
 	buf = appendArray(buf, page)
 	buf = append(buf, `,"pg":`...)
-	m := map[string]any{"sortBy": pg.sortBy, "sortDir": pg.sortDir, "returnTotalCount": false, "limit": pg.limit, "offset": pg.offset}
+	m := map[string]any{"sortBy": pg.sortBy, "sortDir": pg.sortDir, "returnTotalCount": false, "limit": pg.shownLimit(), "offset": pg.offset}
 	b, _ := json.Marshal(m)
 	buf = append(buf, b...)
 	writeRaw(w, http.StatusOK, append(buf, '}'))

@@ -20,6 +20,7 @@ func (s *Simulator) omsList(w http.ResponseWriter, r *http.Request) {
 			pageSize = min(n, omsMaxPageSize)
 		}
 	}
+	pageSize, _ = s.capPage(pageSize)
 	as := s.stores[APIOMSActionLogs]
 	recs := as.query(s.stream(APIOMSActionLogs, ""), timeRange{}, nil)
 	reverse(recs)
@@ -54,7 +55,7 @@ func (s *Simulator) omsList(w http.ResponseWriter, r *http.Request) {
 		buf = append(buf, "null"...)
 	}
 	buf = append(buf, `,"results":`...)
-	buf = appendArray(buf, window(recs, (page-1)*pageSize, pageSize))
+	buf = appendArray(buf, s.ordered(r, window(recs, (page-1)*pageSize, pageSize)))
 	buf = append(buf, '}')
 	writeRaw(w, http.StatusOK, buf)
 }

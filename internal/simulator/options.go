@@ -107,6 +107,14 @@ type Options struct {
 	// RateLimitHeaders adds X-RateLimit-Limit/-Remaining/-Reset (seconds until the
 	// window resets) to every answer of an API covered by RatePerMinute.
 	RateLimitHeaders bool
+	// CapPageSize, when > 0, caps every list page of every API at this many
+	// records without saying so; CapEchoRequested makes a capped answer echo
+	// the page size asked for instead of the one applied (see capped.go).
+	CapPageSize      int
+	CapEchoRequested bool
+	// OutOfOrder lists streams ("<api>" or "<api>/<stream>") whose list pages
+	// come in the reverse of the API's documented order.
+	OutOfOrder []string
 }
 
 func (o *Options) applyDefaults() error {

@@ -102,12 +102,13 @@ func (s *Simulator) stackOneList(w http.ResponseWriter, r *http.Request) {
 	if f.OrderDirection == "desc" {
 		reverse(recs)
 	}
+	pageSize, echo := s.capPage(pageSize)
 	buf := []byte(`{"data":`)
-	buf = appendArray(buf, window(recs, (page-1)*pageSize, pageSize))
+	buf = appendArray(buf, s.ordered(r, window(recs, (page-1)*pageSize, pageSize)))
 	buf = append(buf, `,"query":{"page":`...)
 	buf = strconv.AppendInt(buf, int64(page), 10)
 	buf = append(buf, `,"page_size":`...)
-	buf = strconv.AppendInt(buf, int64(pageSize), 10)
+	buf = strconv.AppendInt(buf, int64(echo), 10)
 	buf = append(buf, `},"total":`...)
 	buf = strconv.AppendInt(buf, int64(len(recs)), 10)
 	buf = append(buf, '}')

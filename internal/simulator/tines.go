@@ -32,7 +32,7 @@ func tinesURL(base string, r *http.Request, page, perPage int) string {
 }
 
 // appendTinesEnvelope writes {"<key>":<items>,"meta":{...}} with Tines' absolute page links.
-func (s *Simulator) appendTinesEnvelope(buf []byte, r *http.Request, key string, items []byte, count, page, perPage int) []byte {
+func (s *Simulator) appendTinesEnvelope(buf []byte, r *http.Request, key string, items []byte, count, page, perPage, echo int) []byte {
 	pages := (count + perPage - 1) / perPage
 	base := requestBase(r)
 	buf = append(buf, `{"`...)
@@ -59,7 +59,7 @@ func (s *Simulator) appendTinesEnvelope(buf []byte, r *http.Request, key string,
 		buf = append(buf, `null,"next_page_number":null`...)
 	}
 	buf = append(buf, `,"per_page":`...)
-	buf = strconv.AppendInt(buf, int64(perPage), 10)
+	buf = strconv.AppendInt(buf, int64(echo), 10)
 	buf = append(buf, `,"pages":`...)
 	buf = strconv.AppendInt(buf, int64(pages), 10)
 	buf = append(buf, `,"count":`...)
@@ -96,8 +96,9 @@ func (s *Simulator) tinesActionLogs(w http.ResponseWriter, r *http.Request) {
 	as := s.stores[APITinesActionLogs]
 	recs := as.query(s.stream(APITinesActionLogs, aid), timeRange{}, keep)
 	reverse(recs)
-	items := appendArray(nil, window(recs, (page-1)*perPage, perPage))
-	writeRaw(w, http.StatusOK, s.appendTinesEnvelope(nil, r, "action_logs", items, len(recs), page, perPage))
+	perPage, echo := s.capPage(perPage)
+	items := appendArray(nil, s.ordered(r, window(recs, (page-1)*perPage, perPage)))
+	writeRaw(w, http.StatusOK, s.appendTinesEnvelope(nil, r, "action_logs", items, len(recs), page, perPage, echo))
 }
 
 // tinesAuditLogs: GET /api/v1/audit_logs with after/before, operation_name[], user_id[].
@@ -122,6 +123,7 @@ func (s *Simulator) tinesAuditLogs(w http.ResponseWriter, r *http.Request) {
 	as := s.stores[APITinesAuditLogs]
 	recs := as.query(s.stream(APITinesAuditLogs, ""), tr, keep)
 	reverse(recs)
-	items := appendArray(nil, window(recs, (page-1)*perPage, perPage))
-	writeRaw(w, http.StatusOK, s.appendTinesEnvelope(nil, r, "audit_logs", items, len(recs), page, perPage))
+	perPage, echo := s.capPage(perPage)
+	items := appendArray(nil, s.ordered(r, window(recs, (page-1)*perPage, perPage)))
+	writeRaw(w, http.StatusOK, s.appendTinesEnvelope(nil, r, "audit_logs", items, len(recs), page, perPage, echo))
 }
