@@ -58,7 +58,7 @@ func TestBuiltinOptions(t *testing.T) {
 		"action_ids": {Type: OptionIntList}, "operation_names": {Type: OptionStringList}, "user_ids": {Type: OptionIntList},
 		"log_key": {Type: OptionString}, "user_id": {Type: OptionString}, "application_id": {Type: OptionString},
 		"scenario_ids": {Type: OptionIntList}, "team_id": {Type: OptionInt}, "organization_id": {Type: OptionInt},
-		"scenario_id": {Type: OptionInt}, "module_ids": {Type: OptionIntList},
+		"scenario_id": {Type: OptionInt}, "module_ids": {Type: OptionIntList}, "tenant_id": {Type: OptionString},
 	}, all)
 	all["x"] = Option{}
 	again, err := BuiltinOptions()

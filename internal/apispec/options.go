@@ -35,10 +35,10 @@ func BuiltinOptions() (map[string]Option, error) {
 }
 
 // ConfigVars lists, sorted and once each, the placeholders of the spec's
-// templates (the page request, the discovery and the enrichment requests)
-// that the engine does not fill: their values come from the receiver
-// configuration. Templates that do not parse are skipped (ValidateAt
-// reports them).
+// templates (the page request, the discovery and the enrichment requests,
+// the OAuth2 resource) that the engine does not fill: their values come
+// from the receiver configuration. Templates that do not parse are skipped
+// (ValidateAt reports them).
 func (s *Spec) ConfigVars() []string {
 	reqs := []Request{s.Request}
 	if d := s.Streams.Discover; d != nil {
@@ -47,17 +47,19 @@ func (s *Spec) ConfigVars() []string {
 	if e := s.Enrich; e != nil {
 		reqs = append(reqs, e.Request)
 	}
-	seen := map[string]bool{}
+	texts := []string{s.Auth.Resource}
 	for _, r := range reqs {
-		for _, text := range r.templates() {
-			t, err := ParseTemplate(text)
-			if err != nil {
-				continue
-			}
-			for _, name := range t.Names() {
-				if !IsEngineVar(name) {
-					seen[name] = true
-				}
+		texts = append(texts, r.templates()...)
+	}
+	seen := map[string]bool{}
+	for _, text := range texts {
+		t, err := ParseTemplate(text)
+		if err != nil {
+			continue
+		}
+		for _, name := range t.Names() {
+			if !IsEngineVar(name) {
+				seen[name] = true
 			}
 		}
 	}

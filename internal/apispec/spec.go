@@ -54,6 +54,12 @@ type Spec struct {
 	// EndpointExample shows the form of the endpoint in error messages
 	// ("https://<tenant>.tines.com").
 	EndpointExample string `mapstructure:"endpoint_example"`
+	// EndpointHost, when the endpoint's host has this form, gives the
+	// placeholders in it their values, unless the receiver sets those
+	// options itself: "{{tenant_id}}.logto.app" reads the tenant id of a
+	// Logto Cloud endpoint. A placeholder stands for one DNS label; the
+	// comparison ignores case.
+	EndpointHost string `mapstructure:"endpoint_host"`
 }
 
 // Option types: how the receiver configuration writes the value.
@@ -162,8 +168,15 @@ type Records struct {
 	IDField  string   `mapstructure:"id_field"`
 	// TimeField holds the event time, in TimeFormat (same names as
 	// TimeFilter.Format, plus "rfc3339" accepting any fraction and offset).
-	TimeField  string `mapstructure:"time_field"`
-	TimeFormat string `mapstructure:"time_format"`
+	TimeField string `mapstructure:"time_field"`
+	// TimeFallbackFields are read in order when TimeField is missing or
+	// null (StackOne: start_time, then end_time, since event_time is
+	// nullable); the first one present and not null is the record's time,
+	// in TimeFormat. A record with none of them is invalid. A field that is
+	// present but not a time makes the record invalid too: it is not a
+	// reason to read the next.
+	TimeFallbackFields []string `mapstructure:"time_fallback_fields"`
+	TimeFormat         string   `mapstructure:"time_format"`
 	// TimePrecision is the resolution of the API's timestamps (Tines: 1s).
 	// Windows overlap by one unit so inclusive and exclusive filters both work.
 	TimePrecision time.Duration `mapstructure:"time_precision"`
@@ -218,9 +231,17 @@ type Auth struct {
 	Scheme string `mapstructure:"scheme"` // scheme kind: Token, Bearer, ...
 	Header string `mapstructure:"header"` // header kind: X-Api-Key, ...
 	// TokenPath and ResourcePath are the OAuth2 defaults relative to the
-	// endpoint (Logto: /oidc/token and /api).
-	TokenPath    string   `mapstructure:"token_path"`
-	ResourcePath string   `mapstructure:"resource_path"`
+	// endpoint (Logto: /oidc/token).
+	TokenPath    string `mapstructure:"token_path"`
+	ResourcePath string `mapstructure:"resource_path"`
+	// Resource is the OAuth2 resource indicator when the receiver sets no
+	// `resource`: a template over the receiver's options and the values
+	// EndpointHost reads (Logto: https://{{tenant_id}}.logto.app/api). When
+	// one of its placeholders has no value the receiver must set `resource`
+	// (or that option), and ResourceHelp says which value to use. Resource
+	// and ResourcePath are exclusive.
+	Resource     string   `mapstructure:"resource"`
+	ResourceHelp string   `mapstructure:"resource_help"`
 	Scopes       []string `mapstructure:"scopes"`
 }
 

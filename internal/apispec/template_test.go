@@ -79,4 +79,7 @@ func TestConfigVars(t *testing.T) {
 	assert.Equal(t, []string{"operation_names", "user_ids"}, spec.ConfigVars(), "list placeholders count under their name")
 	spec = &Spec{Request: Request{Path: "/w/{{workspace}}/{{stream}}", Header: map[string]string{"X-Org": "{{org}}"}, Body: `{"q":"{{query}}"}`}}
 	assert.Equal(t, []string{"org", "query", "workspace"}, spec.ConfigVars())
+	spec, err = Builtin("logto_logs")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"application_id", "log_key", "tenant_id", "user_id"}, spec.ConfigVars(), "the OAuth2 resource's too")
 }

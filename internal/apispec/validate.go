@@ -49,6 +49,17 @@ func (s *Spec) ValidateAt(prefix string) error {
 	if !ValidTimeFormat(r.TimeFormat) {
 		bad("records.time_format", "must be one of %s or layout:<Go layout>, got %q", strings.Join(TimeFormats(), ", "), r.TimeFormat)
 	}
+	for i, f := range r.TimeFallbackFields {
+		key := fmt.Sprintf("records.time_fallback_fields[%d]", i)
+		switch {
+		case f == "":
+			bad(key, "must not be empty")
+		case f == r.TimeField:
+			bad(key, "repeats records.time_field %q", f)
+		case slices.Contains(r.TimeFallbackFields[:i], f):
+			bad(key, "repeats %q", f)
+		}
+	}
 	if r.TimePrecision <= 0 {
 		bad("records.time_precision", "must be positive (1s, 1ms, ...)")
 	}
@@ -75,6 +86,12 @@ func (s *Spec) ValidateAt(prefix string) error {
 			bad("auth.header", "is required when auth.type is %q", AuthHeader)
 		}
 	case AuthOAuth2:
+		if s.Auth.Resource != "" && s.Auth.ResourcePath != "" {
+			bad("auth.resource", "and auth.resource_path are exclusive")
+		}
+		if _, err := ParseTemplate(s.Auth.Resource); err != nil {
+			bad("auth.resource", "%v", err)
+		}
 	default:
 		bad("auth.type", "must be one of none, bearer, scheme, basic, header, %s; got %q", AuthOAuth2, s.Auth.Type)
 	}
@@ -116,6 +133,11 @@ func (s *Spec) ValidateAt(prefix string) error {
 	}
 	if e := s.EndpointExample; e != "" && !strings.HasPrefix(e, "https://") && !strings.HasPrefix(e, "http://") {
 		bad("endpoint_example", "must start with https:// or http://, got %q", e)
+	}
+	if h := s.EndpointHost; h != "" {
+		if _, err := CompileHostPattern(h); err != nil {
+			bad("endpoint_host", "%v", err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -115,6 +115,37 @@ func TestValidateOptionsAndEndpoints(t *testing.T) {
 			name: "endpoint example", edit: func(s *Spec) { s.EndpointExample = "<tenant>.example.com" },
 			want: `"custom.endpoint_example" must start with https:// or http://, got "<tenant>.example.com"`,
 		},
+		{name: "endpoint host and resource", edit: func(s *Spec) {
+			s.EndpointHost = "{{tenant_id}}.example.com"
+			s.Auth = Auth{Type: AuthOAuth2, Resource: "https://{{tenant_id}}.example.com/api"}
+		}},
+		{
+			name: "endpoint host with a scheme", edit: func(s *Spec) { s.EndpointHost = "https://{{tenant_id}}.example.com" },
+			want: `"custom.endpoint_host" must be a host name, without scheme, port or path; got "https://{{tenant_id}}.example.com"`,
+		},
+		{
+			name: "endpoint host without placeholder", edit: func(s *Spec) { s.EndpointHost = "api.example.com" },
+			want: `"custom.endpoint_host" has no placeholder: it would read nothing from the endpoint`,
+		},
+		{
+			name: "endpoint host with an engine variable", edit: func(s *Spec) { s.EndpointHost = "{{stream}}.example.com" },
+			want: `"custom.endpoint_host" {{stream}} cannot stand for part of a host name`,
+		},
+		{
+			name: "resource and resource path", edit: func(s *Spec) { s.Auth = Auth{Type: AuthOAuth2, Resource: "https://x/api", ResourcePath: "/api"} },
+			want: `"custom.auth.resource" and auth.resource_path are exclusive`,
+		},
+		{
+			name: "resource template", edit: func(s *Spec) { s.Auth = Auth{Type: AuthOAuth2, Resource: "https://{{tenant_id/api"} },
+			want: `"custom.auth.resource" unclosed "{{" in "https://{{tenant_id/api"`,
+		},
+		{name: "time fallback fields", edit: func(s *Spec) { s.Records.TimeFallbackFields = []string{"start_time", "end_time"} }},
+		{
+			name: "time fallback field repeated", edit: func(s *Spec) { s.Records.TimeFallbackFields = []string{"created_at", "a", "", "a"} },
+			want: `"custom.records.time_fallback_fields[0]" repeats records.time_field "created_at"
+"custom.records.time_fallback_fields[2]" must not be empty
+"custom.records.time_fallback_fields[3]" repeats "a"`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,4 +167,41 @@ func TestValidateOptionsAndEndpoints(t *testing.T) {
 func TestSpecHasNoValidateMethod(t *testing.T) {
 	_, ok := any(&Spec{}).(interface{ Validate() error })
 	assert.False(t, ok)
+}
+
+// An endpoint_host reads one DNS label per placeholder, whatever the case,
+// and nothing from hosts of another form.
+func TestHostPattern(t *testing.T) {
+	p, err := CompileHostPattern("{{tenant_id}}.logto.app")
+	require.NoError(t, err)
+	tests := []struct {
+		host string
+		want string // "" = no match
+	}{
+		{"abc123.logto.app", "abc123"},
+		{"ABC123.Logto.App", "abc123"},
+		{"default.logto.app", "default"},
+		{"a-b.logto.app", "a-b"},
+		{"logto.app", ""},
+		{"x.y.logto.app", ""},
+		{"auth.example.com", ""},
+		{"abc.logto.app.evil.com", ""},
+		{"abclogto.app", ""},
+		{"-a.logto.app", ""},
+		{"127.0.0.1", ""},
+	}
+	for _, tt := range tests {
+		vars, ok := p.Match(tt.host)
+		assert.Equal(t, tt.want != "", ok, tt.host)
+		assert.Equal(t, tt.want, vars.Get("tenant_id"), tt.host)
+	}
+	p, err = CompileHostPattern("{{a}}.{{a}}.example.com")
+	require.NoError(t, err)
+	_, ok := p.Match("x.y.example.com")
+	assert.False(t, ok, "one name, two labels")
+	vars, ok := p.Match("x.x.example.com")
+	assert.True(t, ok)
+	assert.Equal(t, "x", vars.Get("a"))
+	_, ok = HostPattern{}.Match("x")
+	assert.False(t, ok, "the zero pattern matches nothing")
 }

@@ -68,7 +68,7 @@ func BuiltinReceivers(simURL string) []Receiver {
 		{
 			ID: Logto, API: simulator.APILogtoLogs, SimAPI: simulator.APILogtoLogs, Streams: 1,
 			SimStreams: []string{""}, Secrets: []string{k.LogtoClientSecret},
-			Settings: []string{"api: logto_logs", "endpoint: " + simURL + "/logto", "client_id: " + k.LogtoClientID, "client_secret: " + k.LogtoClientSecret},
+			Settings: []string{"api: logto_logs", "endpoint: " + simURL + "/logto", "client_id: " + k.LogtoClientID, "client_secret: " + k.LogtoClientSecret, "resource: " + simulator.LogtoResource},
 		},
 		{
 			ID: OMS, API: simulator.APIOMSActionLogs, SimAPI: simulator.APIOMSActionLogs, Streams: 1,

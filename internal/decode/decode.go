@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -45,6 +46,10 @@ type Record struct {
 	// Time is the event time in unix ns; 0 (with Problem set) when the
 	// field is missing or unparseable.
 	Time int64
+	// TimeSource says which field Time came from: 0 for the time field,
+	// i for the i-th of the time fallback fields (Decoder.TimeFieldName
+	// names it).
+	TimeSource int
 	// Key orders records; for now it is Time.
 	Key int64
 	// Problem is "" or why the record lacks a usable id or time.
@@ -79,8 +84,8 @@ type Decoder struct {
 	pathNames []string // the same, as configured, for messages
 	id        Path
 	idName    string
-	tm        Path
-	tmName    string
+	tm        []Path   // the time field, then the fallback fields
+	tmNames   []string // the same, as configured
 	tf        timeFormat
 	pagType   string
 	next      Path
@@ -94,7 +99,7 @@ type Decoder struct {
 
 // New validates the paths and the time format once.
 func New(rec apispec.Records, pag apispec.Pagination) (*Decoder, error) {
-	d := &Decoder{idName: rec.IDField, tmName: rec.TimeField, pagType: pag.Type}
+	d := &Decoder{idName: rec.IDField, pagType: pag.Type}
 	var errs []error
 	for _, p := range append([]string{rec.Path}, rec.AltPaths...) {
 		cp, err := CompilePath(p)
@@ -108,8 +113,18 @@ func New(rec apispec.Records, pag apispec.Pagination) (*Decoder, error) {
 	if d.id, err = CompilePath(rec.IDField); err != nil {
 		errs = append(errs, fmt.Errorf("id field: %w", err))
 	}
-	if d.tm, err = CompilePath(rec.TimeField); err != nil {
-		errs = append(errs, fmt.Errorf("time field: %w", err))
+	for i, name := range append([]string{rec.TimeField}, rec.TimeFallbackFields...) {
+		p, perr := CompilePath(name)
+		switch {
+		case perr != nil && i == 0:
+			errs = append(errs, fmt.Errorf("time field: %w", perr))
+		case perr != nil:
+			errs = append(errs, fmt.Errorf("time fallback field %q: %w", name, perr))
+		case p == nil && i > 0:
+			errs = append(errs, errors.New("time fallback field: empty"))
+		}
+		d.tm = append(d.tm, p)
+		d.tmNames = append(d.tmNames, name)
 	}
 	if d.tf, err = compileTimeFormat(rec.TimeFormat); err != nil {
 		errs = append(errs, fmt.Errorf("time format: %w", err))
@@ -248,16 +263,9 @@ func (d *Decoder) record(v *fastjson.Value) Record {
 			r.ID = d.arena.String(d.scratch)
 		}
 	}
-	if d.tm != nil {
-		tv := d.tm.Get(v)
-		if tv == nil || tv.Type() == fastjson.TypeNull {
-			problems = append(problems, fmt.Sprintf("missing time field %q", d.tmName))
-		} else if ns, scratch, err := d.tf.parse(tv, d.scratch); err != nil {
-			d.scratch = scratch
-			problems = append(problems, fmt.Sprintf("unparseable time %q in %q", shortText(tv), d.tmName))
-		} else {
-			d.scratch = scratch
-			r.Time = ns
+	if d.tm[0] != nil {
+		if p := d.time(v, &r); p != "" {
+			problems = append(problems, p)
 		}
 	}
 	r.Key = r.Time
@@ -265,6 +273,41 @@ func (d *Decoder) record(v *fastjson.Value) Record {
 		r.Problem = strings.Join(problems, "; ")
 	}
 	return r
+}
+
+// time reads the first time field that is present and not null into r;
+// the answer is "" or the problem.
+func (d *Decoder) time(v *fastjson.Value, r *Record) string {
+	for i, p := range d.tm {
+		tv := p.Get(v)
+		if tv == nil || tv.Type() == fastjson.TypeNull {
+			continue
+		}
+		ns, scratch, err := d.tf.parse(tv, d.scratch)
+		d.scratch = scratch
+		if err != nil {
+			return fmt.Sprintf("unparseable time %q in %q", shortText(tv), d.tmNames[i])
+		}
+		r.Time, r.TimeSource = ns, i
+		return ""
+	}
+	if len(d.tm) == 1 {
+		return fmt.Sprintf("missing time field %q", d.tmNames[0])
+	}
+	q := make([]string, len(d.tmNames))
+	for i, n := range d.tmNames {
+		q[i] = strconv.Quote(n)
+	}
+	return "missing time fields " + strings.Join(q, ", ") + " (all missing or null)"
+}
+
+// TimeFieldName names the field a record's time came from (its
+// TimeSource): the time field or one of the fallback fields.
+func (d *Decoder) TimeFieldName(source int) string {
+	if source < 0 || source >= len(d.tmNames) {
+		return ""
+	}
+	return d.tmNames[source]
 }
 
 // shortText is a value's text for a message, cut to a readable length.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,6 +91,57 @@ func TestDecodeTimeProblems(t *testing.T) {
 	assert.Equal(t, `missing id field "id"`, page.Records[2].Problem)
 	assert.Equal(t, int64(1703083275e9), page.Records[2].Time)
 	assert.Equal(t, `missing time field "created_at"`, page.Records[3].Problem)
+}
+
+// StackOne's event_time, start_time and end_time are all nullable: the first
+// one present and not null times the record; with none it is invalid, and a
+// present value that is not a time is a problem, not a reason to read on.
+func TestDecodeTimeFallbackFields(t *testing.T) {
+	d := newDecoder(t, apispec.Records{
+		IDField: "log_id", TimeField: "event_time", TimeFallbackFields: []string{"start_time", "end_time"}, TimeFormat: "rfc3339",
+	}, apispec.Pagination{})
+	page, err := d.Decode([]byte(`[
+		{"log_id":"a","event_time":"2025-01-01T00:00:03.000Z","start_time":"2025-01-01T00:00:01.000Z","end_time":"2025-01-01T00:00:04.000Z"},
+		{"log_id":"b","event_time":null,"start_time":"2025-01-01T00:00:01.000Z","end_time":"2025-01-01T00:00:04.000Z"},
+		{"log_id":"c","event_time":null,"start_time":null,"end_time":"2025-01-01T00:00:04.000Z"},
+		{"log_id":"d","end_time":"2025-01-01T00:00:04.000Z"},
+		{"log_id":"e","event_time":null,"start_time":null,"end_time":null},
+		{"log_id":"f"},
+		{"log_id":"g","event_time":null,"start_time":"soon","end_time":"2025-01-01T00:00:04.000Z"}
+	]`), nil)
+	require.NoError(t, err)
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	want := []struct {
+		time    time.Duration
+		source  int
+		problem string
+	}{
+		{time: 3 * time.Second, source: 0},
+		{time: 1 * time.Second, source: 1},
+		{time: 4 * time.Second, source: 2},
+		{time: 4 * time.Second, source: 2},
+		{problem: `missing time fields "event_time", "start_time", "end_time" (all missing or null)`},
+		{problem: `missing time fields "event_time", "start_time", "end_time" (all missing or null)`},
+		{problem: `unparseable time "soon" in "start_time"`},
+	}
+	require.Len(t, page.Records, len(want))
+	for i, w := range want {
+		r := page.Records[i]
+		assert.Equal(t, w.problem, r.Problem, r.ID)
+		if w.problem == "" {
+			assert.Equal(t, t0.Add(w.time).UnixNano(), r.Time, r.ID)
+			assert.Equal(t, r.Time, r.Key, r.ID)
+			assert.Equal(t, w.source, r.TimeSource, r.ID)
+		} else {
+			assert.Zero(t, r.Time, r.ID)
+		}
+	}
+	assert.Equal(t, "event_time", d.TimeFieldName(0))
+	assert.Equal(t, "end_time", d.TimeFieldName(2))
+	assert.Empty(t, d.TimeFieldName(3))
+
+	_, err = New(apispec.Records{IDField: "id", TimeField: "t", TimeFallbackFields: []string{"a..b", ""}}, apispec.Pagination{})
+	require.EqualError(t, err, `time fallback field "a..b": invalid dotted path "a..b": empty segment`+"\ntime fallback field: empty")
 }
 
 func TestDecodeMoreSignal(t *testing.T) {

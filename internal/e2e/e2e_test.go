@@ -18,7 +18,7 @@ const initialRecords = 30
 // exactly once, and exactly the new ones after a graceful restart.
 func TestEveryAPIEndToEnd(t *testing.T) {
 	collectorBinary(t)
-	sim := startSimulator(t, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: initialRecords, Seed: 42})
+	sim := startSimulator(t, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: initialRecords, Seed: 42, StackOneNullable: true})
 	sink := startSink(t)
 	tp := startTap(t, sink.Endpoint())
 
@@ -93,8 +93,10 @@ func addToEveryStream(sim *simulator.Simulator, rs []chaosrun.Receiver, n int, a
 	return perReceiver
 }
 
-// checkRecords looks at one record per receiver: resource attributes, the
-// event time as Timestamp, the severity.
+// checkRecords looks at the first records of each receiver (resource
+// attributes, the event time as Timestamp) and at the severity of every
+// record whose severity the checks know. StackOne's records, some with a null
+// event_time, success or status_code, are checked in full.
 func checkRecords(t *testing.T, sim *simulator.Simulator, tp *tap, rs []chaosrun.Receiver) {
 	t.Helper()
 	host, err := url.Parse(sim.URL())
@@ -107,10 +109,17 @@ func checkRecords(t *testing.T, sim *simulator.Simulator, tp *tap, rs []chaosrun
 		got := tp.records(r.API)
 		require.NotEmpty(t, got, r.ID)
 		checkedSeverity := false
+		timeFields := map[string]int{}
 		for i, rec := range got {
 			ref, ok := want[chaosrun.RecordID(r.SimAPI, rec.uid)]
 			require.True(t, ok, "%s: record %q is not one of the simulator's", r.ID, rec.uid)
 			stream := chaosrun.ReceiverStream(r.SimAPI, ref.Stream)
+			if r.SimAPI == simulator.APIStackOneActionLogs {
+				checkStackOneTime(t, rec, ref)
+				if field, ok := rec.record.Attributes().Get("api_logs.time_field"); ok {
+					timeFields[field.AsString()]++
+				}
+			}
 			if i < 3 {
 				assert.Equal(t, "api_logs/"+r.ID, rec.resource["api_logs.source"], r.ID)
 				assert.Equal(t, r.API, rec.resource["api_logs.api"], r.ID)
@@ -123,18 +132,39 @@ func checkRecords(t *testing.T, sim *simulator.Simulator, tp *tap, rs []chaosrun
 					"%s: Timestamp %s, vendor time %s", r.ID, rec.record.Timestamp().AsTime(), ref.Time)
 				assert.NotZero(t, rec.record.ObservedTimestamp(), r.ID)
 			}
-			if !checkedSeverity {
-				api := r.API
-				num, text, known := expectedSeverity(api, rec.record.Body().Map().AsRaw())
-				if known {
-					checkedSeverity = true
-					assert.Equal(t, num, rec.record.SeverityNumber(), "%s: severity number of %v", r.ID, rec.record.Body().AsRaw())
-					assert.Equal(t, text, rec.record.SeverityText(), "%s: severity text of %v", r.ID, rec.record.Body().AsRaw())
-				}
+			num, text, known := expectedSeverity(r.API, rec.record.Body().Map().AsRaw())
+			if known {
+				checkedSeverity = true
+				assert.Equal(t, num, rec.record.SeverityNumber(), "%s: severity number of %v", r.ID, rec.record.Body().AsRaw())
+				assert.Equal(t, text, rec.record.SeverityText(), "%s: severity text of %v", r.ID, rec.record.Body().AsRaw())
 			}
 		}
 		assert.True(t, checkedSeverity, "%s: no record with a known severity", r.ID)
+		if r.SimAPI == simulator.APIStackOneActionLogs {
+			assert.Positive(t, timeFields["start_time"], "%s: records timed by start_time", r.ID)
+			assert.Positive(t, timeFields["end_time"], "%s: records timed by end_time", r.ID)
+		}
 	}
+}
+
+// checkStackOneTime: the Timestamp is event_time, else start_time, else
+// end_time, and api_logs.time_field names the field when it is not
+// event_time.
+func checkStackOneTime(t *testing.T, rec tapped, ref simulator.RecordRef) {
+	t.Helper()
+	body := rec.record.Body().Map().AsRaw()
+	field := "event_time"
+	if attr, ok := rec.record.Attributes().Get("api_logs.time_field"); ok {
+		field = attr.AsString()
+	}
+	for _, f := range []string{"event_time", "start_time", "end_time"} {
+		if f == field {
+			break
+		}
+		assert.Nil(t, body[f], "%s: %s is set, yet the record is timed by %s", ref.ID, f, field)
+	}
+	assert.Equal(t, ref.Time.UTC().Format("2006-01-02T15:04:05.000Z"), body[field], "%s: %s", ref.ID, field)
+	assert.True(t, ref.Time.Equal(rec.record.Timestamp().AsTime()), "%s: Timestamp %s, record time %s", ref.ID, rec.record.Timestamp().AsTime(), ref.Time)
 }
 
 func streamAttribute(simAPI string) string {

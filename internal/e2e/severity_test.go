@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -25,8 +26,32 @@ func expectedSeverity(api string, body map[string]any) (plog.SeverityNumber, str
 	case simulator.APITinesAuditLogs, simulator.APIMakeAuditLogs, "custom":
 		return plog.SeverityNumberInfo, "", true
 	case simulator.APIStackOneActionLogs:
-		if field("success") == "true" {
+		// success and status_code are nullable (the simulator's
+		// StackOneNullable mode serves every case).
+		var code int64
+		hasCode := true
+		switch c := body["status_code"].(type) {
+		case int64: // pdata's map of a JSON integer
+			code = c
+		case float64:
+			code = int64(c)
+		default:
+			hasCode = false
+		}
+		status := strconv.FormatInt(code, 10)
+		switch {
+		case body["success"] == true:
 			return plog.SeverityNumberInfo, "success", true
+		case hasCode && code >= 400 && code <= 499:
+			return plog.SeverityNumberWarn, status, true
+		case hasCode && (code < 200 || code > 299):
+			return plog.SeverityNumberError, status, true
+		case body["success"] == false:
+			return plog.SeverityNumberError, "failure", true
+		case hasCode:
+			return plog.SeverityNumberInfo, status, true
+		case body["success"] == nil && body["status_code"] == nil:
+			return plog.SeverityNumberUnspecified, "", true
 		}
 	case simulator.APILogtoLogs:
 		payload, _ := body["payload"].(map[string]any)

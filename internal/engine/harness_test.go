@@ -265,7 +265,7 @@ func authFor(t *testing.T, spec *apispec.Spec, endpoint *url.URL) httpclient.Aut
 	case strings.HasSuffix(endpoint.Path, "/logto"):
 		a, err := httpclient.OAuth2ClientCredentials(httpclient.OAuth2Config{
 			TokenURL: endpoint.String() + spec.Auth.TokenPath, ClientID: keys.LogtoClientID,
-			ClientSecret: "demo-logto-secret", Resource: endpoint.String() + spec.Auth.ResourcePath, Scopes: spec.Auth.Scopes,
+			ClientSecret: "demo-logto-secret", Resource: simulator.LogtoResource, Scopes: spec.Auth.Scopes,
 		}, nil)
 		require.NoError(t, err)
 		return a

@@ -59,6 +59,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{body: "tines_action_logs.seed000.json", api: "tines_action_logs", records: 1, more: decode.MoreNo},
 		{body: "stackone_action_logs.seed001.json", api: "stackone_action_logs", rootPath: true, records: 1, more: decode.MoreUnknown},
+		{body: "stackone_action_logs.nullable.json", api: "stackone_action_logs", records: 9, more: decode.MoreUnknown},
 		{body: "logto_logs.seed002.json", api: "logto_logs", records: 1, more: decode.MoreUnknown},
 		{body: "oms_action_logs.seed003.json", api: "oms_action_logs", records: 10, more: decode.MoreYes},
 		{body: "make_scenario_logs.seed004.json", api: "make_scenario_logs", records: 1, more: decode.MoreUnknown},

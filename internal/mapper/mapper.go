@@ -19,17 +19,26 @@ import (
 // AttrUID is the attribute carrying the record id, for downstream dedupe.
 const AttrUID = "log.record.uid"
 
+// AttrTimeField names the field a record's Timestamp came from when it is
+// not the spec's time field but one of its time fallback fields (StackOne:
+// start_time or end_time when event_time is null). Records timed by the
+// time field itself do not carry it.
+const AttrTimeField = "api_logs.time_field"
+
 // Mapper writes records of one API into log records. Everything is resolved
 // in New. Not safe for concurrent use (it caches keys and severity texts);
 // one per stream worker, like decode.Decoder.
 type Mapper struct {
-	sev       severity
-	bodyPath  decode.Path // nil: the whole record is the body
-	bodyKey   string      // BodyField when it is a top-level key: left out of the attributes
-	conv      converter
-	texts     map[string]string // severity texts seen, so Append does not allocate them
-	scratch   []byte
-	bodyField bool
+	sev      severity
+	bodyPath decode.Path // nil: the whole record is the body
+	bodyKey  string      // BodyField when it is a top-level key: left out of the attributes
+	conv     converter
+	texts    map[string]string // severity texts seen, so Append does not allocate them
+	// timeFields are the time field and its fallbacks, indexed by
+	// decode.Record.TimeSource.
+	timeFields []string
+	scratch    []byte
+	bodyField  bool
 }
 
 // New resolves spec's severity rules and body field. overrides maps raw
@@ -44,9 +53,10 @@ func New(spec *apispec.Spec, overrides map[string]string) (*Mapper, error) {
 		return nil, err
 	}
 	m := &Mapper{
-		sev:   sev,
-		conv:  converter{keys: make(map[string]string, 64), arena: &decode.Arena{}},
-		texts: make(map[string]string, 16),
+		sev:        sev,
+		conv:       converter{keys: make(map[string]string, 64), arena: &decode.Arena{}},
+		texts:      make(map[string]string, 16),
+		timeFields: append([]string{spec.Records.TimeField}, spec.Records.TimeFallbackFields...),
 	}
 	if bf := spec.Records.BodyField; bf != "" {
 		if m.bodyPath, err = decode.CompilePath(bf); err != nil {
@@ -61,7 +71,8 @@ func New(spec *apispec.Spec, overrides map[string]string) (*Mapper, error) {
 }
 
 // Append writes rec into lr: Timestamp = rec.Time, ObservedTimestamp =
-// observed, severity, body and log.record.uid = rec.ID.
+// observed, severity, body, log.record.uid = rec.ID and, for a record timed
+// by a fallback field, api_logs.time_field.
 func (m *Mapper) Append(lr plog.LogRecord, rec *decode.Record, observed pcommon.Timestamp) {
 	if rec.Time > 0 {
 		lr.SetTimestamp(pcommon.Timestamp(rec.Time))
@@ -74,16 +85,24 @@ func (m *Mapper) Append(lr plog.LogRecord, rec *decode.Record, observed pcommon.
 	lr.SetSeverityText(text)
 
 	attrs := lr.Attributes()
+	timeField := ""
+	if rec.TimeSource > 0 && rec.TimeSource < len(m.timeFields) {
+		timeField = m.timeFields[rec.TimeSource]
+	}
+	own := 1 // log.record.uid
+	if timeField != "" {
+		own++
+	}
 	obj, isObj := object(v)
 	switch {
 	case !m.bodyField && isObj:
 		m.conv.fillMap(lr.Body().SetEmptyMap(), obj)
-		attrs.EnsureCapacity(1)
+		attrs.EnsureCapacity(own)
 	case !m.bodyField || !isObj:
 		m.conv.value(lr.Body(), v)
-		attrs.EnsureCapacity(1)
+		attrs.EnsureCapacity(own)
 	default:
-		attrs.EnsureCapacity(obj.Len() + 1)
+		attrs.EnsureCapacity(obj.Len() + own)
 		if m.bodyKey == "" {
 			m.conv.value(lr.Body(), m.bodyPath.Get(v))
 		}
@@ -97,6 +116,9 @@ func (m *Mapper) Append(lr plog.LogRecord, rec *decode.Record, observed pcommon.
 	}
 	if rec.ID != "" {
 		attrs.PutStr(AttrUID, rec.ID)
+	}
+	if timeField != "" {
+		attrs.PutStr(AttrTimeField, timeField)
 	}
 }
 

@@ -100,12 +100,69 @@ func TestSeverityStackOne(t *testing.T) {
 		{`{"success":false,"status_code":500}`, plog.SeverityNumberError, "500"},
 		{`{"success":false}`, plog.SeverityNumberError, "failure"},
 		{`{"success":"true"}`, plog.SeverityNumberInfo, "success"}, // text form of a string equals too
+		// success true whatever the status.
+		{`{"success":true,"status_code":500}`, plog.SeverityNumberInfo, "success"},
+		{`{"success":true,"status_code":null}`, plog.SeverityNumberInfo, "success"},
+		// success false: 4xx WARN, anything else ERROR.
+		{`{"success":false,"status_code":200}`, plog.SeverityNumberError, "failure"},
+		{`{"success":false,"status_code":204}`, plog.SeverityNumberError, "failure"},
+		{`{"success":false,"status_code":302}`, plog.SeverityNumberError, "302"},
+		{`{"success":false,"status_code":100}`, plog.SeverityNumberError, "100"},
+		{`{"success":false,"status_code":null}`, plog.SeverityNumberError, "failure"},
+		{`{"success":false,"status_code":"n/a"}`, plog.SeverityNumberError, "failure"},
+		// success null or missing: the status decides.
+		{`{"success":null,"status_code":200}`, plog.SeverityNumberInfo, "200"},
+		{`{"success":null,"status_code":299}`, plog.SeverityNumberInfo, "299"},
+		{`{"status_code":201}`, plog.SeverityNumberInfo, "201"},
+		{`{"success":null,"status_code":"200"}`, plog.SeverityNumberInfo, "200"},
+		{`{"success":null,"status_code":404}`, plog.SeverityNumberWarn, "404"},
+		{`{"success":null,"status_code":429}`, plog.SeverityNumberWarn, "429"},
+		{`{"success":null,"status_code":302}`, plog.SeverityNumberError, "302"},
+		{`{"success":null,"status_code":500}`, plog.SeverityNumberError, "500"},
+		{`{"success":null,"status_code":503}`, plog.SeverityNumberError, "503"},
+		{`{"success":null,"status_code":199}`, plog.SeverityNumberError, "199"},
+		{`{"success":null,"status_code":0}`, plog.SeverityNumberError, "0"},
+		{`{"success":null,"status_code":"n/a"}`, plog.SeverityNumberError, "n/a"},
+		// Neither.
+		{`{"success":null,"status_code":null}`, plog.SeverityNumberUnspecified, ""},
+		{`{}`, plog.SeverityNumberUnspecified, ""},
 	}
 	for _, tt := range tests {
 		lr := mapOne(t, m, tt.record)
 		assert.Equal(t, tt.num, lr.SeverityNumber(), tt.record)
 		assert.Equal(t, tt.text, lr.SeverityText(), tt.record)
 	}
+}
+
+// A record timed by a fallback field says which one; a record timed by the
+// time field itself carries no such attribute.
+func TestAppendTimeFieldAttribute(t *testing.T) {
+	spec, err := apispec.Builtin("stackone_action_logs")
+	require.NoError(t, err)
+	m, err := New(spec, nil)
+	require.NoError(t, err)
+	v, err := fastjson.Parse(`{"log_id":"x","event_time":null,"start_time":"2025-01-01T00:00:01Z"}`)
+	require.NoError(t, err)
+	for source, want := range map[int]string{0: "", 1: "start_time", 2: "end_time", 3: ""} {
+		lr := plog.NewLogRecord()
+		m.Append(lr, &decode.Record{ID: "x", Time: 1_700_000_000e9, TimeSource: source, Value: v}, 42)
+		got, ok := lr.Attributes().Get(AttrTimeField)
+		assert.Equal(t, want != "", ok, "source %d", source)
+		if ok {
+			assert.Equal(t, want, got.AsString(), "source %d", source)
+		}
+		assert.Equal(t, pcommon.Timestamp(1_700_000_000e9), lr.Timestamp())
+		uid, _ := lr.Attributes().Get(AttrUID)
+		assert.Equal(t, "x", uid.AsString())
+	}
+	spec.Records.BodyField = "log_id"
+	m, err = New(spec, nil)
+	require.NoError(t, err)
+	lr := plog.NewLogRecord()
+	m.Append(lr, &decode.Record{ID: "x", Time: 1, TimeSource: 1, Value: v}, 42)
+	got, _ := lr.Attributes().Get(AttrTimeField)
+	assert.Equal(t, "start_time", got.AsString(), "with a body field too")
+	assert.Equal(t, 4, lr.Attributes().Len(), "event_time, start_time, log.record.uid, api_logs.time_field")
 }
 
 func TestSeverityOverridesAndDefaults(t *testing.T) {

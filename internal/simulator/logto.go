@@ -89,6 +89,9 @@ func (s *Simulator) logtoToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "unsupported grant_type requested (" + gt + ")"})
 		return
 	}
+	if !logtoResourceOK(w, r) {
+		return
+	}
 	scope := r.PostForm.Get("scope")
 	if scope == "" {
 		scope = "all"

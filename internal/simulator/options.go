@@ -80,6 +80,9 @@ type Options struct {
 	StringNullNextPage bool // Tines: meta.next_page is the string "null" at the end (Elastic mock quirk)
 	LogtoPre140        bool // Logto: ignore start_time/end_time like servers before 1.40
 	OMSIgnorePageSize  bool // OMS: ignore page_size, always 20 per page
+	// StackOneNullable: StackOne records with null event_time (timed by start_time or end_time)
+	// and null success or status_code, in a fixed rotation (see stackone_nullable.go).
+	StackOneNullable bool
 
 	// RatePerMinute is a request budget per vendor ("tines", "stackone", "logto", "oms", "make")
 	// or per API name; over budget the request gets 429 with Retry-After.

@@ -23,7 +23,7 @@ func (s *Simulator) registerStores() {
 	}
 	add(newAPIStore(APITinesActionLogs, time.Second, 700, buildTinesAction), true, false)
 	add(newAPIStore(APITinesAuditLogs, time.Second, 3_700_000, buildTinesAudit), false, false)
-	add(newAPIStore(APIStackOneActionLogs, time.Millisecond, 0, buildStackOne), false, false)
+	add(newAPIStore(APIStackOneActionLogs, time.Millisecond, 0, s.buildStackOneRecord), false, false)
 	add(newAPIStore(APILogtoLogs, time.Millisecond, 0, buildLogto), false, false)
 	add(newAPIStore(APIOMSActionLogs, time.Microsecond, 0, buildOMS), false, true)
 	add(newAPIStore(APIMakeScenarioLogs, time.Millisecond, 0, s.buildMakeScenario), true, false)

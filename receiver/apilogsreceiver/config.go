@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,6 +101,7 @@ type APIOptions struct {
 	LogKey         string   `mapstructure:"log_key"`
 	UserID         string   `mapstructure:"user_id"`
 	ApplicationID  string   `mapstructure:"application_id"`
+	TenantID       string   `mapstructure:"tenant_id"`
 }
 
 // RateLimitConfig is the client-side request budget shared by all streams of
@@ -132,6 +134,10 @@ type resolved struct {
 	vars      apispec.Vars
 	pageSize  int
 	startAt   func(time.Time) time.Time
+	// OAuth2: the token endpoint and the resource indicator ("" sends
+	// none).
+	tokenURL string
+	resource string
 }
 
 // Validate reports every problem of the configuration at once, each naming
@@ -297,6 +303,12 @@ func (cfg *Config) resolveSpecOptions(r *resolved) []error {
 	}
 
 	errs = append(errs, cfg.resolveOptions(r)...)
+	if r.endpoint != nil {
+		errs = append(errs, cfg.resolveEndpointVars(r)...)
+		if spec.Auth.Type == apispec.AuthOAuth2 {
+			errs = append(errs, cfg.resolveOAuth2(r)...)
+		}
+	}
 
 	t, _ := apispec.ParseTemplate(spec.Request.Path)
 	for _, name := range t.Names() {
@@ -305,6 +317,93 @@ func (cfg *Config) resolveSpecOptions(r *resolved) []error {
 		}
 	}
 	return errs
+}
+
+// resolveEndpointVars gives the placeholders of the spec's endpoint_host
+// the values the endpoint's host holds ({{tenant_id}} of
+// https://<tenant-id>.logto.app), where the configuration sets none.
+func (cfg *Config) resolveEndpointVars(r *resolved) []error {
+	if r.spec.EndpointHost == "" {
+		return nil
+	}
+	p, err := apispec.CompileHostPattern(r.spec.EndpointHost)
+	if err != nil {
+		return []error{fmt.Errorf("%q %w", "endpoint_host", err)} // not reached: ValidateAt refuses such a spec
+	}
+	found, ok := p.Match(r.endpoint.Hostname())
+	if !ok {
+		return nil
+	}
+	for name, vals := range found {
+		if r.vars.Get(name) == "" {
+			r.vars[name] = vals
+		}
+	}
+	return nil
+}
+
+// resolveOAuth2 decides the token endpoint and the resource indicator:
+// token_url, else the spec's token_path under the endpoint; resource, else
+// the spec's resource template (Logto: https://{{tenant_id}}.logto.app/api),
+// else its resource_path under the endpoint.
+func (cfg *Config) resolveOAuth2(r *resolved) []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%q %s", key, fmt.Sprintf(format, args...)))
+	}
+	a := r.spec.Auth
+	r.tokenURL = cfg.TokenURL
+	if r.tokenURL == "" {
+		r.tokenURL = joinURL(r.endpoint, a.TokenPath)
+	}
+	switch {
+	case cfg.Resource != "":
+		if u, err := url.Parse(cfg.Resource); err != nil || !u.IsAbs() || u.Fragment != "" {
+			bad("resource", "must be an absolute URI without a fragment (RFC 8707), got %q", cfg.Resource)
+		}
+		r.resource = cfg.Resource
+	case a.Resource != "":
+		t, err := apispec.ParseTemplate(a.Resource)
+		if err != nil {
+			return append(errs, fmt.Errorf("%q %w", "auth.resource", err)) // not reached: ValidateAt refuses such a spec
+		}
+		var missing []string
+		for _, name := range t.Names() {
+			if r.vars.Get(name) == "" && !slices.Contains(missing, name) {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			unless := missing[0] + " is set"
+			if len(missing) > 1 {
+				unless = strings.Join(missing, " and ") + " are set"
+			}
+			if h := r.spec.EndpointHost; h != "" {
+				unless += " or the endpoint's host is " + placeholdersAsAngles(h)
+			}
+			help := a.ResourceHelp
+			if help == "" {
+				help = "the OAuth 2.0 resource indicator of the API, " + placeholdersAsAngles(a.Resource)
+			}
+			bad("resource", "is required by api %s unless %s: %s", cfg.API, unless, help)
+			break
+		}
+		r.resource = t.Render(r.vars, nil)
+	case a.ResourcePath != "":
+		r.resource = joinURL(r.endpoint, a.ResourcePath)
+	}
+	return errs
+}
+
+// placeholdersAsAngles writes {{name}} as <name>, for messages.
+func placeholdersAsAngles(s string) string {
+	return strings.NewReplacer("{{", "<", "}}", ">").Replace(s)
+}
+
+func joinURL(base *url.URL, path string) string {
+	u := *base
+	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	return u.String()
 }
 
 // startAtForms is what start_at accepts; every start_at error says it.

@@ -511,3 +511,82 @@ func TestBuiltinSpecsAsCustom(t *testing.T) {
 		})
 	}
 }
+
+// The Logto Management API's resource indicator is
+// https://<tenant-id>.logto.app/api whatever host serves the tenant, and
+// https://default.logto.app/api on self-hosted Logto: it is read from a Logto
+// Cloud endpoint, and required (resource, or tenant_id) everywhere else.
+func TestLogtoResource(t *testing.T) {
+	const needResource = `"resource" is required by api logto_logs unless tenant_id is set or the endpoint's host is <tenant_id>.logto.app: ` +
+		`use https://<tenant-id>.logto.app/api on Logto Cloud (with a custom domain too) or https://default.logto.app/api on self-hosted Logto`
+	tests := []struct {
+		name     string
+		endpoint string
+		resource string
+		tenantID string
+		tokenURL string
+		want     string // the resource indicator sent
+		wantTok  string // the token endpoint; "" = <endpoint>/oidc/token
+		err      string
+	}{
+		{name: "cloud host", endpoint: "https://acme1x.logto.app", want: "https://acme1x.logto.app/api"},
+		{name: "cloud host, any case", endpoint: "https://ACME1X.Logto.App", want: "https://acme1x.logto.app/api"},
+		{name: "cloud host with a path prefix", endpoint: "https://acme1x.logto.app/base/", want: "https://acme1x.logto.app/api", wantTok: "https://acme1x.logto.app/base/oidc/token"},
+		{name: "custom domain", endpoint: "https://auth.example.com", err: needResource},
+		{name: "custom domain with tenant_id", endpoint: "https://auth.example.com", tenantID: "acme1x", want: "https://acme1x.logto.app/api"},
+		{name: "custom domain with resource", endpoint: "https://auth.example.com", resource: "https://acme1x.logto.app/api", want: "https://acme1x.logto.app/api"},
+		{name: "self-hosted", endpoint: "http://127.0.0.1:3001", err: needResource},
+		{name: "self-hosted with resource", endpoint: "http://127.0.0.1:3001", resource: "https://default.logto.app/api", want: "https://default.logto.app/api"},
+		{name: "self-hosted with tenant_id default", endpoint: "https://logto.internal.example", tenantID: "default", want: "https://default.logto.app/api"},
+		{name: "resource wins over the cloud host", endpoint: "https://acme1x.logto.app", resource: "https://other.logto.app/api", want: "https://other.logto.app/api"},
+		{name: "tenant_id wins over the cloud host", endpoint: "https://acme1x.logto.app", tenantID: "other", want: "https://other.logto.app/api"},
+		{name: "not a cloud tenant host", endpoint: "https://a.b.logto.app", err: needResource},
+		{name: "token_url", endpoint: "https://acme1x.logto.app", tokenURL: "https://login.example.com/oidc/token", want: "https://acme1x.logto.app/api", wantTok: "https://login.example.com/oidc/token"},
+		{
+			name: "relative resource", endpoint: "https://auth.example.com", resource: "default.logto.app/api",
+			err: `"resource" must be an absolute URI without a fragment (RFC 8707), got "default.logto.app/api"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig().(*Config)
+			cfg.API, cfg.ClientConfig.Endpoint, cfg.ClientID, cfg.ClientSecret = "logto_logs", tt.endpoint, "m2m-app", "s"
+			cfg.Resource, cfg.TenantID, cfg.TokenURL = tt.resource, tt.tenantID, tt.tokenURL
+			r, err := cfg.resolve()
+			if tt.err != "" {
+				require.EqualError(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, r.resource)
+			wantTok := tt.wantTok
+			if wantTok == "" {
+				wantTok = strings.TrimSuffix(tt.endpoint, "/") + "/oidc/token"
+			}
+			assert.Equal(t, wantTok, r.tokenURL)
+		})
+	}
+}
+
+// The OAuth2 defaults of a custom spec: resource_path under the endpoint, or
+// a resource template over its options.
+func TestCustomOAuth2Resource(t *testing.T) {
+	spec, err := apispec.Builtin("logto_logs")
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.API, cfg.Custom, cfg.ClientConfig.Endpoint, cfg.ClientID, cfg.ClientSecret = apispec.Custom, spec, "https://auth.example.com/x", "id", "s"
+	spec.Auth.Resource, spec.Auth.ResourcePath = "", "/api"
+	r, err := cfg.resolve()
+	require.NoError(t, err)
+	assert.Equal(t, "https://auth.example.com/x/api", r.resource)
+
+	spec.Auth.Resource, spec.Auth.ResourcePath, spec.Auth.ResourceHelp = "urn:{{region}}:{{tenant_id}}", "", ""
+	spec.Options["region"] = apispec.Option{Type: apispec.OptionString}
+	cfg.MoreOptions = map[string]any{"region": "eu"}
+	_, err = cfg.resolve()
+	require.EqualError(t, err, `"resource" is required by api custom unless tenant_id is set or the endpoint's host is <tenant_id>.logto.app: the OAuth 2.0 resource indicator of the API, urn:<region>:<tenant_id>`)
+	cfg.TenantID = "t1"
+	r, err = cfg.resolve()
+	require.NoError(t, err)
+	assert.Equal(t, "urn:eu:t1", r.resource)
+}

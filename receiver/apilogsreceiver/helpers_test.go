@@ -51,6 +51,7 @@ func logtoConfig(sim *simulator.Simulator, secret string) *Config {
 	cfg.ClientConfig.Endpoint = sim.URL() + "/logto"
 	cfg.ClientID = simulator.DefaultKeys().LogtoClientID
 	cfg.ClientSecret = configopaqueString(secret)
+	cfg.Resource = simulator.LogtoResource
 	cfg.CollectionInterval = time.Second
 	cfg.StartAt = "-2h"
 	cfg.BackOff = configretry.BackOffConfig{Enabled: false}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -235,33 +233,21 @@ func (lr *logsReceiver) authenticator(r *resolved, client *http.Client) (httpcli
 	case apispec.AuthHeader:
 		return httpclient.Header(a.Header, cfg.APIKey), nil
 	case apispec.AuthOAuth2:
-		tokenURL := cfg.TokenURL
-		if tokenURL == "" {
-			tokenURL = joinURL(r.endpoint, a.TokenPath)
-		}
-		resource := cfg.Resource
-		if resource == "" && a.ResourcePath != "" {
-			resource = joinURL(r.endpoint, a.ResourcePath)
-		}
+		// Token endpoint and resource indicator: resolved with the
+		// configuration (resolveOAuth2).
 		scopes := cfg.Scopes
 		if len(scopes) == 0 {
 			scopes = a.Scopes
 		}
 		return httpclient.OAuth2ClientCredentials(httpclient.OAuth2Config{
-			TokenURL:     tokenURL,
+			TokenURL:     r.tokenURL,
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
-			Resource:     resource,
+			Resource:     r.resource,
 			Scopes:       scopes,
 		}, client)
 	}
 	return nil, nil
-}
-
-func joinURL(base *url.URL, path string) string {
-	u := *base
-	u.Path = strings.TrimSuffix(u.Path, "/") + path
-	return u.String()
 }
 
 func isLoopback(host string) bool {

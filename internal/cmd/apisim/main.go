@@ -39,6 +39,7 @@ func run(args []string) error {
 	fs.BoolVar(&o.StringNullNextPage, "string-null-next", false, `Tines: end pages carry next_page "null" (string)`)
 	fs.BoolVar(&o.LogtoPre140, "logto-pre140", false, "Logto: ignore start_time/end_time")
 	fs.BoolVar(&o.OMSIgnorePageSize, "oms-ignore-page-size", false, "OMS: ignore page_size")
+	fs.BoolVar(&o.StackOneNullable, "stackone-nullable", false, "StackOne: records with null event_time, success or status_code")
 	rate := fs.String("rate", "", "request budgets per minute, e.g. tines=100,make=60")
 	paused := fs.Bool("paused", false, "start with record generation paused")
 	fs.DurationVar(&o.Latency, "latency", 0, "delay before every vendor API answer (not /_sim)")
