@@ -22,12 +22,13 @@ build: collector apisim
 
 collector: $(COLLECTOR)
 
-# ocb regenerates and compiles the distribution whenever the receiver or the manifest changes.
-$(COLLECTOR): builder-config.yaml go.mod go.sum $(shell find receiver internal -name '*.go' -o -name '*.yaml' | grep -v _test.go)
+# ocb regenerates and compiles the distribution whenever the receiver or the manifest changes
+# (internal/testing, the test equipment, is not part of the collector).
+$(COLLECTOR): builder-config.yaml go.mod go.sum $(shell find receiver internal -path internal/testing -prune -o \( -name '*.go' -o -name '*.yaml' \) -print | grep -v _test.go)
 	$(TOOLS) builder --config builder-config.yaml
 
 apisim:
-	$(GO) build -o $(APISIM) ./internal/cmd/apisim
+	$(GO) build -o $(APISIM) ./internal/testing/cmd/apisim
 
 ## run: the demo: the simulator on $(APISIM_ADDR) and the collector with config.yaml (Ctrl-C stops both)
 run: build
@@ -44,10 +45,10 @@ unit:
 
 ## chaos: the long loss/duplicate run (restarts and SIGKILLs) against the simulator
 chaos: build
-	$(GO) run ./internal/cmd/chaos -collector $(COLLECTOR) -duration 5m -restarts 6 -kills 6 $(CHAOS_ARGS)
+	$(GO) run ./internal/testing/cmd/chaos -collector $(COLLECTOR) -duration 5m -restarts 6 -kills 6 $(CHAOS_ARGS)
 
 chaos-short: build
-	$(GO) run ./internal/cmd/chaos -collector $(COLLECTOR) -duration 60s -restarts 2 -kills 2 $(CHAOS_ARGS)
+	$(GO) run ./internal/testing/cmd/chaos -collector $(COLLECTOR) -duration 60s -restarts 2 -kills 2 $(CHAOS_ARGS)
 
 ## fuzz: run every fuzz target for FUZZTIME each (fuzz-short: 3000 executions; fuzz: 60s); every
 ## target runs even when one fails, and the failures are listed at the end
@@ -63,7 +64,7 @@ fuzz-short fuzz:
 
 ## bench: end to end: the collector polls 1,000,000 simulated records; OTLP/JSON baseline; peak RSS; the request economy of every API (-economy)
 bench: build
-	$(GO) run ./internal/cmd/benchrun -collector $(COLLECTOR) $(BENCH_ARGS)
+	$(GO) run ./internal/testing/cmd/benchrun -collector $(COLLECTOR) $(BENCH_ARGS)
 
 ## bench-micro: decode+map per API, in ns/record and allocs/record
 bench-micro:

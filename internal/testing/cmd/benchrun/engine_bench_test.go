@@ -21,14 +21,14 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // BenchmarkEngineBackfill runs the poll engine in-process against the
 // simulator's bench action, so that the receiver's own cost can be profiled
 // (the collector binary has no pprof):
 //
-//	go test -run '^$' -bench EngineBackfill -cpuprofile cpu.out ./internal/cmd/benchrun
+//	go test -run '^$' -bench EngineBackfill -cpuprofile cpu.out ./internal/testing/cmd/benchrun
 //
 // consumer=count only counts; consumer=proto also marshals every page to
 // OTLP protobuf, as the otlphttp exporter does.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/chaosrun"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
 )
 
 // Targets of the "Fast and lean" issue.

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // simServer serves the simulator behind a handler that counts, per Tines

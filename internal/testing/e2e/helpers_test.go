@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/chaosrun"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/otlpsink"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/otlpsink"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // collectorBinary returns the collector under test or skips the test.

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/otlpsink"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/otlpsink"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // EconomyOptions configure RunEconomy. Zero values pick the defaults named

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/chaosrun"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
 )
 
 // exampleEnv gives every ${env:...} of the examples a dummy value.
@@ -42,7 +42,7 @@ func validate(t *testing.T, bin, path string) (string, error) {
 // together they cover every built-in API and a custom spec.
 func TestExamplesValidate(t *testing.T) {
 	bin := collectorBinary(t)
-	files, err := filepath.Glob("../../examples/*.yaml")
+	files, err := filepath.Glob("../../../examples/*.yaml")
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	apiLine := regexp.MustCompile(`(?m)^\s+api:\s*(\S+)`)
@@ -96,7 +96,7 @@ service:
 // TestCustomSpecIsTheBuiltinOne keeps the custom receiver of the tests and
 // examples/custom.yaml equal to the built-in Tines audit spec.
 func TestCustomSpecIsTheBuiltinOne(t *testing.T) {
-	raw, err := os.ReadFile("../apispec/builtin/tines_audit_logs.yaml")
+	raw, err := os.ReadFile("../../apispec/builtin/tines_audit_logs.yaml")
 	require.NoError(t, err)
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
@@ -107,7 +107,7 @@ func TestCustomSpecIsTheBuiltinOne(t *testing.T) {
 	builtin := strings.Join(lines, "\n")
 	assert.Equal(t, builtin, strings.TrimSpace(chaosrun.TinesAuditSpec))
 
-	example, err := os.ReadFile("../../examples/custom.yaml")
+	example, err := os.ReadFile("../../../examples/custom.yaml")
 	require.NoError(t, err)
 	var indented []string
 	for _, l := range lines {

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 func main() {

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/chaosrun"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
 )
 
 type options struct {

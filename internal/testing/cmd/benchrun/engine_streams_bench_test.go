@@ -21,14 +21,14 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // BenchmarkEngineFirstRound is the first round of the -streams scale run
 // in-process (100 sources x 100 Tines actions, one record each), to find what
 // allocates during it:
 //
-//	go test -run '^$' -bench EngineFirstRound -benchtime 1x -memprofile mem.out ./internal/cmd/benchrun
+//	go test -run '^$' -bench EngineFirstRound -benchtime 1x -memprofile mem.out ./internal/testing/cmd/benchrun
 func BenchmarkEngineFirstRound(b *testing.B) {
 	const sources, perSource = 100, 100
 	sim, err := simulator.New(simulator.Options{Mode: simulator.ModeDemo, InitialRecords: 1, NewRecordEvery: 24 * time.Hour, Paused: true})

@@ -18,7 +18,7 @@ import (
 // makes knows the api_logs receiver.
 func TestReadmeManifestBuilds(t *testing.T) {
 	collectorBinary(t) // runs with the end-to-end tests: it needs ocb and the module cache
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	require.NoError(t, err)
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	require.NoError(t, err)

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/otlpsink"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/otlpsink"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // Options of a chaos run.

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/chaosrun"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // TestTiesSplitAcrossPages: Logto orders by createdAt only, so the order of

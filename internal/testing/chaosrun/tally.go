@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // Sink is the part of otlpsink.Sink the accounting needs.

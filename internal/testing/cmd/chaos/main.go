@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/chaosrun"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
 )
 
 func main() {

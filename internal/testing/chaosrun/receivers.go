@@ -6,7 +6,7 @@ package chaosrun
 import (
 	"strings"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // Receiver is one api_logs receiver pointed at the simulator.
