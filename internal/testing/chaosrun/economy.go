@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
+
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/otlpsink"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
@@ -205,7 +207,7 @@ func RunEconomy(ctx context.Context, o EconomyOptions) (*EconomyResult, error) {
 		return nil, err
 	}
 	defer sink.Close()
-	health, err := FreeAddr()
+	health, err := collectorproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +228,7 @@ func RunEconomy(ctx context.Context, o EconomyOptions) (*EconomyResult, error) {
 		return nil, err
 	}
 	e := &economyRun{o: o, sim: sim, sink: sink, receivers: receivers,
-		col: &Collector{Binary: o.Collector, Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
+		col: &collectorproc.Process{Binary: o.Collector, Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
 		res: &EconomyResult{Options: o, Dir: dir}}
 	for _, r := range receivers {
 		for _, s := range r.SimStreams {
@@ -238,7 +240,7 @@ func RunEconomy(ctx context.Context, o EconomyOptions) (*EconomyResult, error) {
 		return nil, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	err = WaitHealthy(wctx, health)
+	err = e.col.WaitHealthy(wctx, health)
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("%w; collector log: %s", err, e.col.LogPath)
@@ -257,7 +259,7 @@ type economyRun struct {
 	o         EconomyOptions
 	sim       *simulator.Simulator
 	sink      *otlpsink.Sink
-	col       *Collector
+	col       *collectorproc.Process
 	receivers []Receiver
 	streams   []econStream
 	res       *EconomyResult
@@ -318,7 +320,7 @@ func (e *economyRun) waitUntil(ctx context.Context, timeout, step time.Duration,
 			e.problem("interrupted: %v", ctx.Err())
 			return false
 		case <-e.col.Exited():
-			e.problem("collector exited on its own: %v", e.col.exitErr())
+			e.problem("collector exited on its own: %v", e.col.ExitErr())
 			return false
 		case <-time.After(step):
 		}

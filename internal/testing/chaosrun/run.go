@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
+
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/otlpsink"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
@@ -77,7 +79,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer sink.Close()
-	health, err := FreeAddr()
+	health, err := collectorproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +93,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	r := &runner{
 		o: o, sim: sim, sink: sink, health: health, rng: rand.New(rand.NewSource(o.Seed)),
-		col: &Collector{Binary: o.Collector, Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
+		col: &collectorproc.Process{Binary: o.Collector, Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
 		res: &Result{Dir: dir, Receivers: cfg.Receivers, Restarts: o.Restarts, Kills: o.Kills, PageSize: o.PageSize, Settle: o.Settle},
 	}
 	fmt.Fprintf(o.Log, "chaos: dir %s, simulator %s, sink %s, %d receivers, page_size %d, settle %q, %.0f records/stream/s, seed %d\n",
@@ -107,7 +109,7 @@ type runner struct {
 	o      Options
 	sim    *simulator.Simulator
 	sink   *otlpsink.Sink
-	col    *Collector
+	col    *collectorproc.Process
 	health string
 	rng    *rand.Rand
 	res    *Result
@@ -171,7 +173,7 @@ func (r *runner) watch(ctx context.Context, until time.Time) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-r.col.Exited():
-			r.problem("collector exited on its own: %v", r.col.exitErr())
+			r.problem("collector exited on its own: %v", r.col.ExitErr())
 			if err := r.start(ctx); err != nil {
 				return err
 			}
@@ -187,7 +189,7 @@ func (r *runner) start(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if err := WaitHealthy(wctx, r.health); err != nil {
+	if err := r.col.WaitHealthy(wctx, r.health); err != nil {
 		return fmt.Errorf("%w; collector log: %s", err, r.col.LogPath)
 	}
 	return nil

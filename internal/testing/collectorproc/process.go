@@ -135,7 +135,11 @@ func (p *Process) Ended() error {
 	if p.done == nil || p.Running() {
 		return nil
 	}
-	return fmt.Errorf("collector %s exited (%v); log tail:\n%s", p.name(), p.err, p.Tail(3000))
+	status := "exit status 0"
+	if p.err != nil {
+		status = p.err.Error()
+	}
+	return fmt.Errorf("collector %s exited (%s); log tail:\n%s", p.name(), status, p.Tail(3000))
 }
 
 func (p *Process) name() string {

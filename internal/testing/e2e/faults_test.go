@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -73,7 +75,7 @@ func TestSurvivesFailingAndHostileAPIs(t *testing.T) {
 	}
 	assert.Positive(t, faulted, "the faults never fired: %v", st.Requests)
 
-	assert.Equal(t, http.StatusOK, chaosrun.HealthStatus(context.Background(), h.health))
+	assert.Equal(t, http.StatusOK, collectorproc.HealthStatus(context.Background(), h.health))
 	assert.True(t, h.col.Running(), "the collector must still be running")
 	h.stop()
 

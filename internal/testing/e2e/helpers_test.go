@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
@@ -49,7 +51,7 @@ func startSink(t *testing.T) *otlpsink.Sink {
 type harness struct {
 	t      *testing.T
 	cfg    chaosrun.Config
-	col    *chaosrun.Collector
+	col    *collectorproc.Process
 	health string
 }
 
@@ -57,7 +59,7 @@ type harness struct {
 func newHarness(t *testing.T, cfg chaosrun.Config) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	health, err := chaosrun.FreeAddr()
+	health, err := collectorproc.FreeAddr()
 	require.NoError(t, err)
 	cfg.StorageDir = filepath.Join(dir, "storage")
 	cfg.HealthAddr = health
@@ -65,7 +67,7 @@ func newHarness(t *testing.T, cfg chaosrun.Config) *harness {
 	require.NoError(t, cfg.Write(cfgPath))
 	h := &harness{
 		t: t, cfg: cfg, health: health,
-		col: &chaosrun.Collector{Binary: collectorBinary(t), Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
+		col: &collectorproc.Process{Binary: collectorBinary(t), Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
 	}
 	t.Cleanup(func() {
 		h.col.Kill()
@@ -81,7 +83,7 @@ func (h *harness) start() {
 	require.NoError(h.t, h.col.Start())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	require.NoError(h.t, chaosrun.WaitHealthy(ctx, h.health))
+	require.NoError(h.t, h.col.WaitHealthy(ctx, h.health))
 }
 
 // stop sends SIGTERM and requires a clean exit within a few seconds.

@@ -5,6 +5,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
+
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
@@ -85,13 +87,13 @@ func runAPILogs(binary, dir string, n, add int, storage, queue bool, timeout tim
 	}
 
 	done := sink.expect(int64(n))
-	col, err := startCollector(binary, dir, fmt.Sprintf("apilogs-%d", n), apiLogsConfig(sim.url, sink.endpoint(), storageDir, n, queue))
+	col, err := collectorproc.Launch(binary, dir, fmt.Sprintf("apilogs-%d", n), apiLogsConfig(sim.url, sink.endpoint(), storageDir, n, queue))
 	if err != nil {
 		return res, err
 	}
-	defer col.stop()
-	mem := sampleMemory(col.pid(), 50*time.Millisecond)
-	self := sampleMemory(os.Getpid(), 50*time.Millisecond)
+	defer func() { _ = col.Stop(15 * time.Second) }() // a deliberate stop: the exit status says nothing
+	mem := collectorproc.SampleMemory(col.Pid(), 50*time.Millisecond)
+	self := collectorproc.SampleMemory(os.Getpid(), 50*time.Millisecond)
 	if err := waitFor(done, col, timeout, func() string {
 		return fmt.Sprintf("%d of %d records", sink.records.Load(), n)
 	}); err != nil {
@@ -101,9 +103,9 @@ func runAPILogs(binary, dir string, n, add int, storage, queue bool, timeout tim
 	res.elapsed = reach.Sub(first)
 	res.perSecond = float64(n) / res.elapsed.Seconds()
 	time.Sleep(60 * time.Millisecond) // one more sample after the N-th record
-	res.cpuCores = mem.cpuBetween(first, reach).Seconds() / res.elapsed.Seconds()
-	res.selfCores = self.cpuBetween(first, reach).Seconds() / res.elapsed.Seconds()
-	self.finish()
+	res.cpuCores = mem.CPUBetween(first, reach).Seconds() / res.elapsed.Seconds()
+	res.selfCores = self.CPUBetween(first, reach).Seconds() / res.elapsed.Seconds()
+	self.Finish()
 	res.benchReqs = sim.action(benchAction).reqs
 
 	// Idle: every poll of both streams should cost exactly one request.
@@ -135,7 +137,7 @@ func runAPILogs(binary, dir string, n, add int, storage, queue bool, timeout tim
 	st := sim.sim.Stats()
 	res.simReqs = totalRequests(st, simulator.APITinesActionLogs)
 	res.non200 = res.simReqs - st.Requests[simulator.APITinesActionLogs]["200"]
-	res.peakMiB, res.afterMiB = mem.finish()
+	res.peakMiB, res.afterMiB = mem.Finish()
 	return res, nil
 }
 
@@ -167,7 +169,7 @@ func perPoll(reqs, polls int64) float64 {
 }
 
 // waitFor waits for done, failing early if the collector exits.
-func waitFor(done <-chan struct{}, col *collectorProc, timeout time.Duration, progress func() string) error {
+func waitFor(done <-chan struct{}, col *collectorproc.Process, timeout time.Duration, progress func() string) error {
 	deadline := time.After(timeout)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -176,9 +178,9 @@ func waitFor(done <-chan struct{}, col *collectorProc, timeout time.Duration, pr
 		case <-done:
 			return nil
 		case <-deadline:
-			return fmt.Errorf("timed out after %s waiting (%s); collector log tail:\n%s", timeout, progress(), col.tail(3000))
+			return fmt.Errorf("timed out after %s waiting (%s); collector log tail:\n%s", timeout, progress(), col.Tail(3000))
 		case <-tick.C:
-			if err := col.exited(); err != nil {
+			if err := col.Ended(); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -123,23 +125,23 @@ func runBaseline(binary, dir string, n, senders int, queue bool, timeout time.Du
 		return res, err
 	}
 	defer sink.close()
-	listen, err := freeAddr()
+	listen, err := collectorproc.FreeAddr()
 	if err != nil {
 		return res, err
 	}
-	col, err := startCollector(binary, dir, fmt.Sprintf("otlp-%d", n), baselineConfig(listen, sink.endpoint(), queue))
+	col, err := collectorproc.Launch(binary, dir, fmt.Sprintf("otlp-%d", n), baselineConfig(listen, sink.endpoint(), queue))
 	if err != nil {
 		return res, err
 	}
-	defer col.stop()
-	mem := sampleMemory(col.pid(), 50*time.Millisecond)
-	err = col.waitListening(listen, 30*time.Second)
+	defer func() { _ = col.Stop(15 * time.Second) }() // a deliberate stop: the exit status says nothing
+	mem := collectorproc.SampleMemory(col.Pid(), 50*time.Millisecond)
+	err = col.WaitListening(listen, 30*time.Second)
 	if err != nil {
 		return res, err
 	}
 
 	done := sink.expect(int64(n))
-	self := sampleMemory(os.Getpid(), 50*time.Millisecond)
+	self := collectorproc.SampleMemory(os.Getpid(), 50*time.Millisecond)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders, DisableCompression: true}, Timeout: time.Minute}
 	url := "http://" + listen + "/v1/logs"
 	total := int64(n / pageSize)
@@ -173,10 +175,10 @@ func runBaseline(binary, dir string, n, senders int, queue bool, timeout time.Du
 	res.elapsed = reach.Sub(first)
 	res.perSecond = float64(n) / res.elapsed.Seconds()
 	time.Sleep(60 * time.Millisecond)
-	res.cpuCores = mem.cpuBetween(first, reach).Seconds() / res.elapsed.Seconds()
-	res.selfCores = self.cpuBetween(first, reach).Seconds() / res.elapsed.Seconds()
-	self.finish()
-	res.peakMiB, res.afterMiB = mem.finish()
+	res.cpuCores = mem.CPUBetween(first, reach).Seconds() / res.elapsed.Seconds()
+	res.selfCores = self.CPUBetween(first, reach).Seconds() / res.elapsed.Seconds()
+	self.Finish()
+	res.peakMiB, res.afterMiB = mem.Finish()
 	return res, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
+
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
@@ -70,12 +72,12 @@ func runScale(binary, dir string, receivers, perReceiver int, interval, window t
 	defer sink.close()
 	firstRound := sink.expect(int64(total))
 	start := time.Now()
-	col, err := startCollector(binary, dir, fmt.Sprintf("scale-%d", total), scaleConfig(sim.url, sink.endpoint(), receivers, perReceiver, interval))
+	col, err := collectorproc.Launch(binary, dir, fmt.Sprintf("scale-%d", total), scaleConfig(sim.url, sink.endpoint(), receivers, perReceiver, interval))
 	if err != nil {
 		return res, err
 	}
-	defer col.stop()
-	mem := sampleMemory(col.pid(), 250*time.Millisecond)
+	defer func() { _ = col.Stop(15 * time.Second) }() // a deliberate stop: the exit status says nothing
+	mem := collectorproc.SampleMemory(col.Pid(), 250*time.Millisecond)
 	err = waitFor(firstRound, col, interval, func() string {
 		return fmt.Sprintf("%d of %d first-round records", sink.records.Load(), total)
 	})
@@ -84,13 +86,13 @@ func runScale(binary, dir string, receivers, perReceiver int, interval, window t
 	}
 	res.firstRound = time.Since(start)
 	time.Sleep(2 * time.Second) // let the last first-round checkpoints and logs settle
-	cpu0, err := cpuTime(col.pid())
+	cpu0, err := collectorproc.CPUTime(col.Pid())
 	if err != nil {
 		return res, err
 	}
 	t0 := time.Now()
 	time.Sleep(window)
-	cpu1, err := cpuTime(col.pid())
+	cpu1, err := collectorproc.CPUTime(col.Pid())
 	if err != nil {
 		return res, err
 	}
@@ -100,6 +102,6 @@ func runScale(binary, dir string, receivers, perReceiver int, interval, window t
 	res.records = sink.records.Load()
 	st := sim.sim.Stats()
 	res.non200 = totalRequests(st, simulator.APITinesActionLogs) - st.Requests[simulator.APITinesActionLogs]["200"]
-	res.peakMiB, res.rssMiB = mem.finish()
+	res.peakMiB, res.rssMiB = mem.Finish()
 	return res, nil
 }
