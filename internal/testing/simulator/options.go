@@ -49,10 +49,24 @@ func DefaultKeys() Keys {
 	}
 }
 
+// maxRunID keeps RunID*1000 plus the largest id base below 2^53, so
+// integer ids stay exact in JSON parsers that read numbers as doubles.
+const maxRunID = 1 << 40
+
 // Options configure a Simulator. Zero values pick the documented defaults.
 type Options struct {
 	Mode string // "demo" (default), "chaos" or "bench"
 	Seed int64  // drives every random choice (record content, fault draws, Logto tie shuffles)
+
+	// RunID, when not 0, makes record ids unique across simulator runs that
+	// share a Seed: the integer id sequences (Tines, OMS) start RunID*1000 above
+	// their usual base, and the sources of record content, string ids included
+	// (StackOne, Logto, Make), are seeded with RunID as well as Seed. apisim
+	// sets it to its start time in unix seconds in demo mode, so a restarted
+	// demo creates new ids, above the previous run's integer ids as long as that
+	// run created fewer than 1000 records per second of its life. 0 (the
+	// default) keeps every id a function of Seed alone.
+	RunID int64
 
 	// NewRecordEvery is the demo-mode interval between new records per stream (default 5s).
 	NewRecordEvery time.Duration
@@ -163,6 +177,9 @@ func (o *Options) applyDefaults() error {
 	}
 	if o.MakeOrganizationID <= 0 {
 		o.MakeOrganizationID = 21
+	}
+	if o.RunID < 0 || o.RunID > maxRunID {
+		return fmt.Errorf("simulator: RunID %d out of range [0, %d]", o.RunID, maxRunID)
 	}
 	o.Latency = max(o.Latency, 0)
 	o.HistorySpan = max(o.HistorySpan, 0)

@@ -19,6 +19,7 @@ const (
 func (s *Simulator) registerStores() {
 	add := func(as *apiStore, lazy, byInsertion bool) {
 		as.lazy, as.byInsertion = lazy, byInsertion
+		as.seq.Add(s.idBase())
 		s.stores[as.name] = as
 	}
 	add(newAPIStore(APITinesActionLogs, time.Second, 700, buildTinesAction), true, false)
@@ -30,6 +31,9 @@ func (s *Simulator) registerStores() {
 	add(newAPIStore(APIMakeModuleLogs, time.Millisecond, 0, s.buildMakeModule), true, false)
 	add(newAPIStore(APIMakeAuditLogs, time.Millisecond, 0, buildMakeAudit), true, false)
 }
+
+// idBase is added to every integer id sequence: 0 unless RunID is set.
+func (s *Simulator) idBase() int64 { return s.opts.RunID * 1000 }
 
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)

@@ -64,7 +64,7 @@ func New(opts Options) (*Simulator, error) {
 	if opts.Mode == ModeBench {
 		s.bench = newBenchAction(opts.BenchActionID, opts.BenchRecords, time.Now())
 		// Ordinary Tines action ids continue after the bench ids so ids stay globally increasing.
-		s.stores[APITinesActionLogs].seq.Store(int64(opts.BenchRecords) + 1000)
+		s.stores[APITinesActionLogs].seq.Store(int64(opts.BenchRecords) + 1000 + s.idBase())
 	}
 	// Singleton streams exist from the start; per-id streams appear on first use.
 	for _, as := range s.stores {
@@ -178,7 +178,11 @@ func (s *Simulator) stream(api, name string) *stream {
 
 func (s *Simulator) streamSeed(api, name string) int64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%d/%s/%s", s.opts.Seed, api, name)
+	if s.opts.RunID != 0 {
+		fmt.Fprintf(h, "%d/%d/%s/%s", s.opts.Seed, s.opts.RunID, api, name)
+	} else {
+		fmt.Fprintf(h, "%d/%s/%s", s.opts.Seed, api, name)
+	}
 	return int64(h.Sum64() & (1<<63 - 1))
 }
 
