@@ -5,7 +5,10 @@ TOOLS        := $(GO) tool -modfile=$(CURDIR)/tools/go.mod
 BUILD_DIR    := $(CURDIR)/_build
 COLLECTOR    := $(BUILD_DIR)/otelcol-api-logs
 APISIM       := $(BUILD_DIR)/apisim
-APISIM_ADDR  ?= 127.0.0.1:8088
+# The demo's simulator address. Empty: the address of the previous `make run`, kept in
+# _data/apisim.addr beside the cursors (they are kept per endpoint), or a free port when there is
+# none or it is taken. Set (e.g. 127.0.0.1:8088): that address, and `make run` stops if it is taken.
+APISIM_ADDR  ?=
 # The brief fuzz in `make test` counts executions, not seconds, so that a
 # loaded machine runs the same work instead of timing out; `make fuzz` runs longer.
 FUZZTIME     ?= 3000x
@@ -30,12 +33,30 @@ $(COLLECTOR): builder-config.yaml go.mod go.sum $(shell find receiver internal -
 apisim:
 	$(GO) build -o $(APISIM) ./internal/testing/cmd/apisim
 
-## run: the demo: the simulator on $(APISIM_ADDR) and the collector with config.yaml (Ctrl-C stops both)
+## run: the demo: the simulator (on a free port, see APISIM_ADDR) and the collector with config.yaml,
+## its metrics and health check on free ports too (Ctrl-C stops both); stops if the simulator does not start
 run: build
-	@$(APISIM) -addr $(APISIM_ADDR) & sim=$$!; \
-	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT INT TERM; \
-	sleep 0.5; \
-	APISIM_URL=http://$(APISIM_ADDR) $(COLLECTOR) --config config.yaml
+	@ports=$$($(APISIM) -free-ports 2) || { echo "make run: found no free ports for the collector's metrics and health check" >&2; exit 1; }; \
+	set -- $$ports; \
+	mkdir -p _data && tmp=$$(mktemp -d) || exit 1; \
+	if [ -n "$(APISIM_ADDR)" ]; then simaddr="-addr $(APISIM_ADDR)"; \
+	else prev=$$(cat _data/apisim.addr 2>/dev/null); simaddr="-addr $${prev:-127.0.0.1:0} -or-free-port"; fi; \
+	$(APISIM) $$simaddr -url-file $$tmp/url & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null; rm -rf $$tmp' EXIT; \
+	trap 'exit 0' INT TERM; \
+	for i in $$(seq 50); do [ -s $$tmp/url ] || ! kill -0 $$sim 2>/dev/null && break; sleep 0.1; done; \
+	if [ ! -s $$tmp/url ]; then \
+	  echo "make run: the simulator did not start (see above; waited up to 5 s), so the collector was not started" >&2; exit 1; \
+	fi; \
+	url=$$(cat $$tmp/url); \
+	if [ -z "$(APISIM_ADDR)" ]; then \
+	  if [ -n "$$prev" ] && [ "$$prev" != "$${url#http://}" ]; then \
+	    echo "make run: $$prev was taken, so the simulator moved; the cursors in _data are kept per endpoint, so this run starts again from start_at"; \
+	  fi; \
+	  echo "$${url#http://}" > _data/apisim.addr; \
+	fi; \
+	echo "make run: simulator $$url, collector metrics 127.0.0.1:$$1, health check 127.0.0.1:$$2; Ctrl-C stops both"; \
+	APISIM_URL=$$url METRICS_PORT=$$1 HEALTH_CHECK_ENDPOINT=127.0.0.1:$$2 $(COLLECTOR) --config config.yaml
 
 ## test: every test: unit and end-to-end with -race, the short chaos run, a brief fuzz of every target
 test: build unit chaos-short fuzz-short

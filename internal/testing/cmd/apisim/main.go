@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -25,7 +26,11 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("apisim", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8088", "listen address (keep it on 127.0.0.1)")
+	addr := fs.String("addr", "127.0.0.1:8088", "listen address (keep it on 127.0.0.1; port 0 picks a free port)")
+	orFreePort := fs.Bool("or-free-port", false, "if -addr cannot be listened on (taken), listen on a free port of 127.0.0.1 instead")
+	urlFile := fs.String("url-file", "", "once listening, write the base URL (http://127.0.0.1:<port>) to this file")
+	freePorts := fs.Int("free-ports", 0, "print this many free 127.0.0.1 ports on one line and exit (for the demo's collector)")
+	uniqueIDs := fs.Bool("unique-ids", true, "demo mode: record ids unique across runs (seeded with the start time); false: ids depend on -seed alone")
 	var o simulator.Options
 	fs.StringVar(&o.Mode, "mode", simulator.ModeDemo, "demo, chaos or bench")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed for generated content and fault draws")
@@ -48,7 +53,18 @@ func run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *freePorts > 0 {
+		ports, err := pickFreePorts(*freePorts)
+		if err != nil {
+			return err
+		}
+		fmt.Println(strings.Join(ports, " "))
+		return nil
+	}
 	o.ExclusiveFilters = !*inclusive
+	if *uniqueIDs && o.Mode == simulator.ModeDemo {
+		o.RunID = time.Now().Unix()
+	}
 	o.Paused = *paused
 	if *rate != "" {
 		o.RatePerMinute = map[string]int{}
@@ -65,13 +81,46 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := sim.Start(*addr); err != nil {
+	err = sim.Start(*addr)
+	if err != nil && *orFreePort {
+		fmt.Fprintf(os.Stderr, "apisim: %v; listening on a free port instead\n", err)
+		err = sim.Start("127.0.0.1:0")
+	}
+	if err != nil {
 		_ = sim.Close()
 		return err
 	}
 	fmt.Printf("apisim listening on %s (mode=%s, foreign origin %s)\n", sim.URL(), sim.Options().Mode, sim.ForeignURL())
+	if *urlFile != "" {
+		// Written whole under a temporary name, then renamed: a reader never sees half a URL.
+		tmp := *urlFile + ".tmp"
+		if err := os.WriteFile(tmp, []byte(sim.URL()+"\n"), 0o600); err != nil {
+			_ = sim.Close()
+			return err
+		}
+		if err := os.Rename(tmp, *urlFile); err != nil {
+			_ = sim.Close()
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
 	return sim.Close()
+}
+
+// pickFreePorts listens on n ports of 127.0.0.1 at once (so they differ),
+// closes them and returns their numbers: free a moment ago, for a process
+// started next.
+func pickFreePorts(n int) ([]string, error) {
+	ports := make([]string, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("no free port on 127.0.0.1: %w", err)
+		}
+		defer ln.Close()
+		ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
+	return ports, nil
 }
