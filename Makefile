@@ -26,9 +26,23 @@ build: collector apisim
 collector: $(COLLECTOR)
 
 # ocb regenerates and compiles the distribution whenever the receiver or the manifest changes
-# (internal/testing, the test equipment, is not part of the collector).
+# (internal/testing, the test equipment, is not part of the collector). ocb generates the sources
+# in _build and fetches the modules; the compile is ocb's own `go build` (v0.161: -trimpath,
+# -ldflags="-s -w", CGO_ENABLED=0), run here with -v so that the long first compile shows its
+# progress: ocb prints "Compiling" and nothing else until it is done, and its --verbose only adds
+# the go commands' arguments.
 $(COLLECTOR): builder-config.yaml go.mod go.sum $(shell find receiver internal -path internal/testing -prune -o \( -name '*.go' -o -name '*.yaml' \) -print | grep -v _test.go)
-	$(TOOLS) builder --config builder-config.yaml
+	@echo "Building the collector with ocb (tools/go.mod): fetch and compile ocb, generate the sources, fetch the modules, compile."
+	@echo "The first build takes 2.5 to 4 minutes (2.5 measured with 2 CPUs and a fast module proxy): about a minute for ocb"
+	@echo "and the modules, then the compile, reported every 100 packages. Later builds reuse the Go caches and take seconds."
+	$(TOOLS) builder --config builder-config.yaml --skip-compilation
+	@set -o pipefail; cd $(BUILD_DIR); \
+	total=$$($(GO) list -deps . | wc -l) || exit 1; \
+	echo "Compiling: $$total packages, those already in the Go build cache are reused"; \
+	CGO_ENABLED=0 $(GO) build -v -trimpath -o $(notdir $(COLLECTOR)) -ldflags='-s -w' . 2>&1 | \
+	awk -v total=$$total '/^[^ :]+$$/ { if (++n % 100 == 0) { printf "  compiled %d of %d packages\n", n, total; fflush() } next } \
+	  { print; fflush() } END { if (n) printf "  compiled %d of %d packages\n", n, total }'
+	@echo "Built $(COLLECTOR)"
 
 apisim:
 	$(GO) build -o $(APISIM) ./internal/testing/cmd/apisim
