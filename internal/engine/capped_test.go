@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // capAt is the page size the capping server gives whatever it is asked.

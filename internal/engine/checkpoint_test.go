@@ -11,7 +11,7 @@ import (
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 func TestMain(m *testing.M) {

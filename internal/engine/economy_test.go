@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // requestLatency is how far the fake clock moves while one request is in

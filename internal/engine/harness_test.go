@@ -26,7 +26,7 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // apiCase describes how to reach one built-in API of the simulator.

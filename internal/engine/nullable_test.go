@@ -14,7 +14,7 @@ import (
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // StackOne's event_time is nullable. Records timed by start_time or end_time

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 // tinesBacklog is a simulator (with opts) holding n Tines action logs one second apart

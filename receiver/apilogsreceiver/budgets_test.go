@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap"
 	zapobserver "go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadata"
 )
 

@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
 func configopaqueString(s string) configopaque.String { return configopaque.String(s) }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/simulator"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadatatest"
 )
 
