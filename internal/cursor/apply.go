@@ -4,10 +4,12 @@ package cursor
 // the page's records. When the walk is done, the cursor key moves to the end
 // of the window (or the top of a newest-first walk) and keeps the ids
 // delivered within the overlap below it.
-func (m *Machine) Apply(c *Cursor, out Outcome) {
+// It returns how many ids the new state could not keep within its budget.
+func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 	walk := c.State.Walk
 	walk.Next = out.Next
-	walk.Upper, walk.Tie = out.upper, out.tie
+	walk.Upper, walk.Tie, walk.TieReads = out.upper, out.tie, out.tieReads
+	c.State.ExclusiveTies = c.State.ExclusiveTies || out.exclusiveTies
 	walk.Pages++
 	walk.Top, walk.HasTop = out.top, out.hasTop
 	walk.Edge, walk.EdgeIDs, walk.HasEdge, walk.EdgeNear = out.edge, out.edgeIDs, out.hasEdge, out.edgeNear
@@ -15,7 +17,7 @@ func (m *Machine) Apply(c *Cursor, out Outcome) {
 	c.filterIgnored = c.filterIgnored || out.FilterIgnored
 	c.loops.apply(out.loops)
 	if !out.Done {
-		return
+		return 0
 	}
 	key := c.State.Key
 	switch {
@@ -35,7 +37,13 @@ func (m *Machine) Apply(c *Cursor, out Outcome) {
 			}
 		}
 	}
+	kept, dropped := capSeen(merged, seenBudget)
+	for _, s := range merged[len(kept):] {
+		delete(ids, s.ID)
+	}
+	merged = kept
 	c.State.Key, c.State.Seen, c.State.Walk = key, merged, nil
 	c.seen = ids
 	c.loops.forget()
+	return dropped
 }

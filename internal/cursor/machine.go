@@ -84,37 +84,60 @@ func (m *Machine) firstPosition() Position { return m.pager.First() }
 type Request struct {
 	Position Position
 	Windowed bool
+	// Tie: the request reads one timestamp alone (a tie read).
+	Tie bool
 	// Start and End are the time bounds to send, in ns.
 	Start, End int64
 	PageSize   int
 }
 
-// Request is the next request of walk w.
-func (m *Machine) Request(w *Walk) Request {
-	return m.request(w.Windowed, w.Start, w.End, w.Next, w.Upper, w.Tie)
+// Request is the next request of c's walk.
+func (m *Machine) Request(c *Cursor) Request {
+	w := c.State.Walk
+	return m.request(w, w.Next, w.Upper, w.Tie, c.State.ExclusiveTies)
 }
 
 // NextRequest is the request after the page whose outcome is out: what the
 // walk asks for once out is applied, so it can be fetched ahead.
-func (m *Machine) NextRequest(w *Walk, out *Outcome) Request {
-	return m.request(w.Windowed, w.Start, w.End, out.Next, out.upper, out.tie)
+func (m *Machine) NextRequest(c *Cursor, out *Outcome) Request {
+	return m.request(c.State.Walk, out.Next, out.upper, out.tie, c.State.ExclusiveTies || out.exclusiveTies)
 }
 
-func (m *Machine) request(windowed bool, start, end int64, pos Position, upper int64, tie bool) Request {
+func (m *Machine) request(w *Walk, pos Position, upper int64, tie, exclusiveTies bool) Request {
 	r := Request{Position: pos, PageSize: m.pageSize}
-	if pos.URL != "" || !windowed {
+	if pos.URL != "" || !w.Windowed {
 		return r
 	}
 	// With upper set, everything above it was read; the bound sits one unit
 	// higher so that an exclusive filter still returns upper itself.
-	r.Windowed, r.Start, r.End = true, start, end
+	r.Windowed, r.Start, r.End = true, w.Start, w.End
 	switch {
 	case tie:
-		r.Start, r.End, r.PageSize = upper-m.precision, upper+m.precision, m.tiePageSize()
+		// A tie read asks for the timestamp alone: from T to T where the
+		// bounds are inclusive (Logto 1.42 on), from T-1 to T+1 where they
+		// are exclusive (Logto 1.40-1.41). Which one holds is learnt from the
+		// API (see TieBoundsRefused).
+		r.Tie, r.PageSize = true, m.tiePageSize()
+		r.Start, r.End = upper, upper
+		if exclusiveTies {
+			r.Start, r.End = upper-m.precision, upper+m.precision
+		}
 	case upper != 0:
 		r.End = upper + m.precision
 	}
 	return r
+}
+
+// TieBoundsRefused is called when the API refused a tie read from T to T
+// (Logto 1.40-1.41 answers 400 when start >= end). It switches the cursor
+// to exclusive tie reads and reports whether that is new; when it is not,
+// the refusal is a real error.
+func (m *Machine) TieBoundsRefused(c *Cursor, r Request) bool {
+	if !r.Tie || c.State.ExclusiveTies {
+		return false
+	}
+	c.State.ExclusiveTies = true
+	return true
 }
 
 func floorTo(v, unit int64) int64 {

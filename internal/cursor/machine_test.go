@@ -1,6 +1,7 @@
 package cursor
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -204,7 +205,7 @@ func TestMachine(t *testing.T) {
 				// below the lowest second read, inclusive of it: the tie comes back first
 				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(6), PageSize: 3}, page: recs("a@5", "d@5", "c@5"), deliver: "d"},
 				// a page that did not get below the bound: that second alone, at the API's largest page
-				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(4), End: at(6), PageSize: 10}, page: recs("b@5", "e@5", "a@5", "d@5", "c@5"), deliver: "e"},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 10}, page: recs("b@5", "e@5", "a@5", "d@5", "c@5"), deliver: "e"},
 				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: recs("z@1"), deliver: "z", done: true},
 			},
 			key: 10,
@@ -219,12 +220,57 @@ func TestMachine(t *testing.T) {
 				{page: recs("c@5", "b@5", "a@5"), deliver: "c b a"},
 				{page: recs("a@5", "b@5", "c@5")},
 				{
-					want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(4), End: at(6), PageSize: 3}, page: recs("d@5", "b@5", "c@5"), deliver: "d",
+					want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("d@5", "b@5", "c@5"), deliver: "d",
 					flags: func(t *testing.T, out Outcome) { assert.True(t, out.TieOverflow) },
 				},
 				// paged through by number, then on below the second
-				{want: &Request{Position: Position{Page: 2, Read: 3}, Windowed: true, Start: at(4), End: at(6), PageSize: 3}, page: recs("e@5"), deliver: "e"},
+				{want: &Request{Position: Position{Page: 2, Read: 3}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("e@5"), deliver: "e"},
 				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "a tie group larger than a page is read again until the API's count is seen",
+			spec: spec(func(s *apispec.Spec) {
+				s.Records.UnstableTies = true
+				s.Pagination.MaxPageSize = 3
+			}), until: 10,
+			steps: []step{
+				{page: recs("c@5", "b@5", "a@5"), total: 6, deliver: "c b a"},
+				{page: recs("a@5", "b@5", "c@5"), total: 6},
+				// the second alone: 6 records there, a new sample on every read
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("d@5", "b@5", "c@5"), total: 6, deliver: "d"},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("a@5", "b@5", "c@5"), total: 6},
+				{page: recs("f@5", "e@5", "d@5"), total: 6, deliver: "f e"},
+				// all six seen: on below the second
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: recs("z@1"), total: 1, deliver: "z", done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "a tie group still short after the most reads allowed is reported",
+			spec: spec(func(s *apispec.Spec) {
+				s.Records.UnstableTies = true
+				s.Pagination.MaxPageSize = 3
+			}), until: 10,
+			steps: append([]step{
+				{page: recs("c@5", "b@5", "a@5"), total: 4, deliver: "c b a"},
+				{page: recs("a@5", "b@5", "c@5"), total: 4},
+			}, append(repeat(MaxTieReads-1, step{page: recs("a@5", "b@5", "c@5"), total: 4}),
+				step{page: recs("a@5", "b@5", "c@5"), total: 4, flags: func(t *testing.T, out Outcome) { assert.Equal(t, 1, out.TieMissing) }},
+				step{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true},
+			)...),
+			key: 10,
+		},
+		{
+			name: "a tie read from T to T that finds nothing at T switches to exclusive bounds",
+			spec: spec(func(s *apispec.Spec) { s.Records.UnstableTies = true }), until: 10,
+			steps: []step{
+				{page: recs("c@5", "b@5", "a@5"), deliver: "c b a"},
+				{page: recs("a@5", "b@5", "c@5")},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 10}, page: nil},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(4), End: at(6), PageSize: 10}, page: recs("d@5", "a@5", "b@5", "c@5"), deliver: "d"},
+				{page: recs("z@1"), deliver: "z", done: true},
 			},
 			key: 10,
 		},
@@ -322,11 +368,11 @@ func TestMachine(t *testing.T) {
 					require.True(t, m.Begin(c, until), "step %d: a walk begins", i)
 				}
 				if s.want != nil {
-					require.Equal(t, *s.want, m.Request(c.State.Walk), "step %d: request", i)
+					require.Equal(t, *s.want, m.Request(c), "step %d: request", i)
 				}
 				page := &decode.Page{Records: s.page, More: s.more, Next: s.next, Size: s.size, Total: s.total, HasTotal: s.total > 0}
 				if s.size == 0 {
-					page.Size = m.Request(c.State.Walk).PageSize
+					page.Size = m.Request(c).PageSize
 				}
 				out, err := m.Process(c, page, s.ended)
 				if s.err != nil {
@@ -339,10 +385,10 @@ func TestMachine(t *testing.T) {
 				if s.flags != nil {
 					s.flags(t, out)
 				}
-				next := m.NextRequest(c.State.Walk, &out)
+				next := m.NextRequest(c, &out)
 				m.Apply(c, out)
 				if c.State.Walk != nil {
-					assert.Equal(t, next, m.Request(c.State.Walk), "step %d: NextRequest is the request after Apply", i)
+					assert.Equal(t, next, m.Request(c), "step %d: NextRequest is the request after Apply", i)
 				}
 			}
 			require.Nil(t, c.State.Walk, "the walk is over")
@@ -382,7 +428,7 @@ func TestMachineResumesFromTheStoredState(t *testing.T) {
 	stored, err := Unmarshal(raw)
 	require.NoError(t, err)
 	r := Resume(stored)
-	assert.Equal(t, m.Request(c.State.Walk), m.Request(r.State.Walk))
+	assert.Equal(t, m.Request(c), m.Request(r))
 
 	shifted := &decode.Page{Records: recs("d@9", "c@8", "b@7")} // a newer record pushed the list down
 	out, err = m.Process(r, shifted, false)
@@ -502,4 +548,56 @@ func TestMachineOrderCheck(t *testing.T) {
 			require.ErrorIs(t, again, ErrOrder, "the same page fails again: never skipped")
 		})
 	}
+}
+
+func repeat(n int, s step) []step {
+	out := make([]step, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+// A tie read refused with 400 (Logto 1.40-1.41: start >= end) switches the
+// cursor to exclusive bounds once; a second refusal is a real error.
+func TestMachineTieBoundsRefused(t *testing.T) {
+	m := NewMachine(spec(func(s *apispec.Spec) { s.Records.UnstableTies = true }), 3, 0, 0)
+	c := m.Fresh("id", t0)
+	require.True(t, m.Begin(c, at(10)))
+	for _, p := range [][]decode.Record{recs("c@5", "b@5", "a@5"), recs("a@5", "c@5", "b@5")} {
+		out, err := m.Process(c, &decode.Page{Records: p}, false)
+		require.NoError(t, err)
+		m.Apply(c, out)
+	}
+	r := m.Request(c)
+	require.True(t, r.Tie)
+	assert.Equal(t, at(5), r.Start)
+	assert.True(t, m.TieBoundsRefused(c, r))
+	r = m.Request(c)
+	assert.Equal(t, []int64{at(4), at(6)}, []int64{r.Start, r.End})
+	assert.False(t, m.TieBoundsRefused(c, r), "already exclusive")
+	assert.False(t, m.TieBoundsRefused(c, Request{}), "not a tie read")
+}
+
+// A server that keeps returning new ids at one timestamp cannot grow the
+// checkpoint past its budget: the ids past it are counted, not kept.
+func TestMachineCheckpointStaysWithinBudget(t *testing.T) {
+	m := NewMachine(spec(func(s *apispec.Spec) { s.Records.UnstableTies = true }), 500, 0, 0)
+	c := m.Fresh("id", t0)
+	require.True(t, m.Begin(c, at(10)))
+	dropped := 0
+	for page := 0; page < 60; page++ {
+		list := make([]string, 500)
+		for i := range list {
+			list[i] = fmt.Sprintf("%s-%d-%d@5", strings.Repeat("x", 40), page, i)
+		}
+		out, err := m.Process(c, &decode.Page{Records: recs(list...)}, false)
+		require.NoError(t, err)
+		dropped += out.IDsDropped
+		dropped += m.Apply(c, out)
+		raw, err := Marshal(Clone(c.State))
+		require.NoError(t, err)
+		require.Less(t, len(raw), 1<<20, "page %d: checkpoint of %d bytes", page, len(raw))
+	}
+	assert.Positive(t, dropped, "30,000 ids at one second do not fit: some are counted as dropped")
 }

@@ -24,6 +24,13 @@ type Outcome struct {
 	// one timestamp than the API's largest page holds, and since the API
 	// orders them differently on every request some may be missed.
 	TieOverflow bool
+	// TieMissing is set when a tie group was read MaxTieReads times and
+	// the ids seen still fall short of the count the API reports for that
+	// timestamp: that many records may be missed.
+	TieMissing int
+	// IDsDropped counts ids the cursor could not keep within its budget
+	// (see CheckpointBudget): records with those ids may be delivered again.
+	IDsDropped int
 	// Done: the walk is over once this page is applied.
 	Done bool
 	// Next is the position of the walk's next request.
@@ -38,7 +45,11 @@ type Outcome struct {
 	seenAdd  []Seen
 	upper    int64
 	tie      bool
-	loops    loopUpdate
+	tieReads int
+	// exclusiveTies: a tie read from T to T found nothing at T although the
+	// walk has read records there: the API's bounds are exclusive.
+	exclusiveTies bool
+	loops         loopUpdate
 }
 
 // Process decides which records of a page are new and where the walk goes
@@ -57,6 +68,17 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	recs := page.Records
 	if err := m.checkOrder(recs); err != nil {
 		return Outcome{}, err
+	}
+	if walk.Tie && !c.State.ExclusiveTies && !c.filterIgnored && !hasKey(recs, walk.Upper) {
+		// A tie read from T to T came back without T, which the walk has
+		// read records at: the API's bounds are exclusive. Read it again
+		// from T-1 to T+1; nothing of this page is delivered.
+		out := Outcome{
+			top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge,
+			edgeIDs: walk.EdgeIDs, edgeNear: walk.EdgeNear, Next: walk.Next,
+			upper: walk.Upper, tie: true, tieReads: walk.TieReads, exclusiveTies: true,
+		}
+		return out, nil
 	}
 	out := Outcome{top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge}
 
@@ -141,10 +163,13 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 		out.Deliver = append(out.Deliver, i)
 	}
 	m.moveEdge(walk, &out, recs, seenFloor)
+	var dropped int
+	out.seenAdd, dropped = capSeen(out.seenAdd, seenBudget-seenCost(walk.Seen))
+	out.IDsDropped += dropped
 
 	out.Done = stopped || ended || len(recs) == 0 || m.pager.Last(page, walk.Next, len(recs))
 	out.Next = m.pager.Next(walk.Next, page, len(recs))
-	out.upper, out.tie = walk.Upper, walk.Tie
+	out.upper, out.tie, out.tieReads = walk.Upper, walk.Tie, walk.TieReads
 	ignored := c.filterIgnored
 	if walk.Tie && !ignored {
 		for i := range recs {
@@ -167,7 +192,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	}
 	switch {
 	case walk.Tie && !ignored:
-		m.afterTiePage(walk, &out, page, len(recs))
+		m.afterTiePage(c, walk, &out, page, len(recs))
 	case !out.Done && walk.Windowed && newestFirst && m.spec.Records.UnstableTies && !ignored:
 		m.lowerUpperBound(walk, &out, recs)
 	}
@@ -228,5 +253,19 @@ func (m *Machine) moveEdge(walk *Walk, out *Outcome, recs []decode.Record, seenF
 			kept = append(kept, Seen{ID: strings.Clone(r.ID), Key: r.Key})
 		}
 	}
+	var dropped, droppedNear int
+	ids, dropped = capIDs(ids, edgeIDsBudget)
+	kept, droppedNear = capSeen(kept, nearBudget)
 	out.edge, out.hasEdge, out.edgeIDs, out.edgeNear = edge, true, ids, kept
+	out.IDsDropped += dropped + droppedNear
+}
+
+// hasKey reports whether a usable record of recs is at key.
+func hasKey(recs []decode.Record, key int64) bool {
+	for i := range recs {
+		if recs[i].Problem == "" && recs[i].Key == key {
+			return true
+		}
+	}
+	return false
 }

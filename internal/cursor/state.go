@@ -28,6 +28,10 @@ type State struct {
 	Seen []Seen `json:"seen,omitempty"`
 	// Walk is the unfinished walk through a window or a newest-first list.
 	Walk *Walk `json:"walk,omitempty"`
+	// ExclusiveTies: the API refused a time filter from T to T (Logto
+	// 1.40-1.41, whose bounds are exclusive), so a tie read asks for the
+	// window from T-1 to T+1 instead.
+	ExclusiveTies bool `json:"exclusive_ties,omitempty"`
 	// UpdatedAt is unix ns of the last write, for operators.
 	UpdatedAt int64 `json:"updated_at"`
 }
@@ -51,6 +55,9 @@ type Walk struct {
 	// Tie, with Upper, reads only the timestamp Upper in one page of the
 	// API's maximum size: a tie group that filled a whole page.
 	Tie bool `json:"tie,omitempty"`
+	// TieReads counts the reads of the current tie group, bounded by
+	// MaxTieReads.
+	TieReads int `json:"tie_reads,omitempty"`
 	// Unbounded walks (no time filter, newest first) fix Top from the first
 	// page: records above it belong to the next walk; Key becomes Top.
 	Top    int64 `json:"top,omitempty"`

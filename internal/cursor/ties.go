@@ -27,12 +27,18 @@ func (m *Machine) lowerUpperBound(walk *Walk, out *Outcome, recs []decode.Record
 		bound = walk.Upper
 	}
 	out.Next = m.firstPosition()
+	out.tieReads = 0
 	if low < bound {
 		out.upper, out.tie = low, false
 		return
 	}
 	out.upper, out.tie = bound, true
 }
+
+// MaxTieReads bounds the reads of one tie group. Each read of a group that
+// the API orders anew on every request is a fresh sample of it; a group of
+// 250 read 100 at a time is complete after about 12 reads.
+const MaxTieReads = 20
 
 // tiePageSize is the page size of a tie read: the API's maximum.
 func (m *Machine) tiePageSize() int {
@@ -42,21 +48,59 @@ func (m *Machine) tiePageSize() int {
 	return m.pageSize
 }
 
-// afterTiePage continues below the tie group once it was read whole (the
-// page was the last by the API's signals). A group larger than the page the
-// server gives (the API's largest, or a smaller one it caps to silently)
-// cannot be read reliably when its order changes on every request; it is
-// paged through and reported. Without any signal a short tie page is paged
-// on to an empty one, unreported.
-func (m *Machine) afterTiePage(walk *Walk, out *Outcome, page *decode.Page, n int) {
+// afterTiePage continues below the tie group once it was read whole. Where
+// the API counts the records of the timestamp (Logto's Total-Number: exact
+// up to 10,000), the group is read again and again until the distinct ids
+// delivered at it reach that count, at most MaxTieReads times; past the
+// bound the shortfall is reported and the walk goes on. Without a count, a
+// group larger than the page the server gives cannot be read reliably when
+// its order changes on every request: it is paged through and reported;
+// without any signal at all a short tie page is paged on to an empty one.
+func (m *Machine) afterTiePage(c *Cursor, walk *Walk, out *Outcome, page *decode.Page, n int) {
+	if page.HasTotal {
+		seen := m.seenAt(c, out, walk.Upper)
+		switch {
+		case seen >= page.Total:
+		case walk.TieReads+1 >= MaxTieReads:
+			out.TieMissing = page.Total - seen
+		default:
+			out.tieReads = walk.TieReads + 1
+			out.Next = m.firstPosition()
+			out.Done = false
+			return
+		}
+		m.belowTie(walk, out)
+		return
+	}
 	if last, known := m.pager.decide(page, walk.Next, n); !last {
 		out.TieOverflow = known || n >= m.tiePageSize()
 		out.Next = m.pager.Next(walk.Next, page, n)
 		out.Done = false
 		return
 	}
-	out.tie = false
+	m.belowTie(walk, out)
+}
+
+// belowTie goes on below the tie group, from the first page.
+func (m *Machine) belowTie(walk *Walk, out *Outcome) {
+	out.tie, out.tieReads = false, 0
 	out.upper = walk.Upper - m.precision
 	out.Next = m.firstPosition()
 	out.Done = out.upper < walk.Start
+}
+
+// seenAt counts the distinct ids delivered at key: those at the walk's edge
+// once out is applied, and those kept from earlier polls (never delivered
+// again, so never at the edge).
+func (m *Machine) seenAt(c *Cursor, out *Outcome, key int64) int {
+	n := 0
+	if out.hasEdge && out.edge == key {
+		n = len(out.edgeIDs)
+	}
+	for _, s := range c.State.Seen {
+		if s.Key == key {
+			n++
+		}
+	}
+	return n
 }

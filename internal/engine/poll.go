@@ -2,11 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 
 	"go.uber.org/zap"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
 )
 
 // pollOnce walks pages until the stream is caught up, the page budget of one
@@ -59,7 +62,7 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 			return nil // no closed time since the cursor yet
 		}
 		walk := c.State.Walk
-		req := m.Request(walk)
+		req := m.Request(c)
 		var f fetched
 		if next != nil && next.req == req {
 			f = next.wait()
@@ -73,6 +76,14 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 		}
 		next = nil
 		page, ended, err := st.receive(w, walk, f)
+		var se *httpclient.StatusError
+		if errors.As(err, &se) && se.Status == http.StatusBadRequest && m.TieBoundsRefused(c, req) {
+			// Logto 1.40-1.41 refuses start_time = end_time: read the
+			// timestamp alone with bounds one unit either side instead.
+			st.src.deps.Logger.Debug("The API refused a time filter from T to T; tie reads use exclusive bounds",
+				zap.String("stream", st.id))
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -88,10 +99,9 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 			return fmt.Errorf("%s %s: %w", f.req.Method, pathOf(f.req.URL), loopErr)
 		}
 		if !out.Done && (set.MaxPagesPerPoll == 0 || pages+1 < set.MaxPagesPerPoll) {
-			ahead := m.NextRequest(walk, &out)
+			ahead := m.NextRequest(c, &out)
 			next = st.startPrefetch(ctx, ahead)
 		}
-		st.notice(out)
 		item := commit{n: len(out.Deliver)}
 		if item.n > 0 {
 			item.ld = st.mapPage(ctx, w, page, out.Deliver, &enrichLeft)
@@ -99,7 +109,8 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 		// The cursor moves ahead of the pipeline here; the committer writes
 		// it only after the page was accepted and restores the last written
 		// one if it was not.
-		m.Apply(c, out)
+		out.IDsDropped += m.Apply(c, out)
+		st.notice(out)
 		item.state = cursor.Clone(c.State)
 		commits.send(item)
 		pages++
@@ -133,5 +144,15 @@ func (st *stream) notice(out cursor.Outcome) {
 	if out.TieOverflow {
 		log.Warn("More records share one timestamp than the API's largest page holds, and the API orders them differently on every request: some may be missed",
 			zap.String("stream", st.id))
+	}
+	if out.TieMissing > 0 {
+		st.src.deps.Observer.TieRecordsMissed(st.id, out.TieMissing)
+		log.Warn("Read a group of records that share one timestamp as often as allowed and still missed some; the API orders them differently on every request",
+			zap.String("stream", st.id), zap.Int("missing", out.TieMissing), zap.Int("reads", cursor.MaxTieReads))
+	}
+	if out.IDsDropped > 0 {
+		st.src.deps.Observer.CursorIDsDropped(st.id, out.IDsDropped)
+		log.Warn("The cursor is full: ids it cannot keep may be delivered again (never lost)",
+			zap.String("stream", st.id), zap.Int("ids", out.IDsDropped), zap.Int("checkpoint_budget_bytes", cursor.CheckpointBudget))
 	}
 }

@@ -35,6 +35,12 @@ type Observer interface {
 	LastSuccess(stream string, t time.Time)
 	CheckpointError(stream string)
 	RefusedNextLink(stream string)
+	// TieRecordsMissed counts records of a tie group that MaxTieReads reads
+	// did not see.
+	TieRecordsMissed(stream string, n int)
+	// CursorIDsDropped counts ids the cursor could not keep within its
+	// checkpoint budget.
+	CursorIDsDropped(stream string, n int)
 }
 
 // StatusSink learns the outcome of every poll of every stream; the receiver
@@ -276,3 +282,5 @@ func (nopObserver) CursorLag(string, time.Duration) {}
 func (nopObserver) LastSuccess(string, time.Time)   {}
 func (nopObserver) CheckpointError(string)          {}
 func (nopObserver) RefusedNextLink(string)          {}
+func (nopObserver) TieRecordsMissed(string, int)    {}
+func (nopObserver) CursorIDsDropped(string, int)    {}

@@ -124,3 +124,40 @@ func TestMovingListNewestFirstNoTimeFilter(t *testing.T) {
 func TestMovingListOldestFirst(t *testing.T) {
 	runMovingList(t, caseOf(t, simulator.APIStackOneActionLogs), simulator.Options{}, 3, func(clock *fakeClock) time.Time { return clock.Now() })
 }
+
+// A millisecond that holds more Logto records than the largest page (100),
+// returned in a new order on every request, is read until every id the
+// response's Total-Number counts was seen, on Logto 1.42 (inclusive bounds)
+// and 1.40-1.41 (exclusive bounds, 400 on start_time = end_time), with the
+// collector restarted in the middle of the group: every record exactly once.
+func TestLogtoTieGroupsLargerThanAPage(t *testing.T) {
+	c := caseOf(t, simulator.APILogtoLogs)
+	for _, version := range []struct {
+		name string
+		v140 bool
+	}{{"1.42", false}, {"1.40", true}} {
+		for _, group := range []int{90, 150, 250} {
+			t.Run(fmt.Sprintf("%s/%d", version.name, group), func(t *testing.T) {
+				srv := newSimServer(t, simulator.Options{Seed: int64(group), Logto140: version.v140})
+				base := baseTime()
+				addTo(srv, c, 30, base.Add(1*time.Millisecond))
+				addTo(srv, c, group, base.Add(2*time.Millisecond))
+				addTo(srv, c, 30, base.Add(3*time.Millisecond))
+				clock := &fakeClock{now: base.Add(10 * time.Millisecond)}
+				store := cursor.NewStore(nil)
+				var got [][]string
+				// Restart after every other page: each new rig resumes from the stored walk.
+				for restart := 0; restart < 60; restart++ {
+					r := newRig(t, srv, c, store, clock, withPageSize(100), withMaxPages(2))
+					_, _, err := r.poll()
+					require.NoError(t, err)
+					got = append(got, r.got())
+					if st := r.stored(); st != nil && st.Walk == nil && st.Key >= base.Add(9*time.Millisecond).UnixNano() {
+						break
+					}
+				}
+				requireExactlyOnce(t, srv.expected(c), got...)
+			})
+		}
+	}
+}

@@ -97,6 +97,14 @@ func (o *observer) RefusedNextLink(stream string) {
 	o.tb.APILogsRefusedNextLinks.Add(context.Background(), 1, o.streamAttrs(stream))
 }
 
+func (o *observer) TieRecordsMissed(stream string, n int) {
+	o.tb.APILogsTieRecordsMissed.Add(context.Background(), int64(n), o.streamAttrs(stream))
+}
+
+func (o *observer) CursorIDsDropped(stream string, n int) {
+	o.tb.APILogsCursorIdsDropped.Add(context.Background(), int64(n), o.streamAttrs(stream))
+}
+
 // HTTP client measurements.
 
 func (o *observer) Request(stream string, outcome httpclient.Outcome, _ time.Duration) {

@@ -132,12 +132,17 @@ func (s *Simulator) logtoList(w http.ResponseWriter, r *http.Request) {
 		logtoError(w, http.StatusBadRequest, "guard.invalid_pagination", "The query pagination value is invalid.")
 		return
 	}
-	tr := timeRange{inclusive: s.inclusive()}
+	tr := timeRange{inclusive: s.inclusive() && !s.opts.Logto140}
 	if !s.opts.LogtoPre140 {
 		var bad string
 		tr, bad = s.timeRangeOf(bound{"start_time", q.Get("start_time")}, bound{"end_time", q.Get("end_time")}, parseUnixMilli)
+		tr.inclusive = tr.inclusive && !s.opts.Logto140
 		if bad != "" {
 			logtoError(w, http.StatusBadRequest, "guard.invalid_input", "The request input is invalid. "+bad+" must be a number.")
+			return
+		}
+		if s.opts.Logto140 && tr.hasLo && tr.hasHi && !tr.lo.Before(tr.hi) {
+			logtoError(w, http.StatusBadRequest, "log.invalid_time_window", "The time window is invalid: start_time must be less than end_time.")
 			return
 		}
 		if tr.hasLo && tr.hasHi && tr.lo.After(tr.hi) {

@@ -93,7 +93,13 @@ type Options struct {
 
 	StringNullNextPage bool // Tines: meta.next_page is the string "null" at the end (Elastic mock quirk)
 	LogtoPre140        bool // Logto: ignore start_time/end_time like servers before 1.40
-	OMSIgnorePageSize  bool // OMS: ignore page_size, always 20 per page
+	// Logto140 makes Logto's start_time/end_time exclusive at both ends and
+	// answer 400 when start_time >= end_time, like Logto 1.40.0-1.41.x
+	// (logto-io/logto packages/core/src/queries/log.ts and
+	// utils/time-window.ts at those tags). Without it Logto behaves like
+	// 1.42: both bounds inclusive, start_time > end_time is a 400.
+	Logto140          bool
+	OMSIgnorePageSize bool // OMS: ignore page_size, always 20 per page
 	// StackOneNullable: StackOne records with null event_time (timed by start_time or end_time)
 	// and null success or status_code, in a fixed rotation (see stackone_nullable.go).
 	StackOneNullable bool

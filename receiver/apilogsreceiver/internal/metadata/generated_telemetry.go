@@ -27,6 +27,7 @@ type TelemetryBuilder struct {
 	mu                      sync.Mutex
 	registrations           []metric.Registration
 	APILogsCheckpointErrors metric.Int64Counter
+	APILogsCursorIdsDropped metric.Int64Counter
 	APILogsCursorLag        metric.Float64Gauge
 	APILogsInvalidRecords   metric.Int64Counter
 	APILogsLastSuccess      metric.Int64Gauge
@@ -37,6 +38,7 @@ type TelemetryBuilder struct {
 	APILogsRequests         metric.Int64Counter
 	APILogsRetries          metric.Int64Counter
 	APILogsThrottledTime    metric.Float64Counter
+	APILogsTieRecordsMissed metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -72,6 +74,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_api_logs_checkpoint_errors",
 		metric.WithDescription("Cursor writes to the storage extension that failed. [Development]"),
 		metric.WithUnit("{error}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.APILogsCursorIdsDropped, err = builder.meter.Int64Counter(
+		"otelcol_api_logs_cursor_ids_dropped",
+		metric.WithDescription("Ids the cursor could not keep within its checkpoint budget; records with them may be delivered again. [Development]"),
+		metric.WithUnit("{id}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.APILogsCursorLag, err = builder.meter.Float64Gauge(
@@ -132,6 +140,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_api_logs_throttled_time",
 		metric.WithDescription("Time spent waiting on rate limits (client budget, Retry-After, X-RateLimit-Reset). [Development]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.APILogsTieRecordsMissed, err = builder.meter.Int64Counter(
+		"otelcol_api_logs_tie_records_missed",
+		metric.WithDescription("Records of a group sharing one timestamp that the bounded re-reads did not see (Logto orders such groups anew on every request). [Development]"),
+		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

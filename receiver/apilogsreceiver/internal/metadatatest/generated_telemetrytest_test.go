@@ -20,6 +20,7 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.APILogsCheckpointErrors.Add(context.Background(), 1)
+	tb.APILogsCursorIdsDropped.Add(context.Background(), 1)
 	tb.APILogsCursorLag.Record(context.Background(), 1)
 	tb.APILogsInvalidRecords.Add(context.Background(), 1)
 	tb.APILogsLastSuccess.Record(context.Background(), 1)
@@ -30,7 +31,11 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.APILogsRequests.Add(context.Background(), 1)
 	tb.APILogsRetries.Add(context.Background(), 1)
 	tb.APILogsThrottledTime.Add(context.Background(), 1)
+	tb.APILogsTieRecordsMissed.Add(context.Background(), 1)
 	AssertEqualAPILogsCheckpointErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsCursorIdsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsCursorLag(t, testTel,
@@ -62,6 +67,9 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsThrottledTime(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsTieRecordsMissed(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 
 	require.NoError(t, testTel.Shutdown(context.Background()))
