@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -198,13 +199,13 @@ func RunEconomy(ctx context.Context, o EconomyOptions) (*EconomyResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sim.Close()
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		return nil, err
+	defer sim.Close() //nolint:contextcheck // the simulator's own shutdown deadline
+	if startErr := sim.Start("127.0.0.1:0"); startErr != nil {
+		return nil, startErr
 	}
 	sink := otlpsink.New(true)
-	if err := sink.Start("127.0.0.1:0"); err != nil {
-		return nil, err
+	if sinkErr := sink.Start("127.0.0.1:0"); sinkErr != nil {
+		return nil, sinkErr
 	}
 	defer sink.Close()
 	health, err := collectorproc.FreeAddr()
@@ -224,20 +225,22 @@ func RunEconomy(ctx context.Context, o EconomyOptions) (*EconomyResult, error) {
 		CollectionInterval: o.Interval.String(), StartAt: o.StartAt, LogLevel: o.LogLevel,
 	}
 	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := cfg.Write(cfgPath); err != nil {
-		return nil, err
+	if writeErr := cfg.Write(cfgPath); writeErr != nil {
+		return nil, writeErr
 	}
-	e := &economyRun{o: o, sim: sim, sink: sink, receivers: receivers,
+	e := &economyRun{
+		o: o, sim: sim, sink: sink, receivers: receivers,
 		col: &collectorproc.Process{Binary: o.Collector, Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
-		res: &EconomyResult{Options: o, Dir: dir}}
+		res: &EconomyResult{Options: o, Dir: dir},
+	}
 	for _, r := range receivers {
 		for _, s := range r.SimStreams {
 			e.streams = append(e.streams, econStream{r: r, sim: s})
 		}
 	}
 	defer e.col.Kill()
-	if err := e.col.Start(); err != nil {
-		return nil, err
+	if colErr := e.col.Start(); colErr != nil {
+		return nil, colErr
 	}
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	err = e.col.WaitHealthy(wctx, health)
@@ -465,8 +468,10 @@ func (e *economyRun) measure(end time.Time) {
 	for _, r := range e.receivers {
 		page := maxPageSize(r.API)
 		least := ceilDiv(e.o.Records, page)
-		a := EconomyAPI{API: r.API, Receiver: r.ID, Streams: len(r.SimStreams), PageSize: page,
-			MinBacklog: least, BacklogBound: least + 2, Tally: tallies[r.ID]}
+		a := EconomyAPI{
+			API: r.API, Receiver: r.ID, Streams: len(r.SimStreams), PageSize: page,
+			MinBacklog: least, BacklogBound: least + 2, Tally: tallies[r.ID],
+		}
 		counts := e.sim.StreamRequests(r.SimAPI)
 		for _, s := range e.streams {
 			if s.r.ID != r.ID {
@@ -474,9 +479,11 @@ func (e *economyRun) measure(end time.Time) {
 			}
 			polls := splitPolls(e.sim.ListRequestTimes(r.SimAPI, s.sim), s.done, end, e.o.Interval)
 			c := counts[s.sim]
-			es := EconomyStream{Receiver: r.ID, API: r.API, Stream: s.sim, Records: created[r.SimAPI+"\x00"+s.sim],
+			es := EconomyStream{
+				Receiver: r.ID, API: r.API, Stream: s.sim, Records: created[r.SimAPI+"\x00"+s.sim],
 				BacklogPolls: len(polls.backlog), IdlePolls: len(polls.idle), IdleMinGap: polls.idleMinGap,
-				Detail: c.Detail, Other: c.Other, Throttled: c.Throttled}
+				Detail: c.Detail, Other: c.Other, Throttled: c.Throttled,
+			}
 			if !s.done.IsZero() {
 				es.Delivered = s.done.Sub(e.t0)
 			}
@@ -596,7 +603,7 @@ func (r *EconomyResult) Print(w io.Writer) bool {
 		backlog := make([]string, len(a.BacklogList))
 		backlogOK := true
 		for i, n := range a.BacklogList {
-			backlog[i] = fmt.Sprint(n)
+			backlog[i] = strconv.Itoa(n)
 			if n > a.BacklogBound {
 				backlog[i] += " MISSED"
 				backlogOK = false
@@ -614,7 +621,7 @@ func (r *EconomyResult) Print(w io.Writer) bool {
 		if a.IdleMinPolls < o.IdlePolls {
 			polls += " MISSED"
 		}
-		throttled := fmt.Sprint(a.Throttled)
+		throttled := strconv.FormatInt(a.Throttled, 10)
 		if a.Throttled > 0 {
 			throttled += " MISSED"
 		}

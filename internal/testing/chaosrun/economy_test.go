@@ -60,13 +60,18 @@ func TestMaxInWindow(t *testing.T) {
 func TestEconomyPrintMarksMissed(t *testing.T) {
 	o := EconomyOptions{}
 	o.applyDefaults()
-	ok := EconomyStream{Receiver: OMS, API: "oms_action_logs", Records: 150, BacklogList: 2, BacklogPolls: 1,
-		IdlePolls: 5, IdleList: 5, IdleMax: 1, IdleMinGap: 2100 * time.Millisecond}
-	res := &EconomyResult{Options: o,
+	ok := EconomyStream{
+		Receiver: OMS, API: "oms_action_logs", Records: 150, BacklogList: 2, BacklogPolls: 1,
+		IdlePolls: 5, IdleList: 5, IdleMax: 1, IdleMinGap: 2100 * time.Millisecond,
+	}
+	res := &EconomyResult{
+		Options: o,
 		Streams: []EconomyStream{ok},
-		APIs: []EconomyAPI{{API: "oms_action_logs", Receiver: OMS, Streams: 1, PageSize: 100, MinBacklog: 2, BacklogBound: 4,
+		APIs: []EconomyAPI{{
+			API: "oms_action_logs", Receiver: OMS, Streams: 1, PageSize: 100, MinBacklog: 2, BacklogBound: 4,
 			BacklogList: []int{2}, IdlePolls: 5, IdleList: 5, IdleMinPolls: 5, IdleMax: 1, IdleMinGap: 2100 * time.Millisecond,
-			Tally: Tally{Receiver: OMS, API: "oms_action_logs", Created: 150, Delivered: 150}}},
+			Tally: Tally{Receiver: OMS, API: "oms_action_logs", Created: 150, Delivered: 150},
+		}},
 	}
 	var b strings.Builder
 	require.True(t, res.Print(&b), b.String())
