@@ -188,7 +188,25 @@ type Records struct {
 	// BodyField, when set, becomes the log body and the other fields become
 	// attributes; when empty the whole record is the body (a map).
 	BodyField string `mapstructure:"body_field"`
+	// Unfinished, when set, names the records that are not final yet (Make:
+	// a run with status 0 is still running and is listed again with its
+	// final status). Such a record is not delivered while it is younger than
+	// the receiver's max_pending: the cursor stays below the oldest one so
+	// the next windows read it again.
+	Unfinished *Unfinished `mapstructure:"unfinished"`
 }
+
+// Unfinished selects records that are not final yet: Field has one of
+// Values (compared as text, like enrich.values).
+type Unfinished struct {
+	Field  string   `mapstructure:"field"`
+	Values []string `mapstructure:"values"`
+}
+
+// DefaultMaxPending is how long a record stays held back while it is
+// unfinished, unless the receiver sets max_pending: the longest scenario
+// run Make documents (on its Celonis-hosted platform) is 60 minutes.
+const DefaultMaxPending = time.Hour
 
 // Severity maps a record to a severity: the first matching rule wins.
 type Severity struct {

@@ -102,6 +102,14 @@ func (s *Spec) ValidateAt(prefix string) error {
 			bad("streams.discover.id_field", "is required")
 		}
 	}
+	if u := r.Unfinished; u != nil {
+		if u.Field == "" {
+			bad("records.unfinished.field", "is required")
+		}
+		if len(u.Values) == 0 {
+			bad("records.unfinished.values", "needs at least one value")
+		}
+	}
 	if e := s.Enrich; e != nil {
 		errs = append(errs, e.Request.validate(prefix+"enrich.request")...)
 		if e.Field == "" {

@@ -14,6 +14,7 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 	walk.Top, walk.HasTop = out.top, out.hasTop
 	walk.Edge, walk.EdgeIDs, walk.HasEdge, walk.EdgeNear = out.edge, out.edgeIDs, out.hasEdge, out.edgeNear
 	walk.Seen = append(walk.Seen, out.seenAdd...)
+	walk.Hold, walk.HasHold = out.hold, out.hasHold
 	c.filterIgnored = c.filterIgnored || out.FilterIgnored
 	c.loops.apply(out.loops)
 	if !out.Done {
@@ -25,6 +26,16 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 		key = walk.End
 	case walk.HasTop && walk.Top > key:
 		key = walk.Top
+	}
+	reached := int64(0)
+	if walk.HasHold && walk.Hold-m.precision < key {
+		// An unfinished record was held back: the key stays below it (never
+		// below where it was, whose window starts low enough to read it
+		// again), and the ids delivered above it stay in Seen.
+		if walk.Windowed {
+			reached = key
+		}
+		key = max(c.State.Key, walk.Hold-m.precision)
 	}
 	floor := key - m.overlap
 	merged := make([]Seen, 0, len(c.State.Seen)+len(walk.Seen))
@@ -42,7 +53,7 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 		delete(ids, s.ID)
 	}
 	merged = kept
-	c.State.Key, c.State.Seen, c.State.Walk = key, merged, nil
+	c.State.Key, c.State.Seen, c.State.Walk, c.State.Reached = key, merged, nil, reached
 	c.seen = ids
 	c.loops.forget()
 	return dropped

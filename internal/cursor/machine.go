@@ -1,9 +1,11 @@
 package cursor
 
 import (
+	"slices"
 	"time"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
 )
 
 // Machine is the cursor logic of one API: pure transitions from a cursor
@@ -18,6 +20,10 @@ type Machine struct {
 	overlap   int64 // how far below the cursor each window starts: one unit plus settle
 	maxWindow int64 // 0: one window from the cursor to the poll's end
 	pager     Pager
+	// unfinished selects records that are not final yet (records.unfinished);
+	// maxPending is how long, in ns, such a record is held back.
+	unfinished *apispec.Unfinished
+	maxPending int64
 }
 
 // NewMachine builds the machine of spec at pageSize records per request;
@@ -27,8 +33,32 @@ func NewMachine(spec *apispec.Spec, pageSize int, settle, maxWindow time.Duratio
 	p := int64(spec.Records.TimePrecision)
 	return &Machine{
 		spec: spec, pageSize: pageSize, precision: p, overlap: p + int64(settle), maxWindow: int64(maxWindow),
-		pager: NewPager(spec.Pagination, pageSize),
+		pager:      NewPager(spec.Pagination, pageSize),
+		unfinished: spec.Records.Unfinished, maxPending: int64(apispec.DefaultMaxPending),
 	}
+}
+
+// SetMaxPending sets how long an unfinished record is held back (see
+// records.unfinished); d <= 0 keeps apispec.DefaultMaxPending.
+func (m *Machine) SetMaxPending(d time.Duration) {
+	if d > 0 {
+		m.maxPending = int64(d)
+	}
+}
+
+// Unfinished reports whether rec is not final yet by the spec's
+// records.unfinished (false when the spec declares none).
+func (m *Machine) Unfinished(rec *decode.Record) bool {
+	u := m.unfinished
+	if u == nil || rec.Value == nil {
+		return false
+	}
+	v := decode.Lookup(rec.Value, u.Field)
+	if v == nil {
+		return false
+	}
+	text, _ := decode.Text(v)
+	return slices.Contains(u.Values, text)
 }
 
 // Precision is the API's time unit in ns.
@@ -51,9 +81,10 @@ func (m *Machine) Fresh(identity string, startAt time.Time) *Cursor {
 }
 
 // Behind reports whether a windowed cursor has time left to read up to
-// until (more windows of at most max_window).
+// until (more windows of at most max_window). A key held below an
+// unfinished record is behind only once time past the last window closed.
 func (m *Machine) Behind(c *Cursor, until int64) bool {
-	return m.windowed() && until > c.State.Key
+	return m.windowed() && until > max(c.State.Key, c.State.Reached)
 }
 
 // Begin opens the next walk: a window from the cursor up to until (or at
@@ -62,18 +93,23 @@ func (m *Machine) Behind(c *Cursor, until int64) bool {
 // spans. It returns false when there is nothing to read yet.
 func (m *Machine) Begin(c *Cursor, until int64) bool {
 	if !m.windowed() {
-		c.State.Walk = &Walk{Next: m.firstPosition(), EdgeSpan: m.overlap}
+		c.State.Walk = &Walk{Next: m.firstPosition(), EdgeSpan: m.overlap, Clock: until}
 		return true
 	}
+	// A key held below an unfinished record re-reads from there, and the
+	// window still has to reach past the previous one's end to make progress.
 	key := c.State.Key
+	reached := max(key, c.State.Reached)
 	end := until
-	if m.maxWindow > 0 && end-key > m.maxWindow {
-		end = floorTo(key+m.maxWindow, m.precision)
+	if m.maxWindow > 0 && end-reached > m.maxWindow {
+		end = floorTo(reached+m.maxWindow, m.precision)
 	}
-	if end <= key {
+	if end <= reached {
 		return false
 	}
-	c.State.Walk = &Walk{Windowed: true, Start: key - m.overlap, End: end, Next: m.firstPosition(), EdgeSpan: m.overlap}
+	c.State.Walk = &Walk{
+		Windowed: true, Start: key - m.overlap, End: end, Next: m.firstPosition(), EdgeSpan: m.overlap, Clock: until,
+	}
 	return true
 }
 

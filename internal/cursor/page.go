@@ -28,6 +28,12 @@ type Outcome struct {
 	// the ids seen still fall short of the count the API reports for that
 	// timestamp: that many records may be missed.
 	TieMissing int
+	// Held counts unfinished records (records.unfinished) younger than
+	// max_pending that were not delivered: the cursor stays below them.
+	Held int
+	// Expired counts unfinished records delivered as they stand because
+	// they are older than max_pending.
+	Expired int
 	// IDsDropped counts ids the cursor could not keep within its budget
 	// (see CheckpointBudget): records with those ids may be delivered again.
 	IDsDropped int
@@ -43,6 +49,8 @@ type Outcome struct {
 	edgeNear []Seen
 	hasEdge  bool
 	seenAdd  []Seen
+	hold     int64
+	hasHold  bool
 	upper    int64
 	tie      bool
 	tieReads int
@@ -77,10 +85,14 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge,
 			edgeIDs: walk.EdgeIDs, edgeNear: walk.EdgeNear, Next: walk.Next,
 			upper: walk.Upper, tie: true, tieReads: walk.TieReads, exclusiveTies: true,
+			hold: walk.Hold, hasHold: walk.HasHold,
 		}
 		return out, nil
 	}
-	out := Outcome{top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge}
+	out := Outcome{
+		top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge,
+		hold: walk.Hold, hasHold: walk.HasHold,
+	}
 
 	if !walk.Windowed && !out.hasTop {
 		for i := range recs {
@@ -103,6 +115,17 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	}
 	seenFloor := final - m.overlap
 	p := m.precision
+	// An unfinished record younger than max_pending (measured from the poll
+	// that began the walk) is held back. The key may then stay as low as
+	// such a record, so the ids delivered down to there are collected too.
+	clock := walk.Clock
+	if clock == 0 {
+		clock = final // a walk stored before Clock existed
+	}
+	pendingFloor := clock - m.maxPending
+	if m.unfinished != nil {
+		seenFloor = min(seenFloor, pendingFloor-m.overlap-p)
+	}
 
 	stopped := false
 	var edgeIDs, nearIDs map[string]struct{}
@@ -159,6 +182,16 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 					continue
 				}
 			}
+		}
+		if m.Unfinished(r) {
+			if r.Key >= pendingFloor {
+				out.Held++
+				if !out.hasHold || r.Key < out.hold {
+					out.hold, out.hasHold = r.Key, true
+				}
+				continue
+			}
+			out.Expired++
 		}
 		out.Deliver = append(out.Deliver, i)
 	}

@@ -28,6 +28,10 @@ type State struct {
 	Seen []Seen `json:"seen,omitempty"`
 	// Walk is the unfinished walk through a window or a newest-first list.
 	Walk *Walk `json:"walk,omitempty"`
+	// Reached, when above Key, is the end of the last window read: Key was
+	// held below an unfinished record (records.unfinished) so that the next
+	// window reads it again, and that window must still reach past Reached.
+	Reached int64 `json:"reached,omitempty"`
 	// ExclusiveTies: the API refused a time filter from T to T (Logto
 	// 1.40-1.41, whose bounds are exclusive), so a tie read asks for the
 	// window from T-1 to T+1 instead.
@@ -82,6 +86,14 @@ type Walk struct {
 	// Seen collects delivered records whose key is close enough to the end
 	// of the walk to become the next State.Seen.
 	Seen []Seen `json:"seen,omitempty"`
+	// Clock is the closed end of the poll that began the walk: the "now"
+	// against which an unfinished record's age is measured.
+	Clock int64 `json:"clock,omitempty"`
+	// Hold, with HasHold, is the key of the oldest unfinished record the
+	// walk held back (younger than max_pending): the cursor key stays below
+	// it when the walk ends.
+	Hold    int64 `json:"hold,omitempty"`
+	HasHold bool  `json:"has_hold,omitempty"`
 	// Pages delivered so far, for the max_pages_per_poll guard and metrics.
 	Pages int `json:"pages"`
 }

@@ -17,6 +17,11 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 )
 
+// AttrUnfinished marks a record delivered before it was final: the spec
+// calls it unfinished (records.unfinished, Make: status 0) and it stayed so
+// for longer than max_pending.
+const AttrUnfinished = "api_logs.unfinished"
+
 // ScopeName is the instrumentation scope of every record.
 const ScopeName = "github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
 
@@ -75,6 +80,11 @@ func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx
 		rec := &page.Records[i]
 		lr := lrs.AppendEmpty()
 		w.mapper.Append(lr, rec, observed)
+		if src.machine.Unfinished(rec) {
+			// Still unfinished after max_pending: delivered as it stands,
+			// and its final state will not follow.
+			lr.Attributes().PutBool(AttrUnfinished, true)
+		}
 		if src.enrich != nil && *enrichLeft > 0 && st.wantsEnrich(rec) {
 			*enrichLeft--
 			wait := min(enrichRecordWait, max(0, time.Until(enrichUntil)))

@@ -150,6 +150,10 @@ func (st *stream) notice(out cursor.Outcome) {
 		log.Warn("Read a group of records that share one timestamp as often as allowed and still missed some; the API orders them differently on every request",
 			zap.String("stream", st.id), zap.Int("missing", out.TieMissing), zap.Int("reads", cursor.MaxTieReads))
 	}
+	if out.Expired > 0 {
+		log.Warn("Delivered records that were still unfinished after max_pending as they stand (api_logs.unfinished); their final state will not follow",
+			zap.String("stream", st.id), zap.Int("count", out.Expired))
+	}
 	if out.IDsDropped > 0 {
 		st.src.deps.Observer.CursorIDsDropped(st.id, out.IDsDropped)
 		log.Warn("The cursor is full: ids it cannot keep may be delivered again (never lost)",

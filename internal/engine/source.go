@@ -75,6 +75,9 @@ type Settings struct {
 	// MaxWindow, when set, bounds each window of a windowed walk; zero keeps
 	// the spec's time_filter.max_window (none for the built-in APIs).
 	MaxWindow time.Duration
+	// MaxPending is how long a record the spec calls unfinished
+	// (records.unfinished) is held back; 0: apispec.DefaultMaxPending.
+	MaxPending time.Duration
 
 	SeverityOverrides map[string]string
 	Now               func() time.Time
@@ -160,6 +163,7 @@ func New(set Settings, deps Deps) (*Source, error) {
 		maxWindow = tf.MaxWindow
 	}
 	s.machine = cursor.NewMachine(set.Spec, set.PageSize, set.Settle, maxWindow)
+	s.machine.SetMaxPending(set.MaxPending)
 	s.resource = newResourceAttrs(set)
 	return s, nil
 }

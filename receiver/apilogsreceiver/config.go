@@ -65,6 +65,7 @@ type Config struct {
 	MaxPagesPerPoll    int           `mapstructure:"max_pages_per_poll"`
 	MaxConcurrentPolls int           `mapstructure:"max_concurrent_polls"`
 	MaxWindow          time.Duration `mapstructure:"max_window"`
+	MaxPending         time.Duration `mapstructure:"max_pending"`
 	EnrichExecutions   bool          `mapstructure:"enrich_executions"`
 	DiscoveryInterval  time.Duration `mapstructure:"discovery_interval"`
 
@@ -224,6 +225,9 @@ func (cfg *Config) resolve() (*resolved, error) {
 	}
 	if cfg.MaxWindow < 0 {
 		bad("max_window", "must not be negative")
+	}
+	if cfg.MaxPending < 0 {
+		bad("max_pending", "must not be negative")
 	}
 	if cfg.RateLimit.RequestsPerMinute < 0 {
 		bad("rate_limit.requests_per_minute", "must not be negative")

@@ -35,6 +35,7 @@ func createDefaultConfig() component.Config {
 		CollectionInterval: defaultInterval,
 		StartAt:            defaultStartAt,
 		Settle:             defaultSettle,
+		MaxPending:         apispec.DefaultMaxPending,
 		MaxBodySize:        apispec.DefaultMaxBodySize,
 		MaxPagesPerPoll:    defaultMaxPages,
 		MaxConcurrentPolls: apispec.DefaultConcurrentPolls,

@@ -112,6 +112,7 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		Settle:            cfg.Settle,
 		MaxPagesPerPoll:   cfg.MaxPagesPerPoll,
 		MaxWindow:         cfg.MaxWindow,
+		MaxPending:        cfg.MaxPending,
 		Workers:           cfg.MaxConcurrentPolls,
 		Enrich:            cfg.EnrichExecutions,
 		DiscoveryEvery:    cfg.DiscoveryInterval,

@@ -104,8 +104,14 @@ func (pg makePg) appendJSON(buf []byte) []byte {
 }
 
 func writeMakeList(w http.ResponseWriter, key string, recs []*record, pg makePg) {
-	buf := []byte(`{"` + key + `":`)
-	buf = appendArray(buf, recs)
+	buf := []byte(`{"` + key + `":[`)
+	for i, r := range recs {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendListed(buf, r)
+	}
+	buf = append(buf, ']')
 	buf = append(buf, `,"pg":`...)
 	buf = pg.appendJSON(buf)
 	writeRaw(w, http.StatusOK, append(buf, '}'))
@@ -168,7 +174,11 @@ func (s *Simulator) makeExecutionRecord(w http.ResponseWriter, r *http.Request) 
 // makeScenarioLog: GET /api/v2/scenarios/{id}/logs/{executionId} -> {"scenarioLog":{...}}.
 func (s *Simulator) makeScenarioLog(w http.ResponseWriter, r *http.Request) {
 	if rec := s.makeExecutionRecord(w, r); rec != nil {
-		writeRaw(w, http.StatusOK, append(append([]byte(`{"scenarioLog":`), rec.body...), '}'))
+		body := rec.body
+		if rec.running() {
+			body = rec.pending.body
+		}
+		writeRaw(w, http.StatusOK, append(append([]byte(`{"scenarioLog":`), body...), '}'))
 	}
 }
 

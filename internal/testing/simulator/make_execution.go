@@ -34,14 +34,16 @@ func (s *Simulator) makeExecution(w http.ResponseWriter, r *http.Request) {
 	}
 	outputs := map[string]any{"output1": "text output", "output2": 123}
 	resp := map[string]any{"status": "SUCCESS"}
-	switch rec.level {
-	case 2:
+	switch {
+	case rec.running():
+		resp["status"], outputs = "RUNNING", map[string]any{}
+	case rec.level == 2:
 		resp["status"], outputs = "WARNING", map[string]any{}
 		resp["error"] = map[string]any{
 			"name": "BundleValidationError", "message": "Validation failed for 1 parameter(s).",
 			"causeModule": map[string]string{"name": "json:ParseJSON", "appName": "json"},
 		}
-	case 3:
+	case rec.level == 3:
 		resp["status"], outputs = "ERROR", map[string]any{}
 		resp["error"] = map[string]any{
 			"name": "ConnectionError", "message": "Request failed with status code 502",

@@ -52,7 +52,18 @@ func (s *Simulator) buildMakeScenario(st *stream, _ int64, t time.Time) *record 
 		Centicredits: ops * 100, OrganizationID: s.opts.MakeOrganizationID, TeamID: makeTeamOf(sid), ID: id, Type: typ,
 		AuthorID: author, Instant: instant, Timestamp: t.Format(layoutMilli), Status: status,
 	})
-	return &record{id: id, level: status, body: body, tags: map[string]string{"imtId": imt}}
+	rec := &record{id: id, level: status, body: body, tags: map[string]string{"imtId": imt}}
+	if lists := s.opts.MakePendingLists; len(lists) > 0 {
+		n := lists[(s.makeRuns.Add(1)-1)%int64(len(lists))]
+		if n > 0 {
+			rec.pending = &pendingRun{body: mustJSON(makeScenarioLog{
+				ImtID: imt, OrganizationID: s.opts.MakeOrganizationID, TeamID: makeTeamOf(sid), ID: id, Type: typ,
+				AuthorID: author, Instant: instant, Timestamp: t.Format(layoutMilli), Status: 0,
+			})}
+			rec.pending.left.Store(int64(n))
+		}
+	}
+	return rec
 }
 
 type makeMessage struct {

@@ -127,6 +127,12 @@ type Options struct {
 	// MakeExecutionOutputBytes, when > 0, gives every Make execution detail
 	// outputs of about this many bytes (real outputs can run to megabytes).
 	MakeExecutionOutputBytes int
+	// MakePendingLists makes Make scenario runs finish late: the i-th run
+	// created (from 0, across scenarios) is listed with status 0 (pending)
+	// and its execution details say RUNNING for the first
+	// MakePendingLists[i % len] list answers that show it; after that it has
+	// its final status (1, 2 or 3). Empty or 0: runs are final at once.
+	MakePendingLists []int
 	// RateLimitHeaders adds X-RateLimit-Limit/-Remaining/-Reset (seconds until the
 	// window resets) to every answer of an API covered by RatePerMinute.
 	RateLimitHeaders bool

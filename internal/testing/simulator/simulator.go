@@ -15,9 +15,11 @@ import (
 
 // Simulator serves every vendor API under its own prefix plus the /_sim control API.
 type Simulator struct {
-	opts   Options
-	stores map[string]*apiStore
-	mux    *http.ServeMux
+	opts Options
+	// makeRuns counts the Make scenario runs created (MakePendingLists).
+	makeRuns atomic.Int64
+	stores   map[string]*apiStore
+	mux      *http.ServeMux
 
 	stats    *statsTracker
 	requests *requestTracker

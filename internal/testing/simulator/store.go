@@ -19,6 +19,28 @@ type record struct {
 	tags   map[string]string
 	n1, n2 int64  // API-specific sort keys (StackOne: start ms, duration)
 	body   []byte // rendered JSON object
+	// pending, when set, is a run that has not finished yet (Make).
+	pending *pendingRun
+}
+
+// pendingRun is a Make run still running: list answers show pendingBody
+// (status 0) and the execution details RUNNING while left > 0, and every
+// list answer that shows it counts one down.
+type pendingRun struct {
+	left atomic.Int64
+	body []byte
+}
+
+// running reports whether r is still running, without counting.
+func (r *record) running() bool { return r.pending != nil && r.pending.left.Load() > 0 }
+
+// appendListed appends r as a list answer shows it, counting down a
+// pending run.
+func appendListed(buf []byte, r *record) []byte {
+	if p := r.pending; p != nil && p.left.Add(-1) >= 0 {
+		return append(buf, p.body...)
+	}
+	return append(buf, r.body...)
 }
 
 // less orders by (time, seq): the natural "oldest first" order.
