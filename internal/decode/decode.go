@@ -16,6 +16,25 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 )
 
+// Errors of a body that is not what the spec describes. The errors that wrap
+// them quote parts of the body (top-level keys, the parser's message), so
+// callers redact them before they log them; the sentinels alone name the
+// class of the failure without any content.
+var (
+	ErrNotJSON   = errors.New("response is not valid JSON")
+	ErrNoRecords = errors.New("records path not found in the response")
+)
+
+// bodyError is a message about a body, of a class.
+type bodyError struct {
+	class error
+	msg   string
+}
+
+func (e *bodyError) Error() string { return e.msg }
+
+func (e *bodyError) Unwrap() error { return e.class }
+
 // More says whether another page follows.
 type More uint8
 
@@ -95,6 +114,24 @@ type Decoder struct {
 	page    Page
 	scratch []byte
 	arena   Arena // ids
+
+	// redact, when set, takes every text quoted from a body before it is
+	// cut to length (see SetRedactor).
+	redact func(string) string
+}
+
+// SetRedactor makes the decoder pass every text its messages quote from a
+// body (top-level keys, a time value, the JSON parser's words) through
+// redact before cutting it to length, so that no cut can leave part of a
+// secret that redact would have found whole. The messages still quote the
+// body and are redacted again where they are logged.
+func (d *Decoder) SetRedactor(redact func(string) string) { d.redact = redact }
+
+func (d *Decoder) redacted(s string) string {
+	if d.redact == nil {
+		return s
+	}
+	return d.redact(s)
 }
 
 // New validates the paths and the time format once.
@@ -153,7 +190,7 @@ func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 
 	root, err := d.p.ParseBytes(body)
 	if err != nil {
-		return nil, notJSON(body, err)
+		return nil, notJSON(body, err, d.redacted)
 	}
 	recs, at, err := d.locate(root)
 	if err != nil {
@@ -177,7 +214,7 @@ func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 		// A single object is one record (Make's single-execution answer).
 		pg.Records = append(pg.Records, d.record(recs))
 	default:
-		return nil, fmt.Errorf("records path %q holds a %s, not an array or object", d.pathNames[at], recs.Type())
+		return nil, &bodyError{ErrNoRecords, fmt.Sprintf("records path %q holds a %s, not an array or object", d.pathNames[at], recs.Type())}
 	}
 	d.pagination(root, header)
 	d.counts.read(root, header, pg)
@@ -201,9 +238,9 @@ func (d *Decoder) locate(root *fastjson.Value) (v *fastjson.Value, at int, err e
 		if o.Len() == 0 {
 			return nil, 0, nil // {} has no records, the object itself is not one
 		}
-		return nil, 0, fmt.Errorf("records path %s not found in the response; top-level keys: %s", d.quotedPaths(), topKeys(o))
+		return nil, 0, &bodyError{ErrNoRecords, fmt.Sprintf("records path %s not found in the response; top-level keys: %s", d.quotedPaths(), topKeys(o, d.redacted))}
 	}
-	return nil, 0, fmt.Errorf("records path %s not found in the response: the body is a JSON %s", d.quotedPaths(), root.Type())
+	return nil, 0, &bodyError{ErrNoRecords, fmt.Sprintf("records path %s not found in the response: the body is a JSON %s", d.quotedPaths(), root.Type())}
 }
 
 func (d *Decoder) quotedPaths() string {
@@ -215,7 +252,7 @@ func (d *Decoder) quotedPaths() string {
 }
 
 // topKeys lists keys (never values) to help fix a wrong path.
-func topKeys(o *fastjson.Object) string {
+func topKeys(o *fastjson.Object, redact func(string) string) string {
 	const maxKeys, maxLen = 20, 40
 	var b strings.Builder
 	n := 0
@@ -227,10 +264,11 @@ func topKeys(o *fastjson.Object) string {
 		if n > 1 {
 			b.WriteString(", ")
 		}
-		if len(k) > maxLen {
-			k = k[:maxLen]
+		key := redact(string(k))
+		if len(key) > maxLen {
+			key = key[:maxLen]
 		}
-		fmt.Fprintf(&b, "%q", k)
+		fmt.Fprintf(&b, "%q", key)
 	})
 	if n > maxKeys {
 		fmt.Fprintf(&b, " and %d more", n-maxKeys)
@@ -286,7 +324,7 @@ func (d *Decoder) time(v *fastjson.Value, r *Record) string {
 		ns, scratch, err := d.tf.parse(tv, d.scratch)
 		d.scratch = scratch
 		if err != nil {
-			return fmt.Sprintf("unparseable time %q in %q", shortText(tv), d.tmNames[i])
+			return fmt.Sprintf("unparseable time %q in %q", shortText(tv, d.redacted), d.tmNames[i])
 		}
 		r.Time, r.TimeSource = ns, i
 		return ""
@@ -310,8 +348,9 @@ func (d *Decoder) TimeFieldName(source int) string {
 	return d.tmNames[source]
 }
 
-// shortText is a value's text for a message, cut to a readable length.
-func shortText(v *fastjson.Value) string {
+// shortText is a value's text for a message, redacted, then cut to a
+// readable length.
+func shortText(v *fastjson.Value, redact func(string) string) string {
 	const maxLen = 64
 	var b []byte
 	if t, ok := AppendText(nil, v); ok {
@@ -319,10 +358,11 @@ func shortText(v *fastjson.Value) string {
 	} else {
 		b = v.MarshalTo(nil)
 	}
-	if len(b) > maxLen {
-		return string(b[:maxLen]) + "..."
+	s := redact(string(b))
+	if len(s) > maxLen {
+		return s[:maxLen] + "..."
 	}
-	return string(b)
+	return s
 }
 
 // pagination reads the "has more" signal or next link.
@@ -384,8 +424,8 @@ func signal(v *fastjson.Value) (more bool, text string) {
 
 // notJSON describes a body that failed to parse without echoing it: the
 // fastjson message minus the quoted tail, and what the body looks like.
-func notJSON(body []byte, err error) error {
-	msg := err.Error()
+func notJSON(body []byte, err error, redact func(string) string) error {
+	msg := redact(err.Error())
 	for _, cut := range []string{"; unparsed tail:", " found: ", "unexpected tail: "} {
 		if i := strings.Index(msg, cut); i >= 0 {
 			msg = msg[:i+len(cut)-1]
@@ -406,5 +446,5 @@ func notJSON(body []byte, err error) error {
 	default:
 		what = fmt.Sprintf("%d bytes", len(body))
 	}
-	return fmt.Errorf("response is not valid JSON: %s (%s)", msg, what)
+	return &bodyError{ErrNotJSON, fmt.Sprintf("response is not valid JSON: %s (%s)", msg, what)}
 }

@@ -2,7 +2,8 @@ package engine
 
 import (
 	"net/url"
-	"strings"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
 )
 
 // resolveURL resolves ref against base; an unparseable ref is returned as is
@@ -19,34 +20,25 @@ func resolveURL(base, ref string) string {
 	return b.ResolveReference(r).String()
 }
 
-// sameOrigin reports whether raw has the endpoint's scheme, host and port.
+// sameOrigin reports whether raw may be requested with the endpoint's
+// credentials. It is the client's own check (httpclient.SameOrigin: scheme,
+// host and port, and no userinfo), so that a link the client would refuse
+// is refused before the page that carried it is delivered, and never
+// reaches a checkpoint.
 func sameOrigin(endpoint *url.URL, raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	return strings.EqualFold(u.Scheme, endpoint.Scheme) && strings.EqualFold(hostPort(u), hostPort(endpoint))
+	return httpclient.SameOrigin(endpoint, raw)
 }
 
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return u.Hostname() + ":443"
-	case "http":
-		return u.Hostname() + ":80"
-	}
-	return u.Host
-}
-
-// originOnly is what may be logged of a foreign link: its origin, never its
-// path or query.
+// originOnly is what may be logged of a refused link: its origin, never its
+// path, query or userinfo (whose presence it notes).
 func originOnly(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "an unparseable URL"
 	}
-	return u.Scheme + "://" + u.Host
+	o := u.Scheme + "://" + u.Host
+	if u.User != nil {
+		o += " with userinfo"
+	}
+	return o
 }

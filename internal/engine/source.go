@@ -44,7 +44,9 @@ type Observer interface {
 }
 
 // StatusSink learns the outcome of every poll of every stream; the receiver
-// aggregates them into component status.
+// aggregates them into component status. err is nil when the stream is
+// well, and otherwise a *StreamError: a fixed description of the failure
+// class, with the (redacted) error behind it for errors.Is and errors.As.
 type StatusSink interface {
 	StreamStatus(stream string, err error)
 }
@@ -92,6 +94,9 @@ type Deps struct {
 	Logger   *zap.Logger
 	Observer Observer
 	Status   StatusSink
+	// Redactor knows the source's secrets; every log line and error of the
+	// engine goes through it. Nil: the Client's, when it has one.
+	Redactor *httpclient.Redactor
 }
 
 // Source polls every stream of one API source.
@@ -128,6 +133,12 @@ func New(set Settings, deps Deps) (*Source, error) {
 	if deps.Logger == nil {
 		deps.Logger = zap.NewNop()
 	}
+	if rc, ok := deps.Client.(interface{ Redactor() *httpclient.Redactor }); ok && deps.Redactor == nil {
+		deps.Redactor = rc.Redactor()
+	}
+	// Log lines quote errors, record ids, times and links, all of which an
+	// API controls: every message and field goes through the redactor.
+	deps.Logger = deps.Redactor.Logger(deps.Logger)
 	// Poll failures are known conditions: their log lines carry the error,
 	// never a Go stack trace (the collector's logger adds one at error level).
 	deps.Logger = deps.Logger.WithOptions(zap.AddStacktrace(zapcore.DPanicLevel))

@@ -20,9 +20,11 @@ type Renewer interface {
 	Invalidate()
 }
 
-// secretSource lets Do redact credentials from error snippets.
-type secretSource interface {
-	secrets() []string
+// redactorUser is implemented by the authenticators of this package: New
+// hands them the client's Redactor, which learns their secrets (and, for
+// OAuth2, every access token as it is obtained).
+type redactorUser interface {
+	useRedactor(r *Redactor)
 }
 
 // headerAuth sets one header; the value is configopaque so fmt/zap print it
@@ -38,7 +40,7 @@ func (a *headerAuth) Apply(_ context.Context, req *http.Request) error {
 	return nil
 }
 
-func (a *headerAuth) secrets() []string { return a.secret }
+func (a *headerAuth) useRedactor(r *Redactor) { r.Add(a.secret...) }
 
 // String and GoString keep %v/%+v/%#v of the authenticator from printing the
 // credential (fmt does not call configopaque's String on unexported fields).
@@ -54,19 +56,21 @@ func Scheme(scheme string, key configopaque.String) Authenticator {
 	return &headerAuth{
 		name:   "Authorization",
 		value:  configopaque.String(scheme + " " + string(key)),
-		secret: []string{string(key)},
+		secret: []string{string(key), scheme + " " + string(key)},
 	}
 }
 
 // Basic sends HTTP Basic credentials. StackOne uses the API key as user and an
-// empty password, i.e. base64("key:").
+// empty password, i.e. base64("key:"). The user name alone is a secret only
+// then; user:password, its base64 and the header value always are.
 func Basic(user, pass configopaque.String) Authenticator {
-	enc := base64.StdEncoding.EncodeToString([]byte(string(user) + ":" + string(pass)))
-	return &headerAuth{
-		name:   "Authorization",
-		value:  configopaque.String("Basic " + enc),
-		secret: []string{string(user), string(pass), enc},
+	pair := string(user) + ":" + string(pass)
+	enc := base64.StdEncoding.EncodeToString([]byte(pair))
+	secret := []string{string(pass), pair, enc, "Basic " + enc}
+	if pass == "" {
+		secret = append(secret, string(user))
 	}
+	return &headerAuth{name: "Authorization", value: configopaque.String("Basic " + enc), secret: secret}
 }
 
 // Header sends an API key in a custom header (e.g. X-User-Token for old Tines).

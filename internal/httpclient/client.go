@@ -89,6 +89,9 @@ type Config struct {
 	MaxBodySize       int64 // default 32 MiB
 	Logger            *zap.Logger
 	Observer          Observer
+	// Redactor removes the source's secrets from error snippets; New adds
+	// the authenticator's secrets to it. Nil: a new one, with those only.
+	Redactor *Redactor
 }
 
 // Client sends requests for one source. Safe for concurrent use.
@@ -102,7 +105,14 @@ type Client struct {
 	maxBody     int64
 	log         *zap.Logger
 	obs         Observer
+	red         *Redactor
 }
+
+// defaultServerWait bounds how long Do waits on the server's word (a pause
+// or an exhausted quota window) when the retry budget sets no bound: longer,
+// and the stream is handed back to the scheduler with a ThrottledError, so
+// that the wait is visible instead of a worker parked inside Do.
+const defaultServerWait = 5 * time.Minute
 
 // New builds a Client. hc may be nil; it is copied so that redirects can be
 // restricted to Origin without touching the caller's client.
@@ -144,6 +154,13 @@ func New(hc *http.Client, cfg Config) (*Client, error) {
 		maxBody:     cfg.MaxBodySize,
 		log:         cfg.Logger,
 		obs:         cfg.Observer,
+		red:         cfg.Redactor,
+	}
+	if c.red == nil {
+		c.red = NewRedactor()
+	}
+	if ru, ok := cfg.Auth.(redactorUser); ok {
+		ru.useRedactor(c.red)
 	}
 	if c.limiter == nil {
 		c.limiter = NewLimiter(cfg.RequestsPerMinute, cfg.Burst)
@@ -165,6 +182,9 @@ func New(hc *http.Client, cfg Config) (*Client, error) {
 
 // Limiter returns the limiter this client waits on.
 func (c *Client) Limiter() *Limiter { return c.limiter }
+
+// Redactor returns the redactor that knows this client's secrets.
+func (c *Client) Redactor() *Redactor { return c.red }
 
 // result is the outcome of one attempt.
 type result struct {
@@ -194,21 +214,30 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		return nil, fmt.Errorf("%s: invalid request URL", method)
 	}
 	path := pathOf(u)
-	if !c.origin.matches(u) || u.User != nil {
+	if !c.origin.allows(u) {
+		to := originString(u)
+		if u.User != nil {
+			to += " with userinfo"
+		}
 		return nil, fmt.Errorf("%s %s: %w: request to %s, configured %s",
-			method, path, ErrForeignOrigin, originString(u), c.origin)
+			method, path, ErrForeignOrigin, to, c.origin)
 	}
 
 	start := time.Now()
 	bo := newBackoff(c.retry)
 	renewed := false
+	serverWait := c.retry.MaxElapsedTime
+	if serverWait <= 0 {
+		serverWait = defaultServerWait
+	}
 	for attempt := 1; ; attempt++ {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("%s %s: %w", method, path, ctxErr)
 		}
-		if until := c.limiter.PausedUntil(); c.retry.MaxElapsedTime > 0 && until.Sub(start) > c.retry.MaxElapsedTime {
-			// Another stream hit the server limit; waiting it out would blow
-			// the budget, so hand the stream back to the scheduler unsent.
+		if until := c.limiter.BlockedUntil(time.Now()); until.Sub(start) > serverWait {
+			// The server's word (a 429 of another stream, or a quota window
+			// with no request left) holds every request back for longer than
+			// the budget: hand the stream back to the scheduler unsent.
 			return nil, &ThrottledError{Until: until, Method: method, Path: path}
 		}
 		var waited time.Duration
@@ -349,7 +378,7 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, path st
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
 	res.err = &StatusError{
 		Status: resp.StatusCode, Method: method, Path: path,
-		Snippet: redactSnippet(resp.StatusCode, data, c.secrets()),
+		Snippet: redactSnippet(resp.StatusCode, data, c.red),
 	}
 	res.retryable = retryableStatus(resp.StatusCode)
 	now := time.Now()
@@ -377,13 +406,6 @@ func (c *Client) noteQuota(h http.Header, stream, path string) {
 		c.log.Debug("server quota exhausted, pausing", zap.String("stream", stream),
 			zap.String("path", path), zap.Duration("wait", d))
 	}
-}
-
-func (c *Client) secrets() []string {
-	if s, ok := c.auth.(secretSource); ok {
-		return s.secrets()
-	}
-	return nil
 }
 
 func readLimited(resp *http.Response, limit int64) ([]byte, error) {

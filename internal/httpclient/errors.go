@@ -12,7 +12,7 @@ import (
 // Sentinel errors; callers match them with errors.Is.
 var (
 	// ErrForeignOrigin means the request URL's scheme/host/port differ from
-	// the configured endpoint; nothing was sent.
+	// the configured endpoint, or it carries userinfo; nothing was sent.
 	ErrForeignOrigin = errors.New("request origin differs from the configured endpoint")
 	// ErrBodyTooLarge means the response body exceeded Config.MaxBodySize.
 	ErrBodyTooLarge = errors.New("response body exceeds size limit")
@@ -110,20 +110,15 @@ func IsThrottled(err error) (*ThrottledError, bool) {
 }
 
 // redactSnippet returns at most snippetLimit bytes of body with every secret
-// removed. 401/403 bodies are dropped entirely: they are the likeliest to echo
-// credentials back.
-func redactSnippet(status int, body []byte, secrets []string) string {
+// removed by red. 401/403 bodies are dropped entirely: they are the likeliest
+// to echo credentials back.
+func redactSnippet(status int, body []byte, red *Redactor) string {
 	if status == http.StatusUnauthorized || status == http.StatusForbidden || len(body) == 0 {
 		return ""
 	}
-	s := strings.ToValidUTF8(string(body), "")
 	// Redact the whole body before truncating so a secret can't survive
 	// half-cut at the boundary.
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		}
-	}
+	s := red.Redact(strings.ToValidUTF8(string(body), ""))
 	s = strings.TrimSpace(s)
 	if len(s) > snippetLimit {
 		cut := snippetLimit

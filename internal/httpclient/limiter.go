@@ -101,6 +101,25 @@ func (l *Limiter) PausedUntil() time.Time {
 	return l.pauseTo
 }
 
+// BlockedUntil is when the server's word stops holding requests back: the
+// end of a pause, or of a quota window with no request left. It is zero or
+// not after now when nothing holds them back.
+func (l *Limiter) BlockedUntil(now time.Time) time.Time {
+	if l == nil {
+		return time.Time{}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var until time.Time
+	if now.Before(l.pauseTo) {
+		until = l.pauseTo
+	}
+	if l.left <= 0 && now.Before(l.leftTill) && l.leftTill.After(until) {
+		until = l.leftTill
+	}
+	return until
+}
+
 // ServerQuota records the server's own count: remaining requests until its
 // window resets at reset. Requests sent since that answer are already
 // counted here, so the lower of the two counts wins within one window.

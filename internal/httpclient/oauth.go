@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ type OAuth2Config struct {
 	ClientSecret configopaque.String
 	Resource     string // sent as the "resource" form parameter (RFC 8707)
 	Scopes       []string
+	// Redactor learns the client secret, its encodings and every access
+	// token as it is obtained. Nil: a new one (Client.New adds its own).
+	Redactor *Redactor
 }
 
 // OAuth2 is a client-credentials Authenticator. golang.org/x/oauth2's
@@ -48,13 +52,14 @@ type OAuth2 struct {
 	cfg       OAuth2Config
 	cc        clientcredentials.Config
 	tokenPath string
-	basic     string // base64(id:secret), kept to redact it from snippets
 	hc        *http.Client
 	timeout   time.Duration    // hc's Timeout, applied as a ctx deadline
 	now       func() time.Time // replaced in tests
 	refresh   chan struct{}    // 1-slot semaphore: one refresh at a time
+	static    []string         // the secrets of the token request, to redact
 
 	mu        sync.Mutex
+	reds      []*Redactor // told of every secret and token
 	token     string
 	refreshAt time.Time // renew from here on
 	expiry    time.Time // hard expiry; the old token is usable until then
@@ -96,16 +101,48 @@ func OAuth2ClientCredentials(cfg OAuth2Config, hc *http.Client) (*OAuth2, error)
 	}
 	// The same encoding as the library's Basic header, kept to redact it.
 	id, sec := url.QueryEscape(cfg.ClientID), url.QueryEscape(string(cfg.ClientSecret))
-	return &OAuth2{
+	basic := base64.StdEncoding.EncodeToString([]byte(id + ":" + sec))
+	o := &OAuth2{
 		cfg:       cfg,
 		cc:        cc,
 		tokenPath: pathOf(u),
-		basic:     base64.StdEncoding.EncodeToString([]byte(id + ":" + sec)),
 		hc:        &cp,
 		timeout:   timeout,
 		now:       time.Now,
 		refresh:   make(chan struct{}, 1),
-	}, nil
+		static: []string{
+			string(cfg.ClientSecret), sec, id + ":" + sec, cfg.ClientID + ":" + string(cfg.ClientSecret),
+			basic, "Basic " + basic,
+		},
+	}
+	red := cfg.Redactor
+	if red == nil {
+		red = NewRedactor()
+	}
+	o.useRedactor(red)
+	return o, nil
+}
+
+// useRedactor makes r know the client secret and every access token, those
+// already obtained and those to come.
+func (o *OAuth2) useRedactor(r *Redactor) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if slices.Contains(o.reds, r) {
+		return
+	}
+	o.reds = append(o.reds, r)
+	r.Add(o.static...)
+	if o.token != "" {
+		r.AddToken(o.token, "Bearer "+o.token)
+	}
+}
+
+// redactor is the first redactor given, for the token endpoint's snippets.
+func (o *OAuth2) redactor() *Redactor {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.reds[0]
 }
 
 // Apply sets "Authorization: Bearer <access token>".
@@ -161,6 +198,11 @@ func (o *OAuth2) Token(ctx context.Context) (string, error) {
 	}
 	early := min(maxRenewEarly, lifetime/10)
 	o.mu.Lock()
+	// Known before any request carries it, so that no answer reflecting it
+	// can be quoted unredacted.
+	for _, r := range o.reds {
+		r.AddToken(tok, "Bearer "+tok)
+	}
 	o.token = tok
 	// Lifetime counts from when we sent the request: conservative.
 	o.expiry = sent.Add(lifetime)
@@ -176,12 +218,6 @@ func (o *OAuth2) cached() (string, bool) {
 		return o.token, true
 	}
 	return "", false
-}
-
-func (o *OAuth2) secrets() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return []string{string(o.cfg.ClientSecret), url.QueryEscape(string(o.cfg.ClientSecret)), o.basic, o.token}
 }
 
 // fetch asks the token endpoint for a new token through the library, with
@@ -227,7 +263,7 @@ func (o *OAuth2) tokenError(ctx context.Context, err, bodyErr error) error {
 		if st := re.Response.StatusCode; st < 200 || st > 299 {
 			return &StatusError{
 				Status: st, Method: http.MethodPost, Path: o.tokenPath,
-				Snippet: redactSnippet(st, re.Body, o.secrets()), TokenEndpoint: true,
+				Snippet: redactSnippet(st, re.Body, o.redactor()), TokenEndpoint: true,
 			}
 		}
 		// A 2xx carrying an OAuth "error" field.

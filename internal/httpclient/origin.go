@@ -26,6 +26,28 @@ func (o origin) matches(u *url.URL) bool {
 	return ok && other == o
 }
 
+// allows reports whether u may receive the credentials of o: an absolute URL
+// of the same scheme, host and port, without userinfo (which would send
+// credentials of the link's own and may carry secrets into a checkpoint).
+func (o origin) allows(u *url.URL) bool {
+	return u.User == nil && o.matches(u)
+}
+
+// SameOrigin is the one origin check of the receiver: whether raw (an
+// absolute URL) may be requested with the credentials of endpoint. It is
+// what Client.Do enforces before sending anything, and what the engine
+// checks a next-page link against before the page that carried it is
+// delivered: same scheme, host and port (default ports made explicit, case
+// ignored), and no userinfo.
+func SameOrigin(endpoint *url.URL, raw string) bool {
+	o, ok := originOf(endpoint)
+	if !ok || endpoint.User != nil {
+		return false
+	}
+	u, err := url.Parse(raw)
+	return err == nil && o.allows(u)
+}
+
 func (o origin) String() string {
 	if strings.Contains(o.host, ":") {
 		return o.scheme + "://[" + o.host + "]:" + o.port

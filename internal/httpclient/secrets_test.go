@@ -165,7 +165,7 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 
 func TestRedactSnippet(t *testing.T) {
 	long := strings.Repeat("a", 195) + "SECRETVALUE" + strings.Repeat("b", 50)
-	got := redactSnippet(500, []byte(long), []string{"SECRETVALUE"})
+	got := redactSnippet(500, []byte(long), NewRedactor("SECRETVALUE"))
 	assert.LessOrEqual(t, len(got), snippetLimit)
 	assert.NotContains(t, got, "SECR")
 	assert.Empty(t, redactSnippet(401, []byte("anything"), nil))

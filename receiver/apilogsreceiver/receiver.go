@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -71,7 +72,13 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return fmt.Errorf("http client: %w", err)
 	}
-	auth, err := lr.authenticator(r, client)
+	// One redactor for the source: it knows every credential of the
+	// config, the header values the authenticator sends and the OAuth
+	// tokens as they come, and everything the client, the engine and the
+	// status report say of an API's answers goes through it.
+	red := lr.redactor()
+	log = red.Logger(log)
+	auth, err := lr.authenticator(r, client, red)
 	if err != nil {
 		return err
 	}
@@ -83,6 +90,7 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		MaxBodySize: cfg.MaxBodySize,
 		Logger:      log,
 		Observer:    obs,
+		Redactor:    red,
 	})
 	if err != nil {
 		return err
@@ -122,9 +130,10 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		Store:    lr.store,
 		Consumer: lr.next,
 		ObsRep:   lr.obsrep,
-		Logger:   log,
+		Logger:   lr.set.Logger, // the engine redacts its own lines
 		Observer: obs,
 		Status:   lr.status,
+		Redactor: red,
 	})
 	if err != nil {
 		return err
@@ -211,8 +220,34 @@ func (lr *logsReceiver) storageClient(ctx context.Context, host component.Host) 
 	return se.GetClient(ctx, component.KindReceiver, lr.set.ID, "")
 }
 
+// redactor knows the credentials of the config; the authenticator adds the
+// header values it sends (Bearer, Token, Basic base64(user:password)) and
+// OAuth access tokens as they are obtained.
+func (lr *logsReceiver) redactor() *httpclient.Redactor {
+	cfg := lr.cfg
+	secrets := []string{string(cfg.APIKey), string(cfg.Password), string(cfg.ClientSecret)}
+	for _, h := range cfg.ClientConfig.Headers {
+		if credentialHeader(h.Name) {
+			secrets = append(secrets, string(h.Value))
+		}
+	}
+	return httpclient.NewRedactor(secrets...)
+}
+
+// credentialHeader tells the headers of confighttp's `headers` whose values
+// are credentials by their name.
+func credentialHeader(name string) bool {
+	name = strings.ToLower(name)
+	for _, w := range []string{"auth", "key", "token", "secret", "cookie", "session", "signature", "password"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // authenticator builds the credentials of the API's auth kind.
-func (lr *logsReceiver) authenticator(r *resolved, client *http.Client) (httpclient.Authenticator, error) {
+func (lr *logsReceiver) authenticator(r *resolved, client *http.Client, red *httpclient.Redactor) (httpclient.Authenticator, error) {
 	cfg, a := lr.cfg, r.spec.Auth
 	switch a.Type {
 	case apispec.AuthBearer:
@@ -246,6 +281,7 @@ func (lr *logsReceiver) authenticator(r *resolved, client *http.Client) (httpcli
 			ClientSecret: cfg.ClientSecret,
 			Resource:     r.resource,
 			Scopes:       scopes,
+			Redactor:     red,
 		}, client)
 	}
 	return nil, nil

@@ -1,6 +1,7 @@
 package apilogsreceiver // import "github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
 )
 
@@ -25,7 +27,8 @@ func newStatusReporter(host component.Host, source string) *statusReporter {
 	return &statusReporter{host: host, source: source, failed: map[string]error{}}
 }
 
-// StreamStatus records the outcome of one poll of one stream.
+// StreamStatus records the outcome of one poll of one stream (nil, or an
+// *engine.StreamError).
 func (s *statusReporter) StreamStatus(stream string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -43,7 +46,11 @@ func (s *statusReporter) StreamStatus(stream string, err error) {
 }
 
 // event is the aggregate: a permanent error (credentials) wins over a
-// recoverable one; the first failing stream, in name order, is named.
+// recoverable one (a failing or stalled stream); the first such stream, in
+// name order, is named. The message is a fixed description of the failure
+// class (the configured request and status code, "network error", "records
+// path not found", "stalled until ..."): never content of an API's answer,
+// which only the redacted log lines carry.
 func (s *statusReporter) event() (*componentstatus.Event, string) {
 	if len(s.failed) == 0 {
 		return componentstatus.NewEvent(componentstatus.StatusOK), "ok"
@@ -58,9 +65,30 @@ func (s *statusReporter) event() (*componentstatus.Event, string) {
 	}
 	sort.Strings(streams)
 	if permanent != "" {
-		err := fmt.Errorf("%d of the streams failing; %w", len(streams), s.failed[permanent])
+		err := s.statusError(len(streams), permanent)
 		return componentstatus.NewPermanentErrorEvent(err), "permanent:" + err.Error()
 	}
-	err := fmt.Errorf("%d of the streams failing; %w", len(streams), s.failed[streams[0]])
+	err := s.statusError(len(streams), streams[0])
 	return componentstatus.NewRecoverableErrorEvent(err), "recoverable:" + err.Error()
 }
+
+func (s *statusReporter) statusError(failing int, stream string) error {
+	cause := s.failed[stream]
+	class := "poll failed (the log says why)"
+	var se *engine.StreamError
+	if errors.As(cause, &se) {
+		class = se.Class
+	}
+	return &statusError{msg: fmt.Sprintf("%d of the streams failing; stream %s: %s", failing, stream, class), cause: cause}
+}
+
+// statusError says only msg; the stream's error stays reachable through
+// errors.Is and errors.As.
+type statusError struct {
+	msg   string
+	cause error
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+func (e *statusError) Unwrap() error { return e.cause }

@@ -2,6 +2,9 @@ package apilogsreceiver
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -10,6 +13,9 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	zapobserver "go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
@@ -48,4 +54,44 @@ func TestStatusPermanentOnUnauthorized(t *testing.T) {
 	events := host.snapshot()
 	require.Len(t, events, 1)
 	assert.ErrorContains(t, events[0].Err(), "401")
+}
+
+// A server that spends its quota window until a reset a day away stalls
+// every stream of the source: the component status says so, with the time
+// the stream reads again and the reason, and nothing of the answer.
+func TestStatusSaysAStreamStalls(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", "86400")
+		fmt.Fprint(w, `{"action_logs":[],"meta":{"next_page":null}}`)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.API = "tines_action_logs"
+	cfg.ClientConfig.Endpoint = srv.URL
+	cfg.APIKey = "tines-key"
+	cfg.ActionIDs = []int64{1001}
+	cfg.CollectionInterval = time.Second
+	core, logs := zapobserver.New(zapcore.InfoLevel)
+	set := nopSettings()
+	set.Logger = zap.New(core)
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	rcv := newTestReceiver(t, set, cfg, consumertest.NewNop())
+	require.NoError(t, rcv.Start(context.Background(), host))
+	shutdownOnCleanup(t, rcv)
+
+	require.Eventually(t, func() bool { return host.count(componentstatus.StatusRecoverableError) == 1 }, 15*time.Second, 20*time.Millisecond)
+	events := host.snapshot()
+	ev := events[len(events)-1]
+	require.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
+	assert.Contains(t, ev.Err().Error(), "stream 1001: stalled until ")
+	assert.Contains(t, ev.Err().Error(), "rate limited by the API")
+	stalled := logs.FilterMessageSnippet("Stream stalled").All()
+	require.Len(t, stalled, 1)
+	assert.Equal(t, zapcore.WarnLevel, stalled[0].Level)
+	resume, ok := stalled[0].ContextMap()["resume_at"].(time.Time)
+	require.True(t, ok)
+	assert.WithinDuration(t, time.Now().Add(24*time.Hour), resume, time.Minute)
+	assert.Contains(t, ev.Err().Error(), resume.Format(time.RFC3339))
 }

@@ -21,12 +21,13 @@ const (
 	Fault500          = "500"
 	Fault502          = "502"
 	Fault503          = "503"
-	FaultSlow         = "slow"         // hang for Slow, then answer normally
-	FaultTruncated    = "truncated"    // cut the JSON body in half
-	FaultHTML         = "html"         // 200 text/html error page
-	FaultForeignNext  = "foreign_next" // next link points at the foreign origin
-	FaultTokenExpiry  = "token_expiry" // Logto: the presented token is expired (401)
-	FaultNone         = "none"         // clears every fault
+	FaultSlow         = "slow"          // hang for Slow, then answer normally
+	FaultTruncated    = "truncated"     // cut the JSON body in half
+	FaultHTML         = "html"          // 200 text/html error page
+	FaultForeignNext  = "foreign_next"  // next link points at the foreign origin
+	FaultUserinfoNext = "userinfo_next" // next link on the request's own origin, with UserinfoNext as userinfo
+	FaultTokenExpiry  = "token_expiry"  // Logto: the presented token is expired (401)
+	FaultNone         = "none"          // clears every fault
 )
 
 // middlewareKinds are applied before the handler runs; the other kinds are
@@ -125,7 +126,7 @@ func newFaultSet(seed int64) *faultSet {
 }
 
 func validKind(k string) bool {
-	return slices.Contains(middlewareKinds, k) || k == FaultForeignNext || k == FaultTokenExpiry || k == FaultNone
+	return slices.Contains(middlewareKinds, k) || k == FaultForeignNext || k == FaultUserinfoNext || k == FaultTokenExpiry || k == FaultNone
 }
 
 func (fs *faultSet) set(f Fault) error {
@@ -262,11 +263,17 @@ func serveTruncated(w http.ResponseWriter, r *http.Request, h http.HandlerFunc) 
 	_, _ = w.Write(body[:len(body)/2])
 }
 
+// UserinfoNext is the userinfo of the links a userinfo_next fault builds.
+const UserinfoNext = "link-user:link-pass"
+
 // linkBase is where a next link points: normally the request's origin, the
 // foreign origin when a foreign_next fault fires (consumed only when a link is built).
 func (s *Simulator) linkBase(r *http.Request) string {
 	if _, ok := s.faults.draw(infoFrom(r).api, FaultForeignNext); ok {
 		return s.foreign.url
+	}
+	if _, ok := s.faults.draw(infoFrom(r).api, FaultUserinfoNext); ok {
+		return "http://" + UserinfoNext + "@" + r.Host
 	}
 	return requestBase(r)
 }
