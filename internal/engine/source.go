@@ -69,6 +69,9 @@ type Settings struct {
 	// MaxWindow, when set, bounds each window of a windowed walk; zero keeps
 	// the spec's time_filter.max_window (none for the built-in APIs).
 	MaxWindow time.Duration
+	// MaxBodySize is the client's max_body_size; it bounds the records of a
+	// page (decode.Decoder.SetMaxBodySize). Zero: the default.
+	MaxBodySize int64
 
 	SeverityOverrides map[string]string
 	Now               func() time.Time
@@ -251,6 +254,7 @@ func (s *Source) setStreams(ids []string) {
 
 // work runs due polls until ctx ends.
 func (s *Source) work(ctx context.Context, w *worker) {
+	w.bind(ctx)
 	for {
 		st, ok := s.sched.next(ctx)
 		if !ok {

@@ -31,6 +31,8 @@ type stream struct {
 	warnedFilter  bool
 	requests      atomic.Int64 // requests of the current poll (prefetch and enrichment included), for the debug line
 
+	partial map[string]struct{} // ids of a page accepted in part (see mapPage)
+
 	// scheduler fields
 	due     time.Time
 	index   int
