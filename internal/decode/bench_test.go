@@ -23,14 +23,22 @@ func BenchmarkDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if _, err := d.Decode(body, nil); err != nil {
-			b.Fatal(err)
-		}
+	for _, mode := range []struct {
+		name  string
+		limit int
+	}{{"whole", WholeBodyLimit}, {"raw", -1}} {
+		b.Run(mode.name, func(b *testing.B) {
+			d.wholeLimit = mode.limit
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := d.Decode(body, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/record")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/record")
 }
 
 func BenchmarkParseTime(b *testing.B) {

@@ -46,15 +46,15 @@ func compileCounts(pag apispec.Pagination) (counts, error) {
 
 // read fills pg.Size, pg.Total and pg.HasTotal; a missing or unreadable
 // value leaves them unknown.
-func (c *counts) read(root *fastjson.Value, header http.Header, pg *Page) {
+func (c *counts) read(doc *lookup, header http.Header, pg *Page) {
 	pg.Size, pg.Total, pg.HasTotal = 0, 0, false
 	if c.hasSize {
-		if n, ok := count(c.size.Get(root)); ok && n > 0 {
+		if n, ok := count(doc.get(c.size)); ok && n > 0 {
 			pg.Size = n
 		}
 	}
 	if c.hasTotal {
-		pg.Total, pg.HasTotal = count(c.total.Get(root))
+		pg.Total, pg.HasTotal = count(doc.get(c.total))
 	}
 	if c.header != "" && !pg.HasTotal {
 		pg.Total, pg.HasTotal = HeaderTotal(header, c.header)
@@ -85,7 +85,7 @@ func PageCounts(pag apispec.Pagination, doc *fastjson.Value, header http.Header)
 		return 0, 0, false
 	}
 	var pg Page
-	c.read(doc, header, &pg)
+	c.read(&lookup{root: doc}, header, &pg)
 	return pg.Size, pg.Total, pg.HasTotal
 }
 

@@ -2,12 +2,22 @@
 // record array described by apispec.Records, reads each record's id and
 // event time, and reads the pagination signal. It uses fastjson with one
 // reusable parser per Decoder, so a page costs no per-value allocations.
+//
+// A body larger than WholeBodyLimit is not parsed whole: a parsed document
+// costs about ten times its size (far more for tiny values), so it is
+// validated and split by a scanner instead, and each record keeps its JSON
+// text (Record.Raw) to be parsed on its own when it is mapped. The same path
+// takes a body that fastjson refuses only because it is nested deeper than
+// its limit of 300 levels, so that one such record does not make the whole
+// page undecodable.
 package decode
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -73,9 +83,26 @@ type Record struct {
 	Key int64
 	// Problem is "" or why the record lacks a usable id or time.
 	Problem string
-	// Value is the record itself, valid until the next Decode.
+	// Value is the record itself, valid until the next Decode; nil when the
+	// page was decoded record by record (a body above WholeBodyLimit, or
+	// one nested too deep for fastjson): Raw holds the record then.
 	Value *fastjson.Value
+	// Raw is the record's JSON text, a part of the body, when Value is nil.
+	Raw []byte
 }
+
+// WholeBodyLimit is the largest body parsed as one document. Larger bodies
+// are decoded record by record (see the package comment).
+const WholeBodyLimit = 1 << 20
+
+// DefaultMaxRecords bounds the records of one page: a page holding more is
+// an error. It is one record per 32 bytes of the default max_body_size
+// (1,048,576); SetMaxBodySize derives it from the configured size. No real
+// record is that small, and the bound keeps a page of tiny array elements
+// (each costs a Record) within a small multiple of the body's size.
+const DefaultMaxRecords = apispec.DefaultMaxBodySize / bytesPerRecord
+
+const bytesPerRecord = 32
 
 // Page is one decoded response.
 type Page struct {
@@ -115,6 +142,28 @@ type Decoder struct {
 	scratch []byte
 	arena   Arena // ids
 
+	// Record by record decoding (see the package comment).
+	vp     fastjson.Parser // one field value at a time
+	vpBig  bool            // vp holds a large value: drop it before the next parse
+	finder finder
+	// One pass over a record's members finds the first key of the id and
+	// time paths (rawKeys) at once.
+	rawKeys    []string
+	idKey      int   // index in rawKeys of the id path's first key
+	tmKeys     []int // the same for each time path
+	keyStarts  []int
+	keyFound   []bool
+	keysSeq    bool            // the one pass cannot tell (escaped keys): look up one by one
+	wholeLimit int             // WholeBodyLimit; tests lower it
+	empty      fastjson.Arena  // the placeholders below
+	emptyObj   *fastjson.Value // stands for a large or unparseable object field
+	emptyArr   *fastjson.Value
+	maxRecords int
+	done       <-chan struct{}
+
+	problems []string
+	messages map[problemKey]string
+	joins    map[string]string
 	// redact, when set, takes every text quoted from a body before it is
 	// cut to length (see SetRedactor).
 	redact func(string) string
@@ -178,18 +227,65 @@ func New(rec apispec.Records, pag apispec.Pagination) (*Decoder, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	key := func(p Path) int {
+		if len(p) == 0 {
+			return -1
+		}
+		if i := slices.Index(d.rawKeys, p[0]); i >= 0 {
+			return i
+		}
+		d.rawKeys = append(d.rawKeys, p[0])
+		return len(d.rawKeys) - 1
+	}
+	d.idKey = key(d.id)
+	for _, p := range d.tm {
+		d.tmKeys = append(d.tmKeys, key(p))
+	}
+	d.keyStarts = make([]int, len(d.rawKeys))
+	d.keyFound = make([]bool, len(d.rawKeys))
+	d.emptyObj = d.empty.NewObject()
+	d.emptyArr = d.empty.NewArray()
+	d.maxRecords = DefaultMaxRecords
+	d.wholeLimit = WholeBodyLimit
 	return d, nil
 }
+
+// SetMaxBodySize sets the largest body the client accepts (max_body_size);
+// a page may hold one record per 32 bytes of it.
+func (d *Decoder) SetMaxBodySize(n int64) {
+	if n <= 0 {
+		n = apispec.DefaultMaxBodySize
+	}
+	d.maxRecords = int(max(n/bytesPerRecord, 1024))
+}
+
+// SetWholeBodyLimit changes WholeBodyLimit for this decoder (tests and
+// fuzzing: a negative limit decodes every body record by record).
+func (d *Decoder) SetWholeBodyLimit(n int) { d.wholeLimit = n }
+
+// SetDone makes Decode give up, with an error wrapping context.Canceled,
+// once done is closed: decoding a large body checks it as it goes.
+func (d *Decoder) SetDone(done <-chan struct{}) { d.done = done }
 
 // Decode parses body and returns its records and pagination signal. The
 // page and the records' values stay valid until the next Decode.
 func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 	pg := &d.page
+	if cap(pg.Records) > keepRecords {
+		pg.Records = nil // do not hold on to the largest page ever seen
+	}
 	pg.Records = pg.Records[:0]
 	pg.More, pg.Next = MoreUnknown, ""
 
+	if len(body) > d.wholeLimit {
+		return d.decodeRaw(body, header, false)
+	}
 	root, err := d.p.ParseBytes(body)
 	if err != nil {
+		if _, verr := validate(body, d.done); verr == nil {
+			// Valid JSON that fastjson refuses: nested deeper than its limit.
+			return d.decodeRaw(body, header, true)
+		}
 		return nil, notJSON(body, err, d.redacted)
 	}
 	recs, at, err := d.locate(root)
@@ -204,21 +300,244 @@ func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 	case fastjson.TypeNull:
 	case fastjson.TypeArray:
 		arr, _ := recs.Array()
+		if len(arr) > d.maxRecords {
+			return nil, d.tooMany(at)
+		}
 		if cap(pg.Records) < len(arr) {
 			pg.Records = make([]Record, 0, len(arr))
 		}
 		for _, v := range arr {
-			pg.Records = append(pg.Records, d.record(v))
+			pg.Records = append(pg.Records, d.record(v, nil))
 		}
 	case fastjson.TypeObject:
 		// A single object is one record (Make's single-execution answer).
-		pg.Records = append(pg.Records, d.record(recs))
+		pg.Records = append(pg.Records, d.record(recs, nil))
 	default:
 		return nil, &bodyError{ErrNoRecords, fmt.Sprintf("records path %q holds a %s, not an array or object", d.pathNames[at], recs.Type())}
 	}
-	d.pagination(root, header)
-	d.counts.read(root, header, pg)
+	doc := lookup{root: root}
+	d.pagination(&doc, header)
+	d.counts.read(&doc, header, pg)
 	return pg, nil
+}
+
+// keepRecords is the largest record slice kept for the next page.
+const keepRecords = 1 << 16
+
+// Release lets go of the last page, once the caller is done with it, where
+// keeping it for reuse would hold much memory: the records of a large page
+// or of one decoded record by record (their text is the body). The page
+// must not be used afterwards.
+func (d *Decoder) Release() {
+	pg := &d.page
+	if cap(pg.Records) > keepRecords || len(pg.Records) > 0 && pg.Records[0].Raw != nil {
+		pg.Records = nil
+	}
+}
+
+// decodeRaw decodes body without parsing it whole: the scanner validates it
+// (unless valid says it was) and finds the records and the pagination
+// fields; each record keeps its text in Raw and gets its id and time from
+// the scanner, so no record is ever parsed as part of the page.
+func (d *Decoder) decodeRaw(body []byte, header http.Header, valid bool) (*Page, error) {
+	pg := &d.page
+	if !valid {
+		if _, err := validate(body, d.done); err != nil {
+			if errors.Is(err, errCancelled) {
+				return nil, err
+			}
+			return nil, notJSON(body, err, d.redacted)
+		}
+	}
+	start := skipWSAt(body, 0)
+	doc := lookup{d: d, body: body, doc: start}
+	d.finder.reset()
+	d.finder.forget()
+	defer d.finder.forget() // it must not keep the body
+	var recs int
+	at, found := 0, false
+	for i, p := range d.paths {
+		if s, ok := d.finder.find(body, start, p); ok {
+			recs, at, found = s, i, true
+			break
+		}
+	}
+	if !found {
+		switch typeName(body, start) {
+		case "null":
+		case "object":
+			empty := true
+			d.finder.members(body, start, func([]byte, int) bool { empty = false; return false })
+			if !empty {
+				return nil, &bodyError{ErrNoRecords, fmt.Sprintf("records path %s not found in the response; top-level keys: %s", d.quotedPaths(), d.finder.topKeysOf(body, start, d.redacted))}
+			}
+		default:
+			return nil, fmt.Errorf("records path %s not found in the response: the body is a JSON %s", d.quotedPaths(), typeName(body, start))
+		}
+	}
+	if found {
+		switch kind := typeName(body, recs); kind {
+		case "null":
+		case "array":
+			// Counted first, so that the records take exactly their room.
+			n := 0
+			stopped := false
+			d.finder.elements(body, recs, func(span) bool {
+				n++
+				if n%1024 == 0 && cancelled(d.done) {
+					stopped = true
+				}
+				return n <= d.maxRecords && !stopped
+			})
+			if stopped {
+				return nil, errCancelled
+			}
+			if n > d.maxRecords {
+				return nil, d.tooMany(at)
+			}
+			if cap(pg.Records) < n {
+				pg.Records = make([]Record, 0, n)
+			}
+			saved := slices.Clone(d.finder.unescaped) // the document's, for the pagination fields
+			var err error
+			d.finder.elements(body, recs, func(s span) bool {
+				if len(pg.Records)%1024 == 1023 && cancelled(d.done) {
+					err = errCancelled
+					return false
+				}
+				d.finder.reset()
+				pg.Records = append(pg.Records, d.record(nil, body[s.start:s.end]))
+				return true
+			})
+			if err != nil {
+				return nil, err
+			}
+			d.finder.unescaped = saved
+		case "object":
+			// The record is an object of the document: what the lookups so
+			// far did to its keys holds for the record's lookups and back.
+			doc := d.finder.unescaped
+			var inRec []int
+			for _, o := range doc {
+				if o >= recs {
+					inRec = append(inRec, o-recs) // beyond the record: never looked up in it
+				}
+			}
+			d.finder.unescaped = inRec
+			end := d.finder.end(body, recs)
+			pg.Records = append(pg.Records, d.record(nil, body[recs:end]))
+			for _, o := range d.finder.unescaped {
+				if !slices.Contains(doc, o+recs) {
+					doc = append(doc, o+recs)
+				}
+			}
+			d.finder.unescaped = doc
+		default:
+			return nil, fmt.Errorf("records path %q holds a %s, not an array or object", d.pathNames[at], kind)
+		}
+	}
+	d.pagination(&doc, header)
+	d.counts.read(&doc, header, pg)
+	return pg, nil
+}
+
+func (d *Decoder) tooMany(at int) error {
+	return fmt.Errorf("records path %q holds more than %d records: more than one per %d bytes of max_body_size", d.pathNames[at], d.maxRecords, bytesPerRecord)
+}
+
+// lookup reads paths of a page's document: the parsed root, or the body
+// through the scanner.
+type lookup struct {
+	root *fastjson.Value
+	d    *Decoder // nil: root
+	body []byte
+	doc  int // where the document starts in body
+}
+
+// get is p.Get(root); for a body it parses only the value found, and it
+// stays valid until the next get.
+func (l *lookup) get(p Path) *fastjson.Value {
+	if l.d == nil {
+		return p.Get(l.root)
+	}
+	s, ok := l.d.finder.find(l.body, l.doc, p)
+	if !ok {
+		return nil
+	}
+	return l.d.spanValue(l.body[s:l.d.finder.end(l.body, s)])
+}
+
+// field is p.Get(v), or the same path read from raw when the record was
+// not parsed (k is the index of p's first key in rawKeys); the value stays
+// valid until the next field.
+func (d *Decoder) field(v *fastjson.Value, raw []byte, p Path, k int) *fastjson.Value {
+	if raw == nil {
+		return p.Get(v)
+	}
+	var s int
+	var ok bool
+	if d.keysSeq || raw[0] != '{' || k < 0 {
+		s, ok = d.finder.find(raw, 0, p)
+	} else if s, ok = d.keyStarts[k], d.keyFound[k]; ok && len(p) > 1 {
+		s, ok = d.finder.find(raw, s, p[1:])
+	}
+	if !ok {
+		return nil
+	}
+	return d.spanValue(raw[s:d.finder.end(raw, s)])
+}
+
+// scanKeys finds the first keys of the id and time paths in one pass over
+// the record's members. fastjson compares keys as written until a lookup
+// misses in an object with escaped keys, and unescaped from then on; when
+// that could matter (a key missed and some key has escapes), the lookups
+// are made one by one instead (keysSeq).
+func (d *Decoder) scanKeys(raw []byte) {
+	d.keysSeq = false
+	if raw[0] != '{' {
+		return
+	}
+	clear(d.keyFound)
+	left, escaped := len(d.rawKeys), false
+	d.finder.members(raw, 0, func(k []byte, v int) bool {
+		for i, want := range d.rawKeys {
+			if !d.keyFound[i] && b2s(k) == want {
+				d.keyStarts[i], d.keyFound[i] = v, true
+				left--
+			}
+		}
+		if !escaped && bytes.IndexByte(k, '\\') >= 0 {
+			escaped = true
+		}
+		return left > 0
+	})
+	d.keysSeq = left > 0 && escaped
+	for _, k := range d.rawKeys {
+		if strings.IndexByte(k, '\\') >= 0 {
+			d.keysSeq = true // fastjson never compares such a key as written
+		}
+	}
+}
+
+// spanValue parses one field's value. Objects and arrays above 4 KiB, or
+// nested too deep to parse, are given as an empty object or array: ids,
+// times, counts and next links are scalars, and only the type of anything
+// else matters to them.
+func (d *Decoder) spanValue(raw []byte) *fastjson.Value {
+	if d.vpBig {
+		d.vp, d.vpBig = fastjson.Parser{}, false
+	}
+	container := raw[0] == '{' || raw[0] == '['
+	if !container || len(raw) <= 4<<10 {
+		if v, err := d.vp.ParseBytes(raw); err == nil {
+			d.vpBig = len(raw) > 64<<10
+			return v
+		}
+	}
+	if raw[0] == '{' {
+		return d.emptyObj
+	}
+	return d.emptyArr
 }
 
 // locate finds the record container: Path, then each AltPath. A missing
@@ -278,46 +597,123 @@ func topKeys(o *fastjson.Object, redact func(string) string) string {
 
 // record reads id and time; failures become Problem, never an error, so
 // one odd record does not hide the rest of the page.
-func (d *Decoder) record(v *fastjson.Value) Record {
-	r := Record{Value: v}
-	var problems []string
+func (d *Decoder) record(v *fastjson.Value, raw []byte) Record {
+	r := Record{Value: v, Raw: raw}
+	if raw != nil {
+		d.scanKeys(raw)
+	}
+	problems := d.problems[:0]
 	if d.id != nil {
-		iv := d.id.Get(v)
+		iv := d.field(v, raw, d.id, d.idKey)
 		switch {
 		case iv == nil || iv.Type() == fastjson.TypeNull:
-			problems = append(problems, fmt.Sprintf("missing id field %q", d.idName))
+			problems = append(problems, d.message(problemMissingID, 0))
 		case iv.Type() == fastjson.TypeString:
 			b, _ := iv.StringBytes()
 			if len(b) == 0 {
-				problems = append(problems, fmt.Sprintf("empty id field %q", d.idName))
+				problems = append(problems, d.message(problemEmptyID, 0))
 			}
 			r.ID = d.arena.String(b)
 		default:
 			var ok bool
 			d.scratch, ok = AppendText(d.scratch[:0], iv)
 			if !ok {
-				problems = append(problems, fmt.Sprintf("id field %q holds a %s", d.idName, iv.Type()))
+				problems = append(problems, d.message(problemIDHolds, iv.Type()))
 			}
 			r.ID = d.arena.String(d.scratch)
 		}
 	}
 	if d.tm[0] != nil {
-		if p := d.time(v, &r); p != "" {
+		if p := d.time(v, raw, &r); p != "" {
 			problems = append(problems, p)
 		}
 	}
 	r.Key = r.Time
-	if problems != nil {
-		r.Problem = strings.Join(problems, "; ")
+	if len(problems) > 0 {
+		r.Problem = d.joined(problems)
 	}
+	d.problems = problems
 	return r
+}
+
+// Problems repeat from record to record; a page of invalid records shares
+// their strings instead of holding one per record.
+const (
+	problemMissingID = iota
+	problemEmptyID
+	problemIDHolds
+	problemMissingTime
+)
+
+type problemKey struct {
+	kind int
+	typ  fastjson.Type
+}
+
+// message is a problem text, made once.
+func (d *Decoder) message(kind int, typ fastjson.Type) string {
+	k := problemKey{kind, typ}
+	if s, ok := d.messages[k]; ok {
+		return s
+	}
+	var s string
+	switch kind {
+	case problemMissingID:
+		s = fmt.Sprintf("missing id field %q", d.idName)
+	case problemEmptyID:
+		s = fmt.Sprintf("empty id field %q", d.idName)
+	case problemIDHolds:
+		s = fmt.Sprintf("id field %q holds a %s", d.idName, typ)
+	case problemMissingTime:
+		if len(d.tm) == 1 {
+			s = fmt.Sprintf("missing time field %q", d.tmNames[0])
+			break
+		}
+		q := make([]string, len(d.tmNames))
+		for i, n := range d.tmNames {
+			q[i] = strconv.Quote(n)
+		}
+		s = "missing time fields " + strings.Join(q, ", ") + " (all missing or null)"
+	}
+	if d.messages == nil {
+		d.messages = map[problemKey]string{}
+	}
+	d.messages[k] = s
+	return s
+}
+
+// joined is strings.Join(ps, "; "), shared with the records before that
+// had the same problems.
+func (d *Decoder) joined(ps []string) string {
+	if len(ps) == 1 {
+		return ps[0]
+	}
+	b := d.scratch[:0]
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, "; "...)
+		}
+		b = append(b, p...)
+	}
+	d.scratch = b
+	if s, ok := d.joins[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.joins == nil {
+		d.joins = map[string]string{}
+	}
+	if len(d.joins) < 64 {
+		d.joins[s] = s
+	}
+	return s
 }
 
 // time reads the first time field that is present and not null into r;
 // the answer is "" or the problem.
-func (d *Decoder) time(v *fastjson.Value, r *Record) string {
+func (d *Decoder) time(v *fastjson.Value, raw []byte, r *Record) string {
 	for i, p := range d.tm {
-		tv := p.Get(v)
+		tv := d.field(v, raw, p, d.tmKeys[i])
 		if tv == nil || tv.Type() == fastjson.TypeNull {
 			continue
 		}
@@ -329,14 +725,7 @@ func (d *Decoder) time(v *fastjson.Value, r *Record) string {
 		r.Time, r.TimeSource = ns, i
 		return ""
 	}
-	if len(d.tm) == 1 {
-		return fmt.Sprintf("missing time field %q", d.tmNames[0])
-	}
-	q := make([]string, len(d.tmNames))
-	for i, n := range d.tmNames {
-		q[i] = strconv.Quote(n)
-	}
-	return "missing time fields " + strings.Join(q, ", ") + " (all missing or null)"
+	return d.message(problemMissingTime, 0)
 }
 
 // TimeFieldName names the field a record's time came from (its
@@ -366,10 +755,10 @@ func shortText(v *fastjson.Value, redact func(string) string) string {
 }
 
 // pagination reads the "has more" signal or next link.
-func (d *Decoder) pagination(root *fastjson.Value, header http.Header) {
+func (d *Decoder) pagination(doc *lookup, header http.Header) {
 	pg := &d.page
 	if d.hasNext {
-		nv := d.next.Get(root)
+		nv := doc.get(d.next)
 		more, text := signal(nv)
 		if !more {
 			pg.More = MoreNo

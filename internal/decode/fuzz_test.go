@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -41,9 +42,15 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`<html>`))
 	f.Add([]byte(`{"a":[{"id":1e400,"t":"1e30"}],"next":"null"}`))
+	f.Add([]byte(`{"a":[{"id":1,"t":1,"x":` + strings.Repeat("[", 400) + strings.Repeat("]", 400) + `}],"next":"c"}`))
 	decoders := fuzzDecoders(f)
+	pairs := decoderPairs(f)
 	header := http.Header{"Link": {`<https://x/2>; rel="next"`}}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// Decoding record by record reads what parsing whole reads.
+		for _, p := range pairs {
+			compareDecode(t, p, body, header)
+		}
 		for _, d := range decoders {
 			page, err := d.Decode(body, header)
 			if err != nil {

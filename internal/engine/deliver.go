@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -38,12 +39,18 @@ func (s *Source) newWorker() (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.SetMaxBodySize(s.set.MaxBodySize)
 	m, err := mapper.New(s.set.Spec, s.set.SeverityOverrides)
 	if err != nil {
 		return nil, err
 	}
 	return &worker{decoder: d, mapper: m}, nil
 }
+
+// bind makes decoding give up when ctx ends (Source.Stop), however large
+// the body: Decode checks it as it goes. Mapping checks the poll's own ctx
+// (mapPage).
+func (w *worker) bind(ctx context.Context) { w.decoder.SetDone(ctx.Done()) }
 
 type resourceAttrs struct {
 	source, api, host, streamAttr string
@@ -63,23 +70,81 @@ func (r resourceAttrs) fill(m pcommon.Map, stream string) {
 	}
 }
 
-// mapPage maps the selected records of a page, in the API's order.
-// enrichLeft is what remains of the poll's enrichment budget (max_per_poll).
-func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx []int, enrichLeft *int) plog.Logs {
+// A page is handed to the pipeline in one ConsumeLogs, unless it holds more
+// than chunkRecords records or chunkBytes of record JSON: then in chunks of
+// at most that, so that a page at max_body_size never has all its records
+// in pdata at once (a log record costs several times its JSON). No API's
+// page size comes near: the built-in ones ask for at most 1000 records.
+const (
+	chunkRecords = 4096
+	chunkBytes   = 1 << 20
+)
+
+// mapPage maps the records of a page that idx selects, in the API's order,
+// and returns the commit that carries them (or the last of them); the page
+// is not used afterwards. A page
+// delivered in chunks hands every chunk but the last to commits at once,
+// without a checkpoint: the last one, returned, carries it once walkPages
+// has applied the page, so the cursor still moves only after the whole page
+// was accepted.
+//
+// Shutdown: until the first chunk went out, mapping checks ctx (every 4096
+// values, so whatever a record holds) and the page is abandoned when it
+// ends: nothing of it is delivered, the error returned, the cursor stays.
+// Once a chunk went out, the rest of the page is mapped and delivered
+// whatever happens, so that the checkpoint follows and a graceful stop
+// repeats nothing; mapping is linear, so that takes at most what one page
+// at max_body_size takes.
+//
+// A chunk the pipeline accepted before it refused a later one of the same
+// page is remembered (see committer): its records are skipped when the
+// page is read again.
+func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx []int, enrichLeft *int, commits *committer) (commit, error) {
+	defer w.decoder.Release() // the walk is done with the page: a large one is not kept
+	if len(idx) == 0 {
+		return commit{}, nil
+	}
 	src := st.src
-	ld := plog.NewLogs()
-	rl := ld.ResourceLogs().AppendEmpty()
-	src.resource.fill(rl.Resource().Attributes(), st.id)
-	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(ScopeName)
-	lrs := sl.LogRecords()
-	lrs.EnsureCapacity(len(idx))
+	chunked := len(idx) > chunkRecords
+	if !chunked {
+		size := 0
+		for _, i := range idx {
+			size += len(page.Records[i].Raw)
+		}
+		chunked = size > chunkBytes
+	}
+	item, lrs := st.newChunk(min(len(idx), chunkRecords))
 	observed := pcommon.NewTimestampFromTime(src.set.Now())
 	enrichUntil := time.Now().Add(enrichPageWait)
-	for _, i := range idx {
+	done := ctx.Done() // nil once a chunk went out
+	size := 0
+	for k, i := range idx {
 		rec := &page.Records[i]
+		if st.partial != nil {
+			if _, ok := st.partial[rec.ID]; ok {
+				continue // accepted before the pipeline refused a later chunk
+			}
+		}
+		if item.n > 0 && (item.n >= chunkRecords || size+len(rec.Raw) > chunkBytes) {
+			if commits.failed() {
+				return commit{}, errChunkRefused // the rest would be dropped
+			}
+			commits.send(item) // no state: not a checkpoint
+			done = nil
+			item, lrs = st.newChunk(min(len(idx)-k, chunkRecords))
+			size = 0
+		}
+		if done != nil && k%64 == 63 && ctx.Err() != nil {
+			return commit{}, ctx.Err()
+		}
 		lr := lrs.AppendEmpty()
-		w.mapper.Append(lr, rec, observed)
+		loaded := w.mapper.Load(rec)
+		if err := w.mapper.AppendRecord(done, lr, rec, observed); err != nil {
+			if loaded {
+				w.mapper.Unload(rec)
+			}
+			return commit{}, err
+		}
 		if src.machine.Unfinished(rec) {
 			// Still unfinished after max_pending: delivered as it stands,
 			// and its final state will not follow.
@@ -90,8 +155,32 @@ func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx
 			wait := min(enrichRecordWait, max(0, time.Until(enrichUntil)))
 			st.enrichRecord(ctx, w, rec, lr, wait)
 		}
+		if loaded {
+			w.mapper.Unload(rec)
+		}
+		item.n++
+		size += len(rec.Raw)
+		if chunked {
+			item.ids = append(item.ids, rec.ID)
+		}
 	}
-	return ld
+	return item, nil
+}
+
+// errChunkRefused stops mapping a page whose earlier chunk the pipeline
+// refused; the poll reports the refusal itself (committer.finish).
+var errChunkRefused = errors.New("the pipeline refused a chunk of the page")
+
+// newChunk starts the plog.Logs of a page or chunk.
+func (st *stream) newChunk(capacity int) (commit, plog.LogRecordSlice) {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	st.src.resource.fill(rl.Resource().Attributes(), st.id)
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(ScopeName)
+	lrs := sl.LogRecords()
+	lrs.EnsureCapacity(capacity)
+	return commit{ld: ld}, lrs
 }
 
 // Enrichment is secondary to the list walk: it takes only requests the list
@@ -179,4 +268,29 @@ func pathOf(raw string) string {
 		return "?"
 	}
 	return u.Path
+}
+
+// maxPartial bounds the ids kept by keepPartial; beyond, they are dropped
+// (the records may then be delivered twice, never lost).
+const maxPartial = 1 << 22
+
+// keepPartial records the ids of chunks accepted from a page the pipeline
+// then refused (see mapPage), and forgets them all once the walk that read
+// them is over: the cursor is past them then.
+func (st *stream) keepPartial(ids []string, walkOver bool) {
+	if walkOver {
+		st.partial = nil
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if st.partial == nil {
+		st.partial = make(map[string]struct{}, len(ids))
+	}
+	for _, id := range ids {
+		st.partial[id] = struct{}{}
+	}
+	if len(st.partial) > maxPartial {
+		st.partial = nil
+	}
 }

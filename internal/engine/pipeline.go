@@ -26,14 +26,19 @@ type committer struct {
 	saved   *cursor.State // the last state written after an accepted page
 	pages   int
 	records int
+	// accepted are the ids of the chunks of a page accepted since the last
+	// checkpoint (see mapPage).
+	accepted []string
 }
 
 // commit is one page: its records (nil when none was new) and the state to
-// write once they are accepted.
+// write once they are accepted; or one chunk of a page delivered in chunks
+// (state nil: no checkpoint; ids are its records').
 type commit struct {
 	ld    plog.Logs
 	n     int
 	state *cursor.State
+	ids   []string
 }
 
 func newCommitter(ctx context.Context, st *stream) *committer {
@@ -62,11 +67,19 @@ func (c *committer) run() {
 				continue
 			}
 		}
+		if item.state == nil { // a chunk: the page's last one checkpoints
+			c.mu.Lock()
+			c.records += item.n
+			c.accepted = append(c.accepted, item.ids...)
+			c.mu.Unlock()
+			continue
+		}
 		c.st.saveState(c.ctx, item.state)
 		c.mu.Lock()
 		c.saved = item.state
 		c.pages++
 		c.records += item.n
+		c.accepted = c.accepted[:0]
 		c.mu.Unlock()
 	}
 }
@@ -81,7 +94,10 @@ func (c *committer) failed() bool {
 func (c *committer) send(item commit) { c.queue <- item }
 
 // finish waits for every queued page. On a refused page the stream's state
-// goes back to the last saved one. It returns the pages and records accepted.
+// goes back to the last saved one, and the ids of chunks of that page the
+// pipeline did accept are kept in the stream (partial) until its walk ends,
+// so that reading the page again skips them. It returns the pages and
+// records accepted.
 func (c *committer) finish() (pages, records int, err error) {
 	close(c.queue)
 	<-c.done
@@ -90,5 +106,6 @@ func (c *committer) finish() (pages, records int, err error) {
 	if c.err != nil {
 		c.st.cur.Restore(c.saved)
 	}
+	c.st.keepPartial(c.accepted, c.err == nil && c.st.cur.State.Walk == nil)
 	return c.pages, c.records, c.err
 }

@@ -102,9 +102,9 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 			ahead := m.NextRequest(c, &out)
 			next = st.startPrefetch(ctx, ahead)
 		}
-		item := commit{n: len(out.Deliver)}
-		if item.n > 0 {
-			item.ld = st.mapPage(ctx, w, page, out.Deliver, &enrichLeft)
+		item, err := st.mapPage(ctx, w, page, out.Deliver, &enrichLeft, commits)
+		if err != nil {
+			return err // abandoned for shutdown: nothing of the page went out, the cursor stays
 		}
 		// The cursor moves ahead of the pipeline here; the committer writes
 		// it only after the page was accepted and restores the last written

@@ -80,6 +80,9 @@ type Settings struct {
 	// MaxPending is how long a record the spec calls unfinished
 	// (records.unfinished) is held back; 0: apispec.DefaultMaxPending.
 	MaxPending time.Duration
+	// MaxBodySize is the client's max_body_size; it bounds the records of a
+	// page (decode.Decoder.SetMaxBodySize). Zero: the default.
+	MaxBodySize int64
 
 	SeverityOverrides map[string]string
 	Now               func() time.Time
@@ -272,6 +275,7 @@ func (s *Source) setStreams(ids []string) {
 
 // work runs due polls until ctx ends.
 func (s *Source) work(ctx context.Context, w *worker) {
+	w.bind(ctx)
 	for {
 		st, ok := s.sched.next(ctx)
 		if !ok {

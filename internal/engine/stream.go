@@ -41,6 +41,7 @@ type stream struct {
 	stalled    stallReason
 	stallSince time.Time
 	stallUntil time.Time
+	partial    map[string]struct{} // ids of a page accepted in part (see mapPage)
 
 	// scheduler fields
 	due     time.Time

@@ -19,6 +19,10 @@ import (
 // AttrUID is the attribute carrying the record id, for downstream dedupe.
 const AttrUID = "log.record.uid"
 
+// AttrDecodeError flags a record that could not be mapped as it is and is
+// delivered in a safe form instead, saying which (see Mapper.Load).
+const AttrDecodeError = "api_logs.decode.error"
+
 // AttrTimeField names the field a record's Timestamp came from when it is
 // not the spec's time field but one of its time fallback fields (StackOne:
 // start_time or end_time when event_time is null). Records timed by the
@@ -39,6 +43,88 @@ type Mapper struct {
 	timeFields []string
 	scratch    []byte
 	bodyField  bool
+
+	// Records decoded record by record are parsed here (see Load).
+	rp         fastjson.Parser
+	flat       []byte
+	loaded     *decode.Record // the record Load parsed last
+	loadedNote string         // why it was not parsed as it is; "" when it was
+	emptyArena fastjson.Arena
+	empty      *fastjson.Value
+}
+
+// Records nested deeper than maxDepth levels are delivered with the deeper
+// objects and arrays as their JSON text; fastjson stops at 300.
+const maxDepth = 256
+
+// bigRecord: a record above this size is parsed with a parser of its own,
+// dropped afterwards, so that the Mapper does not keep its memory.
+const bigRecord = 256 << 10
+
+// A record above largeRecord bytes with more than maxValues values (the
+// issue's record of 200,000 keys in 2.4 MB is mapped; one of 32 MiB is not)
+// is delivered as its JSON text: parsed and in pdata, every value costs
+// 50 to 100 bytes, so such a record alone would take more than a small
+// multiple of the page. Records of pages up to decode.WholeBodyLimit
+// (1 MiB) are never that large, so whether a record is mapped does not
+// depend on the size of its page.
+const (
+	largeRecord = 1 << 20
+	maxValues   = 1 << 18
+)
+
+// The AttrDecodeError texts (they never quote the record).
+const (
+	noteFlattened = "nested deeper than 256 levels: objects and arrays below that depth are kept as their JSON text (strings)"
+	noteRaw       = "not parseable as JSON: the whole record is kept as its JSON text (a string body)"
+	noteLarge     = "larger than 1 MiB with more than 262144 values: the whole record is kept as its JSON text (a string body)"
+)
+
+// Load parses a record that was decoded record by record (Value nil, Raw
+// set) into rec.Value, valid until the next Load. A record nested too deep
+// for fastjson is parsed with its deepest parts flattened into JSON text;
+// one that still does not parse, or that is too large to map (maxValues),
+// keeps Value nil and is mapped as its text.
+// It reports whether it parsed anything: the caller then calls Unload once
+// it is done with the record, so that no stale value is left behind.
+func (m *Mapper) Load(rec *decode.Record) bool {
+	if rec.Value != nil || rec.Raw == nil || rec == m.loaded {
+		return false // parsed already, or loaded and not unloaded yet
+	}
+	p := &m.rp
+	if len(rec.Raw) > bigRecord {
+		p = &fastjson.Parser{}
+	}
+	m.loaded, m.loadedNote = rec, ""
+	if len(rec.Raw) > largeRecord && decode.CountValues(rec.Raw, maxValues) > maxValues {
+		rec.Value, m.loadedNote = nil, noteLarge
+		return true
+	}
+	v, err := p.ParseBytes(rec.Raw)
+	if err != nil {
+		var flattened bool
+		m.flat, flattened = decode.Flatten(m.flat, rec.Raw, maxDepth)
+		if flattened {
+			v, err = p.ParseBytes(m.flat)
+		}
+		if cap(m.flat) > bigRecord {
+			m.flat = nil
+		}
+		m.loadedNote = noteFlattened
+		if err != nil {
+			v, m.loadedNote = nil, noteRaw
+		}
+	}
+	rec.Value = v
+	return true
+}
+
+// Unload undoes Load.
+func (m *Mapper) Unload(rec *decode.Record) {
+	rec.Value = nil
+	if m.loaded == rec {
+		m.loaded, m.loadedNote = nil, ""
+	}
 }
 
 // New resolves spec's severity rules and body field. overrides maps raw
@@ -74,11 +160,31 @@ func New(spec *apispec.Spec, overrides map[string]string) (*Mapper, error) {
 // observed, severity, body, log.record.uid = rec.ID and, for a record timed
 // by a fallback field, api_logs.time_field.
 func (m *Mapper) Append(lr plog.LogRecord, rec *decode.Record, observed pcommon.Timestamp) {
+	_ = m.AppendRecord(nil, lr, rec, observed)
+}
+
+// AppendRecord is Append that gives up when done is closed (nil: never): it
+// checks every 4096 values, so that a record of any size is abandoned
+// promptly, and returns an error wrapping context.Canceled; lr is then
+// incomplete and must be dropped. Mapping is linear in the record's size.
+func (m *Mapper) AppendRecord(done <-chan struct{}, lr plog.LogRecord, rec *decode.Record, observed pcommon.Timestamp) error {
+	if m.Load(rec) {
+		defer m.Unload(rec)
+	}
+	m.conv.done, m.conv.err = done, nil
 	if rec.Time > 0 {
 		lr.SetTimestamp(pcommon.Timestamp(rec.Time))
 	}
 	lr.SetObservedTimestamp(observed)
 	v := rec.Value
+	note := ""
+	if rec == m.loaded {
+		note = m.loadedNote
+	}
+	if v == nil && rec.Raw != nil { // unparseable even flattened, or too large
+		lr.Body().SetStr(toString(rec.Raw))
+		v = m.nothing()
+	}
 	m.conv.slot = 0
 	num, text := m.sev.eval(v, m)
 	lr.SetSeverityNumber(num)
@@ -93,8 +199,13 @@ func (m *Mapper) Append(lr plog.LogRecord, rec *decode.Record, observed pcommon.
 	if timeField != "" {
 		own++
 	}
+	if note != "" {
+		own++
+	}
 	obj, isObj := object(v)
 	switch {
+	case rec.Value == nil && rec.Raw != nil:
+		attrs.EnsureCapacity(own) // the body is the record's text
 	case !m.bodyField && isObj:
 		m.conv.fillMap(lr.Body().SetEmptyMap(), obj)
 		attrs.EnsureCapacity(own)
@@ -102,16 +213,34 @@ func (m *Mapper) Append(lr plog.LogRecord, rec *decode.Record, observed pcommon.
 		m.conv.value(lr.Body(), v)
 		attrs.EnsureCapacity(own)
 	default:
-		attrs.EnsureCapacity(obj.Len() + own)
 		if m.bodyKey == "" {
 			m.conv.value(lr.Body(), m.bodyPath.Get(v))
 		}
+		if obj.Len() > bigMapAt {
+			isBody := func(k []byte) bool { return m.bodyKey != "" && string(k) == m.bodyKey }
+			if m.bodyKey != "" {
+				obj.Visit(func(k []byte, fv *fastjson.Value) {
+					if isBody(k) {
+						m.conv.value(lr.Body(), fv) // the last one, as below
+					}
+				})
+			}
+			if m.conv.fillBig(attrs, obj, isBody) || m.conv.err != nil {
+				break
+			}
+		}
+		if !m.conv.count(obj.Len()) {
+			break
+		}
+		attrs.EnsureCapacity(obj.Len() + own)
 		obj.Visit(func(k []byte, fv *fastjson.Value) {
 			if m.bodyKey != "" && string(k) == m.bodyKey {
 				m.conv.value(lr.Body(), fv)
 				return
 			}
-			m.conv.put(attrs, m.conv.key(k), fv)
+			if m.conv.err == nil {
+				m.conv.put(attrs, m.conv.key(k), fv)
+			}
 		})
 	}
 	if rec.ID != "" {
@@ -120,6 +249,18 @@ func (m *Mapper) Append(lr plog.LogRecord, rec *decode.Record, observed pcommon.
 	if timeField != "" {
 		attrs.PutStr(AttrTimeField, timeField)
 	}
+	if note != "" {
+		attrs.PutStr(AttrDecodeError, note)
+	}
+	return m.conv.err
+}
+
+// nothing is an empty object, for a record that is only text.
+func (m *Mapper) nothing() *fastjson.Value {
+	if m.empty == nil {
+		m.empty = m.emptyArena.NewObject()
+	}
+	return m.empty
 }
 
 func object(v *fastjson.Value) (*fastjson.Object, bool) {

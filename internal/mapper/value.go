@@ -1,7 +1,9 @@
 package mapper
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -30,6 +32,42 @@ type converter struct {
 	// cheaper than a map lookup. Reset slot at each record.
 	slots []string
 	slot  int
+
+	big   protoBuilder    // objects above bigMap members
+	done  <-chan struct{} // closed: stop (err is set)
+	ticks int
+	err   error
+}
+
+// errCancelled: done was closed while a record was mapped.
+var errCancelled = fmt.Errorf("mapping abandoned: %w", context.Canceled)
+
+// count counts n values about to be mapped and checks done whenever the
+// count passes a multiple of 4096; false once the mapping is to stop.
+// Containers count their members before mapping them (one addition per
+// object or array, not per value), and loops over more than 4096 elements
+// check as they go, so that at most about 4096 values are mapped after
+// done closes.
+func (c *converter) count(n int) bool {
+	before := c.ticks
+	c.ticks += n
+	if c.ticks>>12 != before>>12 && c.done != nil {
+		select {
+		case <-c.done:
+			c.err = errCancelled
+		default:
+		}
+	}
+	return c.err == nil
+}
+
+// tick is count(1).
+func (c *converter) tick() bool { return c.count(1) }
+
+// check checks done now.
+func (c *converter) check() bool {
+	c.ticks = c.ticks>>12<<12 - 1
+	return c.count(1)
 }
 
 // ToValue writes v into dst: objects become maps (key order kept), arrays
@@ -41,7 +79,7 @@ func ToValue(dst pcommon.Value, v *fastjson.Value) {
 }
 
 func (c *converter) value(dst pcommon.Value, v *fastjson.Value) {
-	if v == nil {
+	if v == nil || c.err != nil {
 		return
 	}
 	switch v.Type() {
@@ -50,9 +88,15 @@ func (c *converter) value(dst pcommon.Value, v *fastjson.Value) {
 		c.fillMap(dst.SetEmptyMap(), o)
 	case fastjson.TypeArray:
 		arr, _ := v.Array()
+		if !c.count(len(arr)) {
+			return
+		}
 		s := dst.SetEmptySlice()
 		s.EnsureCapacity(len(arr))
-		for _, e := range arr {
+		for i, e := range arr {
+			if i&4095 == 4095 && !c.check() || c.err != nil {
+				return
+			}
 			c.value(s.AppendEmpty(), e)
 		}
 	case fastjson.TypeString:
@@ -146,12 +190,24 @@ func isRangeErr(err error) bool {
 	return ok && errors.Is(ne.Err, strconv.ErrRange)
 }
 
-// fillMap appends every field of o to m, in order.
+// fillMap appends every field of o to m, in order: with Put* for small
+// objects, through fillBig above bigMap members (see bigMap).
 func (c *converter) fillMap(m pcommon.Map, o *fastjson.Object) {
+	if o.Len() > bigMapAt && c.fillBig(m, o, nil) || !c.count(o.Len()) {
+		return
+	}
 	m.EnsureCapacity(o.Len())
 	o.Visit(func(k []byte, v *fastjson.Value) {
-		c.put(m, c.key(k), v)
+		if c.err == nil {
+			c.put(m, c.key(k), v)
+		}
 	})
+}
+
+// b2s views b as a string, for values used within one call or while the
+// parser's buffer they point into is not reused.
+func b2s(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b)) //nolint:gosec // see above
 }
 
 func (c *converter) key(k []byte) string {
