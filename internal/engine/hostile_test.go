@@ -2,9 +2,12 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,12 +22,15 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
-// countingObserver counts refused next links.
+// countingObserver counts refused next links and dropped cursor ids.
 type countingObserver struct {
 	nopObserver
 	mu      sync.Mutex
 	refused int
+	dropped atomic.Int64
 }
+
+func (o *countingObserver) CursorIDsDropped(_ string, n int) { o.dropped.Add(int64(n)) }
 
 func (o *countingObserver) RefusedNextLink(string) {
 	o.mu.Lock()
@@ -299,4 +305,41 @@ func TestStreamStatusCarriesNoResponseContent(t *testing.T) {
 			require.Equal(t, 1, logs.FilterMessageSnippet("Poll failed").Len(), "the log line has the details")
 		})
 	}
+}
+
+// A server that keeps returning new ids at one timestamp cannot grow the
+// checkpoint past its budget: after 40 pages of 500 new ids each at the same
+// second, the stored cursor is under 1 MiB and the ids it could not keep are
+// counted.
+func TestEndlessIDsAtOneTimestampKeepTheCheckpointSmall(t *testing.T) {
+	c := caseOf(t, simulator.APITinesAuditLogs)
+	srv := newSimServer(t, simulator.Options{})
+	base := baseTime()
+	var served atomic.Int64
+	srv.serve = func(w http.ResponseWriter, r *http.Request) {
+		n := served.Add(1)
+		var b strings.Builder
+		b.WriteString(`{"audit_logs":[`)
+		for i := range 500 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"id":"%s-%d-%d","created_at":%q,"operation_name":"Login"}`,
+				strings.Repeat("x", 40), n, i, base.Add(-time.Minute).Format(time.RFC3339))
+		}
+		fmt.Fprintf(&b, `],"meta":{"next_page":"%s?page=%d","per_page":500}}`, r.URL.Path, n+1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(b.String()))
+	}
+	obs := &countingObserver{}
+	r := newRig(t, srv, c, nil, &fakeClock{now: base}, withPageSize(500), withMaxPages(40))
+	r.src.deps.Observer = obs
+	_, records, err := r.poll()
+	require.NoError(t, err)
+	assert.Equal(t, 40*500, records, "every record is delivered")
+	raw, err := cursor.Marshal(r.stored())
+	require.NoError(t, err)
+	assert.Less(t, len(raw), 1<<20, "checkpoint of %d bytes", len(raw))
+	assert.Positive(t, obs.dropped.Load(), "the ids past the budget are counted")
+	assert.Equal(t, int64(40), served.Load(), "one request per page")
 }
