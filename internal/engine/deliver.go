@@ -40,6 +40,9 @@ func (s *Source) newWorker() (*worker, error) {
 		return nil, err
 	}
 	d.SetMaxBodySize(s.set.MaxBodySize)
+	// The decoder's messages quote parts of a body; it redacts them before
+	// it cuts them to length.
+	d.SetRedactor(s.deps.Redactor.Redact)
 	m, err := mapper.New(s.set.Spec, s.set.SeverityOverrides)
 	if err != nil {
 		return nil, err

@@ -139,10 +139,6 @@ func (st *stream) poll(ctx context.Context, w *worker) {
 		keyBefore = st.cur.State.Key
 	}
 	st.requests.Store(0)
-	// The decoder's messages quote parts of a body; it redacts them before
-	// it cuts them to length. (Set here, on the worker the poll runs on,
-	// rather than where workers are built.)
-	w.decoder.SetRedactor(st.src.deps.Redactor.Redact)
 	pages, records, err := st.pollOnce(ctx, w)
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: not a stream failure

@@ -248,7 +248,10 @@ type checkedWrite struct {
 	r     *Redactor
 }
 
-func (w checkedWrite) Write(_ zapcore.Entry, fields []zapcore.Field) error {
+func (w checkedWrite) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	// The logger adds the caller and stack to the entry after Check, so the
+	// inner entry, checked before that, takes them from this one.
+	w.inner.Caller, w.inner.Stack = e.Caller, e.Stack
 	w.inner.Write(w.r.fields(fields)...)
 	return nil
 }

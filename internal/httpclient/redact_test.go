@@ -212,3 +212,16 @@ func TestRedactorLoggerKeepsTheLevelsOfATee(t *testing.T) {
 	assert.Equal(t, "debug "+Redacted, debugLogs.All()[0].Message)
 	assert.Equal(t, Redacted, infoLogs.All()[0].ContextMap()["k"])
 }
+
+// A line through the redacting logger keeps the caller the logger adds, and
+// still loses the secret.
+func TestRedactingLoggerKeepsTheCaller(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	log := NewRedactor("canary-secret-value").Logger(zap.New(core, zap.AddCaller()))
+	log.Info("answer was canary-secret-value")
+	entries := logs.All()
+	require.Len(t, entries, 1)
+	assert.True(t, entries[0].Caller.Defined, "the caller is kept")
+	assert.Contains(t, entries[0].Caller.File, "redact_test.go")
+	assert.NotContains(t, entries[0].Message, "canary-secret-value")
+}
