@@ -93,6 +93,7 @@ func TestStackOneRecordWithoutAnyTimeIsInvalid(t *testing.T) {
 	r := newLoggingRig(t, srv, c, nil, &fakeClock{now: base}, zap.New(core))
 	_, records, err := r.poll()
 	require.NoError(t, err)
+	assert.Equal(t, 1, srv.totalRequests(), "total 3 on the first page: one request")
 	assert.Equal(t, 2, records)
 	assert.ElementsMatch(t, []string{"a", "c"}, r.got())
 	warned := logs.FilterMessage("Skipped records without a usable id or event time").All()

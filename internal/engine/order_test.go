@@ -29,7 +29,9 @@ func TestOutOfOrderStreamFailsItsPoll(t *testing.T) {
 	store := cursor.NewStore(nil)
 	r := newRig(t, srv, bad, store, clock, withPageSize(10))
 	for range 2 {
+		before := srv.totalRequests()
 		_, records, err := r.poll()
+		assert.Equal(t, 1, srv.totalRequests()-before, "the poll stops at the page that contradicts the order")
 		require.ErrorIs(t, err, cursor.ErrOrder)
 		assert.Zero(t, records)
 		assert.Contains(t, err.Error(), "stream 1001")
@@ -42,8 +44,10 @@ func TestOutOfOrderStreamFailsItsPoll(t *testing.T) {
 	}
 
 	g := newRig(t, srv, good, store, clock, withPageSize(10))
+	before := srv.totalRequests()
 	_, records, err := g.poll()
 	require.NoError(t, err)
+	assert.Equal(t, 1, srv.totalRequests()-before, "five records, one short page")
 	assert.Equal(t, 5, records)
 	requireExactlyOnce(t, g.want(), g.got())
 }
