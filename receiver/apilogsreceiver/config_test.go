@@ -156,8 +156,8 @@ func TestConfigInvalid(t *testing.T) {
 	}
 }
 
-// ClientConfig is a named squashed field; its own Unmarshal must still run so
-// that the keepalive section reaches the HTTP transport.
+// The keepalive section of the squashed confighttp.ClientConfig decodes into
+// its Keepalive, from which ToClient sets the HTTP transport.
 func TestKeepaliveSectionApplies(t *testing.T) {
 	cm := confmap.NewFromStringMap(map[string]any{
 		"api": "tines_action_logs", "endpoint": "https://acme.tines.com", "api_key": "k", "action_ids": []any{1},
@@ -165,11 +165,12 @@ func TestKeepaliveSectionApplies(t *testing.T) {
 	})
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	require.NoError(t, cm.Unmarshal(cfg))
-	// confighttp v0.161 folds the keepalive section into the deprecated
-	// fields, the only place its values can be read after Unmarshal.
-	assert.Equal(t, 7*time.Second, cfg.ClientConfig.IdleConnTimeout) //nolint:staticcheck // see above
-	assert.Equal(t, 3, cfg.ClientConfig.MaxIdleConns)                //nolint:staticcheck // see above
-	assert.False(t, cfg.ClientConfig.DisableKeepAlives)              //nolint:staticcheck // see above
+	// confighttp v1.71 reads the section into Keepalive (v0.161 folded it
+	// into top-level fields that v1.71 removed); ToClient applies it.
+	require.True(t, cfg.ClientConfig.Keepalive.HasValue())
+	ka := cfg.ClientConfig.Keepalive.Get()
+	assert.Equal(t, 7*time.Second, ka.IdleConnTimeout)
+	assert.Equal(t, 3, ka.MaxIdleConns)
 	assert.Equal(t, "k", string(cfg.APIKey), "the receiver's own keys still decode")
 }
 
@@ -271,6 +272,9 @@ func TestConfigUnmarshalMap(t *testing.T) {
 			"vars":                 map[string]any{"a": "b"},
 		}},
 		{name: "unknown key far from any", set: map[string]any{"zzzzzz": 1}, want: `"zzzzzz" is not an api_logs key (the README lists them under Options)`},
+		{name: "keep-alive key confighttp v1.71 removed", set: map[string]any{"idle_conn_timeout": "7s"}, want: `"idle_conn_timeout" is no longer a confighttp key (removed in confighttp v1.71, collector v0.165); write keepalive: {idle_conn_timeout: ...}`},
+		{name: "disable_keep_alives confighttp v1.71 removed", set: map[string]any{"disable_keep_alives": true}, want: `"disable_keep_alives" is no longer a confighttp key (removed in confighttp v1.71, collector v0.165); write keepalive: {enabled: false}`},
+		{name: "keep-alives disabled", set: map[string]any{"keepalive": map[string]any{"enabled": false}}},
 		{name: "an option of another API is a key", set: map[string]any{"team_id": 7}},
 		{name: "typed option of the wrong type", set: map[string]any{"action_ids": []any{"abc"}}, want: `'action_ids[0]' expected type 'int64', got unconvertible type 'string'`},
 		{name: "bare zero duration", set: map[string]any{"settle": 0}},

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
@@ -22,12 +21,10 @@ var _ confmap.Unmarshaler = (*Config)(nil)
 // Unmarshal decodes the receiver's configuration like the collector does and
 // adds what its decoder misses:
 //
-//   - Unknown keys are errors, with the closest valid key. The collector's
-//     decoder rejects them only while no squashed field has its own
-//     Unmarshal: confighttp.ClientConfig has one, so confmap decodes the
-//     other fields of Config with unused keys ignored, at every depth
-//     (custom, rate_limit, retry_on_failure included), and a misspelled key
-//     used to vanish.
+//   - Unknown keys are errors that name the closest valid key. The
+//     collector's decoder rejects them too (since confighttp v1.71, whose
+//     ClientConfig no longer has an Unmarshal that made confmap ignore the
+//     unused keys of every other field), but names no valid one.
 //   - A duration written as a bare number ("collection_interval: 5", read as
 //     5ns) or as text without a unit is an error that asks for one; 0 stays
 //     accepted.
@@ -133,10 +130,9 @@ func decodeMoreOptions(conf *confmap.Conf, more map[string]string) (map[string]a
 }
 
 var (
-	durationType     = reflect.TypeFor[time.Duration]()
-	clientConfigType = reflect.TypeFor[confighttp.ClientConfig]()
-	unmarshalerType  = reflect.TypeFor[confmap.Unmarshaler]()
-	textType         = reflect.TypeFor[encoding.TextUnmarshaler]()
+	durationType    = reflect.TypeFor[time.Duration]()
+	unmarshalerType = reflect.TypeFor[confmap.Unmarshaler]()
+	textType        = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 // configKeys are the top-level keys of Config, squashed fields included.
@@ -174,14 +170,10 @@ func keysOf(t reflect.Type) map[string]reflect.Type {
 
 // walkable reports whether the keys of a struct type can be checked from its
 // fields: not when the type decodes itself (configoptional.Optional, a
-// component.ID), except confighttp.ClientConfig, whose Unmarshal decodes its
-// own fields.
+// component.ID).
 func walkable(t reflect.Type) bool {
 	if t.Kind() != reflect.Struct {
 		return false
-	}
-	if t == clientConfigType {
-		return true
 	}
 	p := reflect.PointerTo(t)
 	return !p.Implements(unmarshalerType) && !p.Implements(textType)
@@ -294,6 +286,10 @@ func (c *keyCheck) unknown(path, key string, fields map[string]reflect.Type, mor
 		}
 	}
 	full := join(path, key)
+	if moved, ok := removedClientKey(key); ok && path == "" {
+		c.bad(full, "is no longer a confighttp key (removed in confighttp v1.71, collector v0.165); write %s", moved)
+		return
+	}
 	switch s := closest(key, cands); {
 	case s != "":
 		c.bad(full, "is not an api_logs key; did you mean %q?", s)
@@ -302,6 +298,19 @@ func (c *keyCheck) unknown(path, key string, fields map[string]reflect.Type, mor
 	default:
 		c.bad(full, "is not an api_logs key (the README lists them under Options)")
 	}
+}
+
+// removedClientKey returns what replaces key, a keep-alive key of
+// confighttp's client that v1.71 removed in favour of its keepalive section:
+// the nearest key by spelling (idle_conn_timeout: "timeout") would mislead.
+func removedClientKey(key string) (string, bool) {
+	switch key {
+	case "idle_conn_timeout", "max_idle_conns", "max_idle_conns_per_host":
+		return "keepalive: {" + key + ": ...}", true
+	case "disable_keep_alives":
+		return "keepalive: {enabled: false}", true
+	}
+	return "", false
 }
 
 func deref(t reflect.Type) reflect.Type {
