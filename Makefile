@@ -27,7 +27,7 @@ collector: $(COLLECTOR)
 
 # ocb regenerates and compiles the distribution whenever the receiver or the manifest changes
 # (internal/testing, the test equipment, is not part of the collector). ocb generates the sources
-# in _build and fetches the modules; the compile is ocb's own `go build` (v0.161: -trimpath,
+# in _build and fetches the modules; the compile is ocb's own `go build` (v0.165: -trimpath,
 # -ldflags="-s -w", CGO_ENABLED=0), run here with -v so that the long first compile shows its
 # progress: ocb prints "Compiling" and nothing else until it is done, and its --verbose only adds
 # the go commands' arguments.
