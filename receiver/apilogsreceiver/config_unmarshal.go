@@ -301,7 +301,7 @@ func (c *keyCheck) unknown(path, key string, fields map[string]reflect.Type, mor
 }
 
 // removedClientKey returns what replaces key, a keep-alive key of
-// confighttp's client that v1.71 removed in favour of its keepalive section:
+// confighttp's client that v1.71 removed in favor of its keepalive section:
 // the nearest key by spelling (idle_conn_timeout: "timeout") would mislead.
 func removedClientKey(key string) (string, bool) {
 	switch key {
