@@ -33,7 +33,7 @@ collector: $(COLLECTOR)
 # the go commands' arguments.
 $(COLLECTOR): builder-config.yaml go.mod go.sum $(shell find receiver internal -path internal/testing -prune -o \( -name '*.go' -o -name '*.yaml' \) -print | grep -v _test.go)
 	@echo "Building the collector with ocb (tools/go.mod): fetch and compile ocb, generate the sources, fetch the modules, compile."
-	@echo "The first build takes 2.5 to 4 minutes (2.5 measured with 2 CPUs and a fast module proxy): about a minute for ocb"
+	@echo "The first build takes 2.5 to 6 minutes (2.5 measured on 2 idle CPUs, 5.4 on 2 busy ones): about a minute for ocb"
 	@echo "and the modules, then the compile, reported every 100 packages. Later builds reuse the Go caches and take seconds."
 	$(TOOLS) builder --config builder-config.yaml --skip-compilation
 	@set -o pipefail; cd $(BUILD_DIR); \
