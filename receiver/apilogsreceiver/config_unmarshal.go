@@ -35,6 +35,11 @@ var _ confmap.Unmarshaler = (*Config)(nil)
 // conf is the collector's fresh copy of the receiver's section; the keys
 // decoded here are deleted from it before the rest is decoded.
 func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	moved, err := moveKeepaliveKeys(conf)
+	if err != nil {
+		return err
+	}
+	cfg.movedKeys = moved
 	raw := conf.ToStringMap()
 	more, err := moreOptionTypes(raw)
 	if err != nil {
@@ -286,10 +291,6 @@ func (c *keyCheck) unknown(path, key string, fields map[string]reflect.Type, mor
 		}
 	}
 	full := join(path, key)
-	if moved, ok := removedClientKey(key); ok && path == "" {
-		c.bad(full, "is no longer a confighttp key (removed in confighttp v1.71, collector v0.165); write %s", moved)
-		return
-	}
 	switch s := closest(key, cands); {
 	case s != "":
 		c.bad(full, "is not an api_logs key; did you mean %q?", s)
@@ -300,17 +301,46 @@ func (c *keyCheck) unknown(path, key string, fields map[string]reflect.Type, mor
 	}
 }
 
-// removedClientKey returns what replaces key, a keep-alive key of
-// confighttp's client that v1.71 removed in favor of its keepalive section:
-// the nearest key by spelling (idle_conn_timeout: "timeout") would mislead.
-func removedClientKey(key string) (string, bool) {
-	switch key {
-	case "idle_conn_timeout", "max_idle_conns", "max_idle_conns_per_host":
-		return "keepalive: {" + key + ": ...}", true
-	case "disable_keep_alives":
-		return "keepalive: {enabled: false}", true
+// keepaliveKeys are the keep-alive keys of confighttp's client that v1.71
+// (collector v0.165) removed in favor of its keepalive section, and where
+// each now goes. Configurations written for earlier releases keep working:
+// moveKeepaliveKeys rewrites them, and Start warns once.
+var keepaliveKeys = []struct{ old, replacement string }{
+	{"idle_conn_timeout", "keepalive::idle_conn_timeout"},
+	{"max_idle_conns", "keepalive::max_idle_conns"},
+	{"max_idle_conns_per_host", "keepalive::max_idle_conns_per_host"},
+	{"disable_keep_alives", "keepalive::enabled"},
+}
+
+// moveKeepaliveKeys rewrites the top-level keep-alive keys of confighttp
+// before v1.71 into its keepalive section (disable_keep_alives: true becomes
+// keepalive: {enabled: false}) and returns the keys it moved. A key set both
+// ways is an error: which one is meant cannot be told.
+func moveKeepaliveKeys(conf *confmap.Conf) ([]string, error) {
+	var moved []string
+	for _, k := range keepaliveKeys {
+		if !conf.IsSet(k.old) {
+			continue
+		}
+		if conf.IsSet(k.replacement) {
+			return nil, fmt.Errorf("%q and %s are both set; %q was removed in collector v0.165 (confighttp v1.71): keep only %s",
+				k.old, strings.ReplaceAll(k.replacement, "::", "."), k.old, strings.ReplaceAll(k.replacement, "::", "."))
+		}
+		v := conf.Get(k.old)
+		if k.old == "disable_keep_alives" {
+			disable, ok := v.(bool)
+			if !ok {
+				return nil, fmt.Errorf("%q must be true or false, got %v", k.old, v)
+			}
+			v = !disable
+		}
+		if err := conf.Merge(confmap.NewFromStringMap(map[string]any{k.replacement: v})); err != nil {
+			return nil, err
+		}
+		conf.Delete(k.old)
+		moved = append(moved, k.old)
 	}
-	return "", false
+	return moved, nil
 }
 
 func deref(t reflect.Type) reflect.Type {
