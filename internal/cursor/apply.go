@@ -10,6 +10,7 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 	walk.Next = out.Next
 	walk.Upper, walk.Tie, walk.TieReads = out.upper, out.tie, out.tieReads
 	c.State.ExclusiveTies = c.State.ExclusiveTies || out.exclusiveTies
+	c.State.InclusiveEnd = c.State.InclusiveEnd || out.inclusiveEnd
 	walk.Pages++
 	walk.Top, walk.HasTop = out.top, out.hasTop
 	walk.Edge, walk.EdgeIDs, walk.HasEdge, walk.EdgeNear = out.edge, out.edgeIDs, out.hasEdge, out.edgeNear

@@ -130,22 +130,23 @@ type Request struct {
 // Request is the next request of c's walk.
 func (m *Machine) Request(c *Cursor) Request {
 	w := c.State.Walk
-	return m.request(w, w.Next, w.Upper, w.Tie, c.State.ExclusiveTies)
+	return m.request(w, w.Next, w.Upper, w.Tie, c.State.ExclusiveTies, c.State.InclusiveEnd)
 }
 
 // NextRequest is the request after the page whose outcome is out: what the
 // walk asks for once out is applied, so it can be fetched ahead.
 func (m *Machine) NextRequest(c *Cursor, out *Outcome) Request {
-	return m.request(c.State.Walk, out.Next, out.upper, out.tie, c.State.ExclusiveTies || out.exclusiveTies)
+	return m.request(c.State.Walk, out.Next, out.upper, out.tie, c.State.ExclusiveTies || out.exclusiveTies, c.State.InclusiveEnd || out.inclusiveEnd)
 }
 
-func (m *Machine) request(w *Walk, pos Position, upper int64, tie, exclusiveTies bool) Request {
+func (m *Machine) request(w *Walk, pos Position, upper int64, tie, exclusiveTies, inclusiveEnd bool) Request {
 	r := Request{Position: pos, PageSize: m.pageSize}
 	if pos.URL != "" || !w.Windowed {
 		return r
 	}
 	// With upper set, everything above it was read; the bound sits one unit
-	// higher so that an exclusive filter still returns upper itself.
+	// higher so that an exclusive filter still returns upper itself, unless
+	// the API showed its end bound is inclusive.
 	r.Windowed, r.Start, r.End = true, w.Start, w.End
 	switch {
 	case tie:
@@ -158,6 +159,8 @@ func (m *Machine) request(w *Walk, pos Position, upper int64, tie, exclusiveTies
 		if exclusiveTies {
 			r.Start, r.End = upper-m.precision, upper+m.precision
 		}
+	case upper != 0 && inclusiveEnd:
+		r.End = upper
 	case upper != 0:
 		r.End = upper + m.precision
 	}

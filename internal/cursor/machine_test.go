@@ -76,6 +76,8 @@ type machineCase struct {
 	steps []step
 	key   int // the cursor key after the last step, in seconds after t0
 	seen  string
+	// inclusiveEnd: the walk learnt the API's end bound is inclusive.
+	inclusiveEnd bool
 }
 
 func TestMachine(t *testing.T) {
@@ -263,6 +265,29 @@ func TestMachine(t *testing.T) {
 			key: 10,
 		},
 		{
+			// Logto 1.42 after a tie group larger than its page: the page
+			// asked up to one second above the lowered bound is that group
+			// again. It is no tie at the bound (reading the bound alone found
+			// nothing there and switched to exclusive bounds for good).
+			name: "a page wholly above the lowered bound shows an inclusive end: the walk asks again up to the bound itself",
+			spec: spec(func(s *apispec.Spec) {
+				s.Records.UnstableTies = true
+				s.Pagination.MaxPageSize = 3
+			}), until: 10,
+			steps: []step{
+				{want: win(-1, 10, 1), page: recs("c@5", "b@5", "a@5"), total: 5, deliver: "c b a"},
+				{want: win(-1, 6, 1), page: recs("a@5", "d@5", "c@5"), total: 5, deliver: "d"},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("b@5", "a@5", "d@5"), total: 4},
+				// below the group, the end one second up returns the group only
+				{want: win(-1, 5, 1), page: recs("c@5", "b@5", "a@5"), total: 5, flags: func(t *testing.T, out Outcome) {
+					assert.True(t, out.inclusiveEnd)
+					assert.False(t, out.tie, "no tie read at a second the page did not show")
+				}},
+				{want: win(-1, 4, 1), page: recs("z@3"), total: 1, deliver: "z", done: true},
+			},
+			key: 10, inclusiveEnd: true,
+		},
+		{
 			name: "a tie read from T to T that finds nothing at T switches to exclusive bounds",
 			spec: spec(func(s *apispec.Spec) { s.Records.UnstableTies = true }), until: 10,
 			steps: []step{
@@ -392,6 +417,7 @@ func TestMachine(t *testing.T) {
 				}
 			}
 			require.Nil(t, c.State.Walk, "the walk is over")
+			assert.Equal(t, tc.inclusiveEnd, c.State.InclusiveEnd, "inclusive end learnt")
 			assert.Equal(t, at(tc.key), c.State.Key, "cursor key")
 			if tc.seen != "" {
 				var kept []string

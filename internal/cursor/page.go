@@ -57,7 +57,10 @@ type Outcome struct {
 	// exclusiveTies: a tie read from T to T found nothing at T although the
 	// walk has read records there: the API's bounds are exclusive.
 	exclusiveTies bool
-	loops         loopUpdate
+	// inclusiveEnd: this page showed the API's end bound is inclusive (see
+	// State.InclusiveEnd).
+	inclusiveEnd bool
+	loops        loopUpdate
 }
 
 // Process decides which records of a page are new and where the walk goes
@@ -222,6 +225,9 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			err := m.checkLoops(c, page, &out) // before out is copied into the result
 			return out, err
 		}
+	}
+	if walk.Windowed && walk.Upper != 0 && !walk.Tie && !c.State.InclusiveEnd && !ignored && hasKey(recs, walk.Upper+p) {
+		out.inclusiveEnd = true
 	}
 	switch {
 	case walk.Tie && !ignored:

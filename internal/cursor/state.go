@@ -36,6 +36,11 @@ type State struct {
 	// 1.40-1.41, whose bounds are exclusive), so a tie read asks for the
 	// window from T-1 to T+1 instead.
 	ExclusiveTies bool `json:"exclusive_ties,omitempty"`
+	// InclusiveEnd: a page asked for up to one unit above a lowered upper
+	// bound (so that an exclusive end bound still returns the bound itself)
+	// came back with records at that unit: the API's end bound is inclusive
+	// (Logto 1.42), so later requests end at the bound itself.
+	InclusiveEnd bool `json:"inclusive_end,omitempty"`
 	// UpdatedAt is unix ns of the last write, for operators.
 	UpdatedAt int64 `json:"updated_at"`
 }

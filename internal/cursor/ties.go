@@ -12,6 +12,12 @@ import "github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
 // timestamp then come back first whatever their order, and the edge ids skip
 // those already delivered. A page that did not get below the current bound
 // is all one timestamp: that timestamp is then read alone (a tie read).
+// A page wholly above the bound holds only the unit above it, read already,
+// which an inclusive end bound returns and which fills a page: the request
+// then ends at the bound itself (see State.InclusiveEnd). Taking it for a
+// tie at the bound read that timestamp alone, found nothing there and
+// concluded the bounds were exclusive (Logto 1.42 after a tie group larger
+// than a page).
 func (m *Machine) lowerUpperBound(walk *Walk, out *Outcome, recs []decode.Record) {
 	low, found := int64(0), false
 	for i := range recs {
@@ -28,11 +34,14 @@ func (m *Machine) lowerUpperBound(walk *Walk, out *Outcome, recs []decode.Record
 	}
 	out.Next = m.firstPosition()
 	out.tieReads = 0
-	if low < bound {
+	switch {
+	case low < bound:
 		out.upper, out.tie = low, false
-		return
+	case low > bound && out.inclusiveEnd:
+		out.upper, out.tie = bound, false
+	default:
+		out.upper, out.tie = bound, true
 	}
-	out.upper, out.tie = bound, true
 }
 
 // MaxTieReads bounds the reads of one tie group. Each read of a group that

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -9,6 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
@@ -159,5 +163,93 @@ func TestLogtoTieGroupsLargerThanAPage(t *testing.T) {
 				requireExactlyOnce(t, srv.expected(c), got...)
 			})
 		}
+	}
+}
+
+// After a tie group that fills a page (larger than the page a capping
+// server gives, or than Logto's largest page), the walk lowers its upper
+// bound below the group; on Logto 1.42, whose end bound is inclusive, the
+// next page asked up to one unit above that bound is the group again,
+// wholly above the bound. That page was taken for a tie at the bound:
+// the bound's millisecond, empty, was read alone, and the empty answer
+// switched the cursor to exclusive tie reads for good, after which every
+// tie read counted three milliseconds against one and was read 20 times
+// with a false "missed some" warning. Records arrive in chaos-run batches
+// (split over two adjacent milliseconds, some larger than the cap), with
+// polls of a few pages in between and restarts from the stored cursor:
+// every record exactly once, the cursor learns the inclusive end, never
+// exclusive ties, and no tie group is reported short. Logto 1.40-1.41
+// (exclusive bounds) must learn exclusive ties and never an inclusive end.
+func TestLogtoTieGroupFillingAPageKeepsInclusiveBounds(t *testing.T) {
+	c := caseOf(t, simulator.APILogtoLogs)
+	for _, tc := range []struct {
+		name      string
+		cap       int
+		v140      bool
+		groupSize int
+	}{
+		{"1.42/capped", 13, false, 30},
+		{"1.42/groups_above_100", 0, false, 130},
+		{"1.40/capped", 13, true, 30},
+		{"1.40/groups_above_100", 0, true, 130},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			learntInclusive, learntExclusive := 0, 0
+			for seed := range int64(12) {
+				srv := newSimServer(t, simulator.Options{Seed: seed, CapPageSize: tc.cap, Logto140: tc.v140})
+				rng := rand.New(rand.NewPCG(uint64(seed), 13))
+				base := baseTime()
+				clock := &fakeClock{now: base}
+				store := cursor.NewStore(nil)
+				core, logs := observer.New(zapcore.WarnLevel)
+				settle := func(s *Settings, _ *httpclientConfig) { s.Settle = 2 * time.Second }
+				var got [][]string
+				now := base
+				check := func(r *rig) {
+					got = append(got, r.got())
+					st := r.stored()
+					require.NotNil(t, st)
+					require.False(t, !tc.v140 && st.ExclusiveTies, "seed %d: exclusive tie reads learnt from an inclusive server", seed)
+					require.False(t, tc.v140 && st.InclusiveEnd, "seed %d: an inclusive end learnt from an exclusive server", seed)
+					if st.InclusiveEnd {
+						learntInclusive++
+					}
+					if st.ExclusiveTies {
+						learntExclusive++
+					}
+				}
+				for step := range 30 {
+					n := 1 + rng.IntN(3)
+					if step%7 == 3 {
+						n = tc.groupSize/2 + rng.IntN(tc.groupSize/2)
+					}
+					first := n
+					if n > 1 && rng.IntN(2) == 0 {
+						first = 1 + rng.IntN(n-1)
+					}
+					addTo(srv, c, first, now.Add(-time.Millisecond))
+					addTo(srv, c, n-first, now)
+					now = now.Add(time.Duration(50+rng.IntN(200)) * time.Millisecond)
+					clock.Set(now.Add(time.Duration(rng.IntN(3)) * time.Millisecond))
+					if rng.IntN(2) == 0 {
+						r := newLoggingRig(t, srv, c, store, clock, zap.New(core), withPageSize(20), withMaxPages(1+rng.IntN(3)), settle)
+						_, _, err := r.poll()
+						require.NoError(t, err)
+						check(r)
+					}
+				}
+				clock.Set(now.Add(10 * time.Second))
+				r := newLoggingRig(t, srv, c, store, clock, zap.New(core), withPageSize(20), settle)
+				r.drain()
+				check(r)
+				requireExactlyOnce(t, srv.expected(c), got...)
+				assert.Zero(t, logs.FilterMessageSnippet("still missed some").Len(), "seed %d: a tie group reported short", seed)
+			}
+			if tc.v140 {
+				assert.Positive(t, learntExclusive, "the tie reads never met Logto 1.40's exclusive bounds")
+			} else {
+				assert.Positive(t, learntInclusive, "the walks never met a page wholly above the bound")
+			}
+		})
 	}
 }

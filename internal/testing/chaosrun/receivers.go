@@ -31,6 +31,11 @@ type Receiver struct {
 	// RequestsPerMinute overrides Config.RequestsPerMinute for this receiver
 	// (0: use Config.RequestsPerMinute).
 	RequestsPerMinute int
+	// TiePageSize is the page size of the receiver's tie reads, where the API
+	// orders records sharing a timestamp anew on every request (Logto: its
+	// largest page); 0: none. A SIGKILL during a tie read repeats up to one
+	// such page.
+	TiePageSize int
 }
 
 // Receiver ids of the built-in set.
@@ -66,7 +71,7 @@ func BuiltinReceivers(simURL string) []Receiver {
 			Settings: []string{"api: stackone_action_logs", "endpoint: " + simURL + "/stackone", "api_key: " + k.StackOne},
 		},
 		{
-			ID: Logto, API: simulator.APILogtoLogs, SimAPI: simulator.APILogtoLogs, Streams: 1,
+			ID: Logto, API: simulator.APILogtoLogs, SimAPI: simulator.APILogtoLogs, Streams: 1, TiePageSize: logtoMaxPage,
 			SimStreams: []string{""}, Secrets: []string{k.LogtoClientSecret},
 			Settings: []string{"api: logto_logs", "endpoint: " + simURL + "/logto", "client_id: " + k.LogtoClientID, "client_secret: " + k.LogtoClientSecret, "resource: " + simulator.LogtoResource},
 		},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
@@ -20,9 +21,9 @@ import (
 // Options of a chaos run.
 type Options struct {
 	Collector string        // collector binary
-	Duration  time.Duration // total time of both phases
-	Restarts  int           // graceful restarts (SIGTERM), all in phase 1
-	Kills     int           // SIGKILLs, all in phase 2
+	Duration  time.Duration // total time of all rounds' phases
+	Restarts  int           // graceful restarts (SIGTERM), spread over the rounds' first phases
+	Kills     int           // SIGKILLs, spread over the rounds' second phases
 	PageSize  int
 	Rate      float64 // records per stream per second
 	Seed      int64
@@ -32,29 +33,64 @@ type Options struct {
 	Keep    bool          // keep the temporary directory
 	CatchUp time.Duration // how long each catch-up may take
 	Log     io.Writer     // progress
+	// LogLevel is the collector's log level (empty: info).
+	LogLevel string
+
+	// Rounds run one after the other, each with its own simulator, sink,
+	// storage and collector, and its share of Duration, Restarts and Kills
+	// (empty: one plain round).
+	Rounds []Round
+	// ModeTies: Logto tie groups of TieGroupMin..TieGroupMax records every
+	// TieGroupEvery.
+	TieGroupMin, TieGroupMax int
+	TieGroupEvery            time.Duration
+	// ModeCap: the page size every API gives, below PageSize.
+	Cap int
+	// ModePending: simulator.Options.MakePendingLists.
+	MakePending []int
 }
 
 // Result is what a run measured.
 type Result struct {
-	Dir       string
+	Dir      string
+	Rounds   []*RoundResult
+	PageSize int
+	Settle   string
+	// Problems are failures of the run outside any round.
+	Problems []string
+}
+
+// RoundResult is what one round measured.
+type RoundResult struct {
+	Modes     Round
 	Receivers []Receiver
 	// Phase1 is the tally after the graceful-restart phase caught up; Final after both phases.
 	Phase1, Final   []Tally
 	Restarts, Kills int
-	PageSize        int
-	Settle          string
-	// Problems are failures of the run itself (collector not exiting cleanly, exiting on its own, ...).
+	Duration        time.Duration
+	// Stats is what the simulator's modes did.
+	Stats simulator.ModeStats
+	// Warnings counts the collector's warnings about the edges (see warningsOf).
+	Warnings map[string]int
+	// Problems are failures of the round itself (collector not exiting cleanly,
+	// exiting on its own, a mode that was never exercised, ...).
 	Problems []string
 }
 
-// Run executes the two phases: graceful restarts, catch-up and check, then
-// SIGKILLs, catch-up and the final check.
+// Run executes the rounds. Each has two phases: graceful restarts, catch-up
+// and check, then SIGKILLs, catch-up and the final check.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
 	if o.CatchUp <= 0 {
 		o.CatchUp = 90 * time.Second
+	}
+	if len(o.Rounds) == 0 {
+		o.Rounds = []Round{{}}
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "apilogs-chaos-")
 	if err != nil {
@@ -63,46 +99,150 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if !o.Keep {
 		defer os.RemoveAll(dir)
 	}
-	sim, err := simulator.New(simulator.Options{Mode: simulator.ModeChaos, Seed: o.Seed, ChaosRatePerSecond: o.Rate, InclusiveFilters: true})
+	res := &Result{Dir: dir, PageSize: o.PageSize, Settle: o.Settle}
+	n := len(o.Rounds)
+	for i, modes := range o.Rounds {
+		rr := &RoundResult{
+			Modes: modes, Duration: o.Duration / time.Duration(n),
+			Restarts: share(o.Restarts, n, i), Kills: share(o.Kills, n, i),
+		}
+		res.Rounds = append(res.Rounds, rr)
+		if err := runRound(ctx, o, filepath.Join(dir, fmt.Sprintf("round%d", i+1)), i, rr); err != nil {
+			res.Problems = append(res.Problems, fmt.Sprintf("round %d (%s): %v", i+1, modes, err))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return res, nil
+}
+
+// share is round i's part of total spread over n rounds, earlier rounds
+// taking the remainder.
+func share(total, n, i int) int {
+	s := total / n
+	if i < total%n {
+		s++
+	}
+	return s
+}
+
+// simOptions are the simulator options of a round.
+func (o Options) simOptions(round int, modes Round) simulator.Options {
+	so := simulator.Options{
+		Mode: simulator.ModeChaos, Seed: o.Seed + int64(round), ChaosRatePerSecond: o.Rate, InclusiveFilters: true,
+	}
+	if modes.has(ModeTies) {
+		so.TieGroups = simulator.TieGroups{
+			APIs: []string{simulator.APILogtoLogs}, Every: o.TieGroupEvery, Min: o.TieGroupMin, Max: o.TieGroupMax,
+		}
+	}
+	if modes.has(ModeCap) {
+		so.CapPageSize = o.Cap
+	}
+	if modes.has(ModePending) {
+		so.MakePendingLists = o.MakePending
+		// History within the last 30 minutes: a pending run older than
+		// max_pending (1 h) would rightly be delivered as it stands, and the
+		// verdict counts that as a wrong state.
+		so.HistorySpan = 30 * time.Minute
+	}
+	return so
+}
+
+// runRound runs one round in dir; failures of the run setup are returned,
+// those of the round are in rr.Problems.
+func runRound(ctx context.Context, o Options, dir string, round int, rr *RoundResult) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	so := o.simOptions(round, rr.Modes)
+	sim, err := simulator.New(so)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Close has its own shutdown deadline: it must run even once ctx is done.
 	defer sim.Close() //nolint:contextcheck // see above
 	err = sim.Start("127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sink := otlpsink.New(true)
+	sink.NoteWith(StateNote)
 	err = sink.Start("127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer sink.Close()
 	health, err := collectorproc.FreeAddr()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cfg := Config{
 		Receivers: BuiltinReceivers(sim.URL()), StorageDir: filepath.Join(dir, "storage"), SinkURL: sink.Endpoint(), HealthAddr: health,
 		CollectionInterval: "1s", StartAt: "-24h", PageSize: o.PageSize, RequestsPerMinute: 60000, Settle: o.Settle,
+		LogLevel: o.LogLevel,
 	}
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := cfg.Write(cfgPath); err != nil {
-		return nil, err
+		return err
 	}
+	rr.Receivers = cfg.Receivers
 	r := &runner{
-		o: o, sim: sim, sink: sink, health: health, rng: rand.New(rand.NewSource(o.Seed)),
+		o: o, sim: sim, sink: sink, health: health, rng: rand.New(rand.NewSource(so.Seed)),
 		col: &collectorproc.Process{Binary: o.Collector, Config: cfgPath, LogPath: filepath.Join(dir, "collector.log")},
-		res: &Result{Dir: dir, Receivers: cfg.Receivers, Restarts: o.Restarts, Kills: o.Kills, PageSize: o.PageSize, Settle: o.Settle},
+		res: rr,
 	}
-	fmt.Fprintf(o.Log, "chaos: dir %s, simulator %s, sink %s, %d receivers, page_size %d, settle %q, %.0f records/stream/s, seed %d\n",
-		dir, sim.URL(), sink.Endpoint(), len(cfg.Receivers), o.PageSize, o.Settle, o.Rate, o.Seed)
+	fmt.Fprintf(o.Log, "chaos round %d (%s): dir %s, simulator %s, sink %s, %d receivers, page_size %d, settle %q, %.0f records/stream/s, seed %d%s\n",
+		round+1, rr.Modes, dir, sim.URL(), sink.Endpoint(), len(cfg.Receivers), o.PageSize, o.Settle, o.Rate, so.Seed, modeLine(so))
 	defer r.col.Kill()
 	if err := r.run(ctx); err != nil {
-		r.res.Problems = append(r.res.Problems, err.Error())
+		r.problem("%v", err)
 	}
-	return r.res, nil
+	rr.Stats = sim.Stats().Modes
+	rr.Warnings = warningsOf(r.col.Log())
+	r.checkModes()
+	return nil
+}
+
+// modeLine describes the simulator's modes for the progress log.
+func modeLine(so simulator.Options) string {
+	var b strings.Builder
+	if g := so.TieGroups; g.Every > 0 {
+		fmt.Fprintf(&b, ", Logto tie groups of %d-%d records every %s", g.Min, g.Max, g.Every)
+	}
+	if so.CapPageSize > 0 {
+		fmt.Fprintf(&b, ", pages capped at %d", so.CapPageSize)
+	}
+	if len(so.MakePendingLists) > 0 {
+		fmt.Fprintf(&b, ", Make runs pending for %v list answers", so.MakePendingLists)
+	}
+	return b.String()
+}
+
+// edgeWarnings are collector log lines about the edges the modes exercise,
+// by a short name.
+var edgeWarnings = []struct{ name, text string }{
+	{"tie group missed", "as often as allowed and still missed some"},
+	{"tie page full", "More records share one timestamp than"},
+	{"cursor full", "The cursor is full"},
+	{"unfinished delivered", "still unfinished after max_pending"},
+	{"out of order", "out of the declared order"},
+	{"poll failed", "Poll failed;"},
+}
+
+// warningsOf counts the edge warnings in the collector's log.
+func warningsOf(log string) map[string]int {
+	out := map[string]int{}
+	for _, line := range strings.Split(log, "\n") {
+		for _, w := range edgeWarnings {
+			if strings.Contains(line, w.text) {
+				out[w.name]++
+				break
+			}
+		}
+	}
+	return out
 }
 
 type runner struct {
@@ -112,8 +252,27 @@ type runner struct {
 	col    *collectorproc.Process
 	health string
 	rng    *rand.Rand
-	res    *Result
+	res    *RoundResult
 	t0     time.Time
+}
+
+// checkModes makes a round whose modes did nothing a problem: it proved nothing.
+func (r *runner) checkModes() {
+	st, modes := r.res.Stats, r.res.Modes
+	if modes.has(ModeTies) && st.TieGroups == 0 {
+		r.problem("ties: no tie group was created")
+	}
+	if modes.has(ModeCap) && st.CappedRequests == 0 {
+		r.problem("cap: no request was capped")
+	}
+	if modes.has(ModePending) {
+		if st.PendingListings == 0 {
+			r.problem("pending: no list answer showed a run pending")
+		}
+		if st.StillPending > 0 {
+			r.problem("pending: %d runs never finished (the receiver stopped listing them)", st.StillPending)
+		}
+	}
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -131,15 +290,16 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.start(ctx); err != nil {
 		return err
 	}
-	half := r.o.Duration / 2
-	r.logf("phase 1: %s with %d graceful restarts", half, r.o.Restarts)
-	if err := r.phase(ctx, half, r.o.Restarts, r.restart); err != nil {
+	d := r.res.Duration
+	half := d / 2
+	r.logf("phase 1: %s with %d graceful restarts", half, r.res.Restarts)
+	if err := r.phase(ctx, half, r.res.Restarts, r.restart); err != nil {
 		return err
 	}
 	r.res.Phase1 = r.catchUp(ctx, "phase 1")
 	r.sim.Resume()
-	r.logf("phase 2: %s with %d SIGKILLs", r.o.Duration-half, r.o.Kills)
-	if err := r.phase(ctx, r.o.Duration-half, r.o.Kills, r.kill); err != nil {
+	r.logf("phase 2: %s with %d SIGKILLs", d-half, r.res.Kills)
+	if err := r.phase(ctx, d-half, r.res.Kills, r.kill); err != nil {
 		return err
 	}
 	r.catchUp(ctx, "phase 2")

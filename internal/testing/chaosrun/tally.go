@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
@@ -12,6 +16,39 @@ import (
 // Sink is the part of otlpsink.Sink the accounting needs.
 type Sink interface {
 	Received(api string) map[string]int
+	// Notes are what StateNote said of the records (otlpsink.Sink.NoteWith).
+	Notes(api string) map[string][]string
+}
+
+// StateNote says in what state a record arrived, for the sink to keep
+// (otlpsink.Sink.NoteWith): "unfinished" when the receiver delivered it
+// before it was final (api_logs.unfinished), and for Make scenario runs
+// "status=<n>", which must be the final status the simulator lists.
+func StateNote(api string, lr plog.LogRecord) string {
+	if v, ok := lr.Attributes().Get(attrUnfinished); ok && v.Bool() {
+		return noteUnfinished
+	}
+	if api == simulator.APIMakeScenarioLogs && lr.Body().Type() == pcommon.ValueTypeMap {
+		if v, ok := lr.Body().Map().Get("status"); ok {
+			return "status=" + v.AsString()
+		}
+	}
+	return ""
+}
+
+const (
+	// attrUnfinished is engine.AttrUnfinished (the test equipment does not
+	// import the engine).
+	attrUnfinished = "api_logs.unfinished"
+	noteUnfinished = "unfinished"
+)
+
+// finalNote is the StateNote of rec in its final state ("" when not checked).
+func finalNote(simAPI string, rec simulator.RecordRef) string {
+	if simAPI == simulator.APIMakeScenarioLogs {
+		return "status=" + strconv.Itoa(rec.Level)
+	}
+	return ""
 }
 
 // Tally compares what the simulator created for a receiver with what the sink got.
@@ -23,22 +60,32 @@ type Tally struct {
 	Lost       int // created records that never arrived
 	Duplicated int // extra arrivals of records that arrived more than once
 	Unexpected int // arrivals the simulator does not list
-	// LostExamples and DuplicateExamples are a few stream/id keys, for the report.
-	LostExamples      []string
-	DuplicateExamples []string
+	// WrongState counts records that arrived unfinished or in a state other
+	// than their final one (Make runs: the status), once each.
+	WrongState int
+	// LostExamples, DuplicateExamples and WrongStateExamples are a few
+	// stream/id keys, for the report.
+	LostExamples       []string
+	DuplicateExamples  []string
+	WrongStateExamples []string
 }
 
-// OK reports no loss, no duplicate and nothing unexpected.
-func (t Tally) OK() bool { return t.Lost == 0 && t.Duplicated == 0 && t.Unexpected == 0 }
+// OK reports no loss, no duplicate, nothing unexpected and nothing in a wrong state.
+func (t Tally) OK() bool {
+	return t.Lost == 0 && t.Duplicated == 0 && t.Unexpected == 0 && t.WrongState == 0
+}
 
 func (t Tally) String() string {
-	s := fmt.Sprintf("%s (%s): created %d, delivered %d, lost %d, duplicated %d, unexpected %d",
-		t.Receiver, t.API, t.Created, t.Delivered, t.Lost, t.Duplicated, t.Unexpected)
+	s := fmt.Sprintf("%s (%s): created %d, delivered %d, lost %d, duplicated %d, unexpected %d, wrong state %d",
+		t.Receiver, t.API, t.Created, t.Delivered, t.Lost, t.Duplicated, t.Unexpected, t.WrongState)
 	if len(t.LostExamples) > 0 {
 		s += ", lost e.g. " + strings.Join(t.LostExamples, " ")
 	}
 	if len(t.DuplicateExamples) > 0 {
 		s += ", duplicated e.g. " + strings.Join(t.DuplicateExamples, " ")
+	}
+	if len(t.WrongStateExamples) > 0 {
+		s += ", wrong state e.g. " + strings.Join(t.WrongStateExamples, " ")
 	}
 	return s
 }
@@ -59,6 +106,7 @@ func Expected(sim *simulator.Simulator, r Receiver) map[string]simulator.RecordR
 func Count(sim *simulator.Simulator, sink Sink, r Receiver) Tally {
 	want := Expected(sim, r)
 	got := normalize(r.SimAPI, sink.Received(r.API))
+	notes := normalizeNotes(r.SimAPI, sink.Notes(r.API))
 	t := Tally{Receiver: r.ID, API: r.API, Created: len(want)}
 	for key := range want {
 		n := got[key]
@@ -73,6 +121,14 @@ func Count(sim *simulator.Simulator, sink Sink, r Receiver) Tally {
 		if n > 0 {
 			t.Delivered++
 		}
+		final := finalNote(r.SimAPI, want[key])
+		for _, note := range notes[key] {
+			if note == noteUnfinished || (final != "" && note != final) {
+				t.WrongState++
+				t.WrongStateExamples = appendExample(t.WrongStateExamples, key+":"+note+"(final "+final+")")
+				break
+			}
+		}
 	}
 	for key, n := range got {
 		if _, ok := want[key]; !ok {
@@ -81,6 +137,7 @@ func Count(sim *simulator.Simulator, sink Sink, r Receiver) Tally {
 	}
 	sort.Strings(t.LostExamples)
 	sort.Strings(t.DuplicateExamples)
+	sort.Strings(t.WrongStateExamples)
 	return t
 }
 
@@ -111,6 +168,20 @@ func RecordID(simAPI, uid string) string {
 		}
 	}
 	return uid
+}
+
+// normalizeNotes rewrites the keys of the sink's notes like normalize.
+func normalizeNotes(simAPI string, notes map[string][]string) map[string][]string {
+	if simAPI != simulator.APIMakeModuleLogs {
+		return notes
+	}
+	out := make(map[string][]string, len(notes))
+	for key, n := range notes {
+		stream, uid, _ := strings.Cut(key, "/")
+		k := stream + "/" + RecordID(simAPI, uid)
+		out[k] = append(out[k], n...)
+	}
+	return out
 }
 
 // normalize rewrites the sink's stream/uid keys with RecordID.

@@ -42,6 +42,7 @@ func startSimulator(t *testing.T, opts simulator.Options) *simulator.Simulator {
 func startSink(t *testing.T) *otlpsink.Sink {
 	t.Helper()
 	sink := otlpsink.New(true)
+	sink.NoteWith(chaosrun.StateNote)
 	require.NoError(t, sink.Start("127.0.0.1:0"))
 	t.Cleanup(func() { _ = sink.Close() })
 	return sink

@@ -26,6 +26,10 @@ type Sink struct {
 
 	mu   sync.Mutex
 	seen map[string]map[string]int // api -> stream+"/"+uid -> times received
+	// note, when set, describes each tracked record; notes keeps the
+	// non-empty descriptions by api and stream+"/"+uid, one per arrival.
+	note  func(api string, lr plog.LogRecord) string
+	notes map[string]map[string][]string
 
 	srv *http.Server
 	ln  net.Listener
@@ -34,7 +38,23 @@ type Sink struct {
 // New makes a sink; with track it remembers every record by api, stream and
 // log.record.uid (memory grows with the records, so benchmarks leave it off).
 func New(track bool) *Sink {
-	return &Sink{track: track, seen: map[string]map[string]int{}}
+	return &Sink{track: track, seen: map[string]map[string]int{}, notes: map[string]map[string][]string{}}
+}
+
+// NoteWith makes a tracking sink keep what note says of each record it
+// receives (empty: nothing), for Notes. Call it before Start.
+func (s *Sink) NoteWith(note func(api string, lr plog.LogRecord) string) { s.note = note }
+
+// Notes returns, for one api, the notes of the records that got one, by
+// stream/uid, in the order of arrival.
+func (s *Sink) Notes(api string) map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]string, len(s.notes[api]))
+	for k, v := range s.notes[api] {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
 }
 
 // Start listens on addr (e.g. 127.0.0.1:0).
@@ -147,14 +167,29 @@ func (s *Sink) count(ld plog.Logs) {
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
 				uid := ""
-				if v, ok := lrs.At(k).Attributes().Get("log.record.uid"); ok {
+				if v, ok := lr.Attributes().Get("log.record.uid"); ok {
 					uid = v.AsString()
 				}
 				m[stream+"/"+uid]++
+				if s.note != nil {
+					if n := s.note(api, lr); n != "" {
+						s.addNote(api, stream+"/"+uid, n)
+					}
+				}
 			}
 		}
 	}
+}
+
+func (s *Sink) addNote(api, key, note string) {
+	m := s.notes[api]
+	if m == nil {
+		m = map[string][]string{}
+		s.notes[api] = m
+	}
+	m[key] = append(m[key], note)
 }
 
 func (s *Sink) handleStats(w http.ResponseWriter, _ *http.Request) {

@@ -23,6 +23,7 @@ func (s *Simulator) capPage(requested int) (applied, echoed int) {
 	applied = requested
 	if c := s.opts.CapPageSize; c > 0 && c < applied {
 		applied = c
+		s.cappedRequests.Add(1)
 	}
 	if s.opts.CapEchoRequested {
 		return applied, requested

@@ -84,6 +84,8 @@ func TestCapPageSize(t *testing.T) {
 			get(t, srv.URL+"/make/api/v2/scenarios/7001/logs?pg[offset]=8&pg[limit]=10", makeAuth...).json(t, &mk)
 			assert.Len(t, mk.Logs, 2)
 			assert.Equal(t, echo, mk.Pg.Limit)
+			// 3 Tines, 1 StackOne, Logto, OMS and Make requests, all asking for 10.
+			assert.Equal(t, int64(7), s.Stats().Modes.CappedRequests)
 		})
 	}
 }

@@ -14,6 +14,9 @@ type RecordRef struct {
 	Stream string    `json:"stream"` // "" for singleton APIs; "<scenarioId>/<moduleId>" for Make module logs
 	ID     string    `json:"id"`
 	Time   time.Time `json:"time"`
+	// Level is the record's final level or status as the API reports it
+	// (Tines and OMS level, Make status, StackOne status code).
+	Level int `json:"level,omitempty"`
 }
 
 // Records lists every record ever created for an API (bench records excluded:
@@ -26,7 +29,7 @@ func (s *Simulator) Records(api string) []RecordRef {
 	all := as.allRecords()
 	out := make([]RecordRef, len(all))
 	for i, r := range all {
-		out[i] = RecordRef{Stream: r.stream, ID: r.id, Time: r.t}
+		out[i] = RecordRef{Stream: r.stream, ID: r.id, Time: r.t, Level: r.level}
 	}
 	return out
 }
@@ -94,7 +97,12 @@ func (s *Simulator) ctlRecords(w http.ResponseWriter, r *http.Request) {
 		buf = strconv.AppendQuote(buf, rec.id)
 		buf = append(buf, `,"time":"`...)
 		buf = rec.t.AppendFormat(buf, time.RFC3339Nano)
-		buf = append(buf, `"}`...)
+		buf = append(buf, '"')
+		if rec.level != 0 {
+			buf = append(buf, `,"level":`...)
+			buf = strconv.AppendInt(buf, int64(rec.level), 10)
+		}
+		buf = append(buf, '}')
 	}
 	buf = append(buf, "]}"...)
 	writeRaw(w, http.StatusOK, buf)

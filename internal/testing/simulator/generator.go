@@ -109,4 +109,25 @@ func (s *Simulator) chaosStep(as *apiStore, st *stream, now time.Time, dt time.D
 	}
 	as.add(st, first, now.Add(-time.Millisecond))
 	as.add(st, n-first, now)
+	s.tieGroup(as, st, now, rng)
+}
+
+// tieGroup adds a TieGroups group to st when one is due.
+func (s *Simulator) tieGroup(as *apiStore, st *stream, now time.Time, rng *rand.Rand) {
+	g := s.opts.TieGroups
+	if !g.on(as.name) {
+		return
+	}
+	if st.groupDue.IsZero() {
+		st.groupDue = now.Add(g.Every)
+		return
+	}
+	if now.Before(st.groupDue) {
+		return
+	}
+	n := g.Min + rng.Intn(g.Max-g.Min+1)
+	as.add(st, n, now)
+	st.groupDue = now.Add(g.Every)
+	s.tieGroups.Add(1)
+	s.tieGroupRecords.Add(int64(n))
 }

@@ -47,7 +47,10 @@ func TestMakePendingRunsFinishAfterListings(t *testing.T) {
 		assert.Equal(t, 0, listed)
 		assert.Equal(t, "RUNNING", det)
 	}
+	assert.Equal(t, ModeStats{PendingRuns: 1, PendingListings: 2, StillPending: 0}, s.Stats().Modes)
 	listed, det := statusOf()
 	assert.Contains(t, []int{1, 2, 3}, listed)
 	assert.Equal(t, map[int]string{1: "SUCCESS", 2: "WARNING", 3: "ERROR"}[listed], det)
+	assert.Equal(t, listed, s.Records(APIMakeScenarioLogs)[0].Level, "the record list gives the final status")
+	assert.Equal(t, ModeStats{PendingRuns: 1, PendingListings: 2}, s.Stats().Modes, "a final run counts no more listings")
 }

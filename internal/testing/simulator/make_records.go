@@ -61,6 +61,7 @@ func (s *Simulator) buildMakeScenario(st *stream, _ int64, t time.Time) *record 
 				AuthorID: author, Instant: instant, Timestamp: t.Format(layoutMilli), Status: 0,
 			})}
 			rec.pending.left.Store(int64(n))
+			rec.pending.lists = int64(n)
 		}
 	}
 	return rec

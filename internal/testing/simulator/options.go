@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -144,6 +145,24 @@ type Options struct {
 	// OutOfOrder lists streams ("<api>" or "<api>/<stream>") whose list pages
 	// come in the reverse of the API's documented order.
 	OutOfOrder []string
+	// TieGroups adds, in chaos mode, large groups of records sharing one
+	// timestamp to the steady creation (see TieGroups).
+	TieGroups TieGroups
+}
+
+// TieGroups: in chaos mode, every stream of each API in APIs gets one group
+// of Min to Max records at a single timestamp every Every, on top of the
+// steady creation (whose records at that timestamp join the group). Logto
+// groups of more than 100 records in one millisecond are more than its
+// largest page holds. Zero Every or Max: off.
+type TieGroups struct {
+	APIs     []string
+	Every    time.Duration
+	Min, Max int
+}
+
+func (g TieGroups) on(api string) bool {
+	return g.Every > 0 && g.Max > 0 && slices.Contains(g.APIs, api)
 }
 
 func (o *Options) applyDefaults() error {
@@ -207,5 +226,8 @@ func (o *Options) applyDefaults() error {
 	o.Latency = max(o.Latency, 0)
 	o.HistorySpan = max(o.HistorySpan, 0)
 	o.MakeExecutionOutputBytes = max(o.MakeExecutionOutputBytes, 0)
+	if g := o.TieGroups; g.Every > 0 && (g.Min < 1 || g.Max < g.Min) {
+		return fmt.Errorf("simulator: tie groups of %d to %d records: want 1 <= Min <= Max", g.Min, g.Max)
+	}
 	return nil
 }

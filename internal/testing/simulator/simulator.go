@@ -18,8 +18,11 @@ type Simulator struct {
 	opts Options
 	// makeRuns counts the Make scenario runs created (MakePendingLists).
 	makeRuns atomic.Int64
-	stores   map[string]*apiStore
-	mux      *http.ServeMux
+	// What the modes of real servers did, for Stats.
+	cappedRequests, tieGroups, tieGroupRecords atomic.Int64
+
+	stores map[string]*apiStore
+	mux    *http.ServeMux
 
 	stats    *statsTracker
 	requests *requestTracker

@@ -14,6 +14,23 @@ type Stats struct {
 	BenchRecords            int64                       `json:"bench_records,omitempty"`
 	// StreamRequests is api -> stream -> requests of each kind (see Simulator.StreamRequests).
 	StreamRequests map[string]map[string]RequestCounts `json:"stream_requests"`
+	Modes          ModeStats                           `json:"modes"`
+}
+
+// ModeStats is what the modes of real servers did, so that a run can show
+// they were exercised.
+type ModeStats struct {
+	// CappedRequests are list requests that asked for more than CapPageSize.
+	CappedRequests int64 `json:"capped_requests"`
+	// TieGroups and TieGroupRecords count the TieGroups groups created.
+	TieGroups       int64 `json:"tie_groups"`
+	TieGroupRecords int64 `json:"tie_group_records"`
+	// PendingRuns are the Make runs created unfinished (MakePendingLists);
+	// PendingListings how often a list answer showed one unfinished;
+	// StillPending those not final yet.
+	PendingRuns     int64 `json:"pending_runs"`
+	PendingListings int64 `json:"pending_listings"`
+	StillPending    int64 `json:"still_pending"`
 }
 
 type statsTracker struct {
@@ -55,6 +72,19 @@ func (s *Simulator) Stats() Stats {
 	}
 	if s.bench != nil {
 		st.BenchRecords = int64(s.bench.n)
+	}
+	st.Modes = ModeStats{
+		CappedRequests: s.cappedRequests.Load(), TieGroups: s.tieGroups.Load(), TieGroupRecords: s.tieGroupRecords.Load(),
+	}
+	for _, r := range s.stores[APIMakeScenarioLogs].allRecords() {
+		if p := r.pending; p != nil {
+			st.Modes.PendingRuns++
+			left := p.left.Load()
+			st.Modes.PendingListings += p.lists - max(left, 0)
+			if left > 0 {
+				st.Modes.StillPending++
+			}
+		}
 	}
 	return st
 }

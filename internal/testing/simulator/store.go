@@ -27,8 +27,9 @@ type record struct {
 // (status 0) and the execution details RUNNING while left > 0, and every
 // list answer that shows it counts one down.
 type pendingRun struct {
-	left atomic.Int64
-	body []byte
+	left  atomic.Int64
+	lists int64 // left at creation
+	body  []byte
 }
 
 // running reports whether r is still running, without counting.
@@ -60,8 +61,9 @@ type stream struct {
 	rng  *rand.Rand // content generator, guarded by mu
 
 	// generator state, touched only by the generator goroutine
-	carry   float64
-	nextDue time.Time
+	carry    float64
+	nextDue  time.Time
+	groupDue time.Time // next TieGroups group
 }
 
 // buildFunc renders a new record for a stream. It runs under the stream lock.

@@ -1,7 +1,14 @@
 // Command chaos restarts and kills the collector while the simulator keeps
 // creating records, then counts what was lost and what was duplicated.
-// Exit status 1 unless nothing was lost, graceful restarts duplicated nothing
-// and SIGKILLs duplicated at most one page per stream each.
+// Exit status 1 unless nothing was lost, nothing arrived in a wrong state
+// (a Make run before it finished), graceful restarts duplicated nothing and
+// SIGKILLs duplicated at most one page per stream each.
+//
+// -rounds runs the simulator's modes of real servers, each round with its
+// own simulator, collector and storage: "ties" (Logto tie groups larger
+// than a page), "cap" (every API caps its pages below page_size silently),
+// "pending" (Make runs listed before they finish), joined by "+" within a
+// round, rounds separated by ",".
 package main
 
 import (
@@ -10,6 +17,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,9 +28,14 @@ import (
 func main() {
 	var o chaosrun.Options
 	flag.StringVar(&o.Collector, "collector", "_build/otelcol-api-logs", "path of the collector binary")
-	flag.DurationVar(&o.Duration, "duration", time.Minute, "total time of both phases (graceful restarts, then SIGKILLs)")
-	flag.IntVar(&o.Restarts, "restarts", 2, "graceful restarts (SIGTERM) in phase 1")
-	flag.IntVar(&o.Kills, "kills", 2, "SIGKILLs in phase 2")
+	flag.DurationVar(&o.Duration, "duration", time.Minute, "total time of every round's two phases (graceful restarts, then SIGKILLs)")
+	flag.IntVar(&o.Restarts, "restarts", 2, "graceful restarts (SIGTERM), spread over the rounds' first phases")
+	flag.IntVar(&o.Kills, "kills", 2, "SIGKILLs, spread over the rounds' second phases")
+	rounds := flag.String("rounds", "plain", "rounds and their modes: ties, cap, pending joined by + (plain: none), rounds separated by , (e.g. ties+pending,cap+pending)")
+	tieGroups := flag.String("tie-groups", "101-130", "ties mode: size range of the Logto tie groups (records in one millisecond); above 100, Logto's largest page, and above -page-size")
+	flag.DurationVar(&o.TieGroupEvery, "tie-group-every", 5*time.Second, "ties mode: one Logto tie group every")
+	flag.IntVar(&o.Cap, "cap", 13, "cap mode: the page size every API gives, below -page-size")
+	makePending := flag.String("make-pending", "0,1,2,10", "pending mode: the i-th Make run is listed pending for the i-th of these list answers (cyclic; 0: final at once)")
 	flag.IntVar(&o.PageSize, "page-size", 20, "receiver page_size (small, so pages shift during walks)")
 	flag.Float64Var(&o.Rate, "rate", 10, "records created per stream per second")
 	flag.Int64Var(&o.Seed, "seed", 1, "seed of the simulator and of the event moments")
@@ -29,12 +43,23 @@ func main() {
 	// generator, like a database commit, lags its clock); settle re-reads that
 	// much time so such records are not skipped. -settle 0s shows the losses.
 	flag.StringVar(&o.Settle, "settle", "2s", "receiver settle")
+	flag.StringVar(&o.LogLevel, "log-level", "info", "the collector's log level (debug shows every poll; with -keep)")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (config, collector log, checkpoints)")
 	flag.DurationVar(&o.CatchUp, "catch-up", 90*time.Second, "how long each catch-up may take")
 	flag.Parse()
 	o.Log = os.Stderr
+	var err error
+	if o.Rounds, err = chaosrun.ParseRounds(*rounds); err != nil {
+		fail(err)
+	}
+	if o.TieGroupMin, o.TieGroupMax, err = parseRange(*tieGroups); err != nil {
+		fail(fmt.Errorf("-tie-groups: %w", err))
+	}
+	if o.MakePending, err = parseInts(*makePending); err != nil {
+		fail(fmt.Errorf("-make-pending: %w", err))
+	}
 
-	if _, err := os.Stat(o.Collector); err != nil {
+	if _, err = os.Stat(o.Collector); err != nil {
 		fmt.Fprintf(os.Stderr, "chaos: collector binary: %v (run make build)\n", err)
 		os.Exit(2)
 	}
@@ -42,10 +67,42 @@ func main() {
 	res, err := chaosrun.Run(ctx, o)
 	stop()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "chaos: %v\n", err)
-		os.Exit(2)
+		fail(err)
 	}
 	if !res.Print(os.Stdout) {
 		os.Exit(1)
 	}
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "chaos: %v\n", err)
+	os.Exit(2)
+}
+
+// parseRange reads "min-max" or a single number.
+func parseRange(s string) (lo, hi int, err error) {
+	a, b, found := strings.Cut(s, "-")
+	if lo, err = strconv.Atoi(strings.TrimSpace(a)); err != nil {
+		return 0, 0, fmt.Errorf("%q: want min-max, e.g. 101-130", s)
+	}
+	hi = lo
+	if found {
+		if hi, err = strconv.Atoi(strings.TrimSpace(b)); err != nil {
+			return 0, 0, fmt.Errorf("%q: want min-max, e.g. 101-130", s)
+		}
+	}
+	return lo, hi, nil
+}
+
+// parseInts reads a comma-separated list of non-negative integers.
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q: want non-negative integers separated by commas, e.g. 0,1,2,10", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
