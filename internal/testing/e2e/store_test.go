@@ -153,6 +153,10 @@ type storeTally map[string]map[string]int
 
 func (s storeTally) Received(api string) map[string]int { return s[api] }
 
+// Notes are none: the state each record arrived in is compared field by field
+// with the simulator's record by checkStoreRows, not through notes.
+func (s storeTally) Notes(string) map[string][]string { return nil }
+
 // queryStoreCounts makes what was ingested visible, then counts it by
 // api_logs.api, api_logs.stream and log.record.uid.
 func queryStoreCounts(vl *victorialogs.Server) (storeTally, int, error) {
