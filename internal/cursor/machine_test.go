@@ -232,7 +232,7 @@ func TestMachine(t *testing.T) {
 			key: 10,
 		},
 		{
-			name: "a tie group larger than a page is read again until the API's count is seen",
+			name: "a tie group larger than a page is read page by page, and again, until the API's count is seen",
 			spec: spec(func(s *apispec.Spec) {
 				s.Records.UnstableTies = true
 				s.Pagination.MaxPageSize = 3
@@ -240,13 +240,50 @@ func TestMachine(t *testing.T) {
 			steps: []step{
 				{page: recs("c@5", "b@5", "a@5"), total: 6, deliver: "c b a"},
 				{page: recs("a@5", "b@5", "c@5"), total: 6},
-				// the second alone: 6 records there, a new sample on every read
+				// the second alone: 6 records there, in a new order on every read
 				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("d@5", "b@5", "c@5"), total: 6, deliver: "d"},
-				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("a@5", "b@5", "c@5"), total: 6},
-				{page: recs("f@5", "e@5", "d@5"), total: 6, deliver: "f e"},
+				{want: &Request{Position: Position{Page: 2, Read: 3}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("a@5", "b@5", "c@5"), total: 6},
+				// past the last page: the first again
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("f@5", "e@5", "d@5"), total: 6, deliver: "f e"},
 				// all six seen: on below the second
 				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: recs("z@1"), total: 1, deliver: "z", done: true},
 			},
+			key: 10,
+		},
+		{
+			// Postgres returns equal created_at rows in the same order while
+			// the table does not change: page 1 alone would never show the rest.
+			name: "a tie group in the same order on every read is complete after one read of each page",
+			spec: spec(func(s *apispec.Spec) {
+				s.Records.UnstableTies = true
+				s.Pagination.MaxPageSize = 3
+			}), until: 10,
+			steps: []step{
+				{page: recs("g@5", "f@5", "e@5"), total: 8, deliver: "g f e"},
+				{page: recs("g@5", "f@5", "e@5"), total: 8},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("g@5", "f@5", "e@5"), total: 7},
+				{want: &Request{Position: Position{Page: 2, Read: 3}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("d@5", "c@5", "b@5"), total: 7, deliver: "d c b"},
+				{want: &Request{Position: Position{Page: 3, Read: 6}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("a@5"), total: 7, deliver: "a"},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: recs("z@1"), total: 1, deliver: "z", done: true},
+			},
+			key: 10,
+		},
+		{
+			name: "a large tie group is read up to twice its pages before it is reported",
+			spec: spec(func(s *apispec.Spec) {
+				s.Records.UnstableTies = true
+				s.Pagination.MaxPageSize = 3
+			}), until: 10,
+			steps: append([]step{
+				{page: recs("c@5", "b@5", "a@5"), total: 40, deliver: "c b a"},
+				{page: recs("a@5", "b@5", "c@5"), total: 40},
+			}, append(repeat(2*14-1, step{page: recs("a@5", "b@5", "c@5"), total: 40}),
+				step{page: recs("a@5", "b@5", "c@5"), total: 40, flags: func(t *testing.T, out Outcome) {
+					assert.Equal(t, 37, out.TieMissing)
+					assert.Equal(t, 28, out.TieReads, "ceil(40/3) = 14 pages, each read twice")
+				}},
+				step{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true},
+			)...),
 			key: 10,
 		},
 		{

@@ -24,10 +24,12 @@ type Outcome struct {
 	// one timestamp than the API's largest page holds, and since the API
 	// orders them differently on every request some may be missed.
 	TieOverflow bool
-	// TieMissing is set when a tie group was read MaxTieReads times and
-	// the ids seen still fall short of the count the API reports for that
-	// timestamp: that many records may be missed.
+	// TieMissing is set when a tie group was read as often as allowed
+	// (TieReads times, see MaxTieReads) and the ids seen still fall short of
+	// the count the API reports for that timestamp: that many records may
+	// be missed.
 	TieMissing int
+	TieReads   int
 	// Held counts unfinished records (records.unfinished) younger than
 	// max_pending that were not delivered: the cursor stays below them.
 	Held int

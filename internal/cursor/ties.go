@@ -1,6 +1,9 @@
 package cursor
 
-import "github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
+import (
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
+)
 
 // Unstable ties: an API that returns records sharing a timestamp in a new
 // order on every request (Logto: no tie-breaker) cannot be walked by page
@@ -44,10 +47,42 @@ func (m *Machine) lowerUpperBound(walk *Walk, out *Outcome, recs []decode.Record
 	}
 }
 
-// MaxTieReads bounds the reads of one tie group. Each read of a group that
-// the API orders anew on every request is a fresh sample of it; a group of
-// 250 read 100 at a time is complete after about 12 reads.
+// MaxTieReads bounds the reads of one tie group, together with
+// tieReadBound. An API may order a group anew on every request (each read is
+// then a fresh sample: a group of 250 read 100 at a time is complete after
+// about 12 reads) or the same way every time (Postgres returns equal
+// created_at rows in its scan order while the table does not change: the
+// group is then read page by page, 1, 2, 3, and complete after ceil(n/page)
+// reads). Tie reads go through the pages in turn and start again at the first,
+// so that either behaviour, or one in between, reads the whole group.
 const MaxTieReads = 20
+
+// tieReadBound is how often a tie group of total records is read at most:
+// MaxTieReads, or twice its pages where that is more, so that a large group
+// in a stable order can be paged through twice.
+func (m *Machine) tieReadBound(total int) int {
+	pages := (total + m.tiePageSize() - 1) / m.tiePageSize()
+	return max(MaxTieReads, 2*pages)
+}
+
+// nextTiePosition is the page of the tie group to read after the page at cur
+// that held n records: the next one, or the first again after the last.
+func (m *Machine) nextTiePosition(cur Position, page *decode.Page, n int) Position {
+	next := m.pager.Next(cur, page, n)
+	var end bool
+	switch m.spec.Pagination.Type {
+	case apispec.PaginationPage:
+		end = next.Read >= page.Total
+	case apispec.PaginationOffset:
+		end = next.Offset >= page.Total
+	default:
+		end = page.Next == ""
+	}
+	if n == 0 || end {
+		return m.firstPosition()
+	}
+	return next
+}
 
 // tiePageSize is the page size of a tie read: the API's maximum.
 func (m *Machine) tiePageSize() int {
@@ -59,9 +94,9 @@ func (m *Machine) tiePageSize() int {
 
 // afterTiePage continues below the tie group once it was read whole. Where
 // the API counts the records of the timestamp (Logto's Total-Number: exact
-// up to 10,000), the group is read again and again until the distinct ids
-// delivered at it reach that count, at most MaxTieReads times; past the
-// bound the shortfall is reported and the walk goes on. Without a count, a
+// up to 10,000), the group is read again and again, its pages in turn, until
+// the distinct ids delivered at it reach that count, at most tieReadBound
+// times; past the bound the shortfall is reported and the walk goes on. Without a count, a
 // group larger than the page the server gives cannot be read reliably when
 // its order changes on every request: it is paged through and reported;
 // without any signal at all a short tie page is paged on to an empty one.
@@ -70,11 +105,12 @@ func (m *Machine) afterTiePage(c *Cursor, walk *Walk, out *Outcome, page *decode
 		seen := m.seenAt(c, out, walk.Upper)
 		switch {
 		case seen >= page.Total:
-		case walk.TieReads+1 >= MaxTieReads:
+		case walk.TieReads+1 >= m.tieReadBound(page.Total):
 			out.TieMissing = page.Total - seen
+			out.TieReads = walk.TieReads + 1
 		default:
 			out.tieReads = walk.TieReads + 1
-			out.Next = m.firstPosition()
+			out.Next = m.nextTiePosition(walk.Next, page, n)
 			out.Done = false
 			return
 		}

@@ -147,8 +147,8 @@ func (st *stream) notice(out cursor.Outcome) {
 	}
 	if out.TieMissing > 0 {
 		st.src.deps.Observer.TieRecordsMissed(st.id, out.TieMissing)
-		log.Warn("Read a group of records that share one timestamp as often as allowed and still missed some; the API orders them differently on every request",
-			zap.String("stream", st.id), zap.Int("missing", out.TieMissing), zap.Int("reads", cursor.MaxTieReads))
+		log.Warn("Read a group of records that share one timestamp as often as allowed, each of its pages in turn, and still missed some: the API orders them differently on every request",
+			zap.String("stream", st.id), zap.Int("missing", out.TieMissing), zap.Int("reads", out.TieReads))
 	}
 	if out.Expired > 0 {
 		log.Warn("Delivered records that were still unfinished after max_pending as they stand (api_logs.unfinished); their final state will not follow",

@@ -130,19 +130,27 @@ func TestMovingListOldestFirst(t *testing.T) {
 }
 
 // A millisecond that holds more Logto records than the largest page (100),
-// returned in a new order on every request, is read until every id the
-// response's Total-Number counts was seen, on Logto 1.42 (inclusive bounds)
+// returned in a new order on every request or in the same order every time
+// (LogtoStableTies), is read until every id the response's Total-Number
+// counts was seen, on Logto 1.42 (inclusive bounds)
 // and 1.40-1.41 (exclusive bounds, 400 on start_time = end_time), with the
 // collector restarted in the middle of the group: every record exactly once.
 func TestLogtoTieGroupsLargerThanAPage(t *testing.T) {
 	c := caseOf(t, simulator.APILogtoLogs)
 	for _, version := range []struct {
-		name string
-		v140 bool
-	}{{"1.42", false}, {"1.40", true}} {
-		for _, group := range []int{90, 150, 250} {
+		name         string
+		v140, stable bool
+	}{{"1.42", false, false}, {"1.40", true, false}, {"1.42/stable_order", false, true}, {"1.40/stable_order", true, true}} {
+		groups := []int{90, 150, 250}
+		if version.stable {
+			// Paged through in a stable order, a group of any size is exact;
+			// one in a new order on every request is only sampled (at most
+			// 24 reads for 1,200), so that case stays at 250.
+			groups = append(groups, 1200)
+		}
+		for _, group := range groups {
 			t.Run(fmt.Sprintf("%s/%d", version.name, group), func(t *testing.T) {
-				srv := newSimServer(t, simulator.Options{Seed: int64(group), Logto140: version.v140})
+				srv := newSimServer(t, simulator.Options{Seed: int64(group), Logto140: version.v140, LogtoStableTies: version.stable})
 				base := baseTime()
 				addTo(srv, c, 30, base.Add(1*time.Millisecond))
 				addTo(srv, c, group, base.Add(2*time.Millisecond))

@@ -117,7 +117,8 @@ func (g *tieGroups) partial() (bool, string) {
 }
 
 // A millisecond holding more Logto records than its largest page (100),
-// returned in a new order on every request, is read until as many ids as
+// returned in a new order on every request (or, 1.42/stable_order, in the
+// same order every time), is read until as many ids as
 // Total-Number counts were seen, on Logto 1.42 (inclusive bounds) and
 // 1.40-1.41 (exclusive bounds, 400 on start_time = end_time). Groups of
 // 90 to 200 records at page_size 20, with graceful restarts and SIGKILLs
@@ -129,11 +130,11 @@ func (g *tieGroups) partial() (bool, string) {
 func TestLogtoTieGroupsLargerThanAPageWithRestartsAndKills(t *testing.T) {
 	collectorBinary(t)
 	for _, v := range []struct {
-		name string
-		v140 bool
-	}{{"1.42", false}, {"1.40", true}} {
+		name         string
+		v140, stable bool
+	}{{"1.42", false, false}, {"1.40", true, false}, {"1.42/stable_order", false, true}} {
 		t.Run(v.name, func(t *testing.T) {
-			sim := startSimulator(t, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 13, Logto140: v.v140})
+			sim := startSimulator(t, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 13, Logto140: v.v140, LogtoStableTies: v.stable})
 			sink := startSink(t)
 			receivers := chaosrun.Select(chaosrun.BuiltinReceivers(sim.URL()), chaosrun.Logto)
 			// Two requests a second: a group of 200 takes about ten reads.

@@ -158,7 +158,9 @@ func (s *Simulator) logtoList(w http.ResponseWriter, r *http.Request) {
 	as := s.stores[APILogtoLogs]
 	recs := as.query(s.stream(APILogtoLogs, ""), tr, keep)
 	reverse(recs)
-	s.shuffleTies(recs)
+	if !s.opts.LogtoStableTies {
+		s.shuffleTies(recs)
+	}
 
 	pageSize, _ = s.capPage(pageSize)
 	total := len(recs)

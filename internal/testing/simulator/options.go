@@ -99,7 +99,12 @@ type Options struct {
 	// (logto-io/logto packages/core/src/queries/log.ts and
 	// utils/time-window.ts at those tags). Without it Logto behaves like
 	// 1.42: both bounds inclusive, start_time > end_time is a 400.
-	Logto140          bool
+	Logto140 bool
+	// LogtoStableTies returns records that share a createdAt in the same
+	// order on every request, as Postgres does for "order by created_at desc"
+	// while the table does not change (its scan order). Without it every
+	// request shuffles them, the other behaviour the engine must survive.
+	LogtoStableTies   bool
 	OMSIgnorePageSize bool // OMS: ignore page_size, always 20 per page
 	// StackOneNullable: StackOne records with null event_time (timed by start_time or end_time)
 	// and null success or status_code, in a fixed rotation (see stackone_nullable.go).
