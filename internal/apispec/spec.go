@@ -186,8 +186,21 @@ type Records struct {
 	// lowering its upper bound to the last timestamp read instead.
 	UnstableTies bool `mapstructure:"unstable_ties"`
 	// BodyField, when set, becomes the log body and the other fields become
-	// attributes; when empty the whole record is the body (a map).
+	// attributes; when empty the whole record is the body (a map). It
+	// predates Message, with which it is exclusive.
 	BodyField string `mapstructure:"body_field"`
+	// Message, when set, writes a human-readable message for every record:
+	// the log body is that string and every field of the record is an
+	// attribute under its own name (the receiver's `body: record` keeps the
+	// record as the body and puts the message in api_logs.message
+	// instead). The OpenTelemetry log data model wants the body to be the
+	// human-readable message, and log stores show the body as the message.
+	Message []MessagePart `mapstructure:"message"`
+	// EventName is the LogRecord's EventName (the OpenTelemetry event.name):
+	// what kind of record this is, the same for every record of the API
+	// ("tines.audit_log"). It also opens the message of a record none of
+	// whose message parts is present.
+	EventName string `mapstructure:"event_name"`
 	// Unfinished, when set, names the records that are not final yet (Make:
 	// a run with status 0 is still running and is listed again with its
 	// final status). Such a record is not delivered while it is younger than
@@ -195,6 +208,35 @@ type Records struct {
 	// the next windows read it again.
 	Unfinished *Unfinished `mapstructure:"unfinished"`
 }
+
+// MessagePart is one piece of a record's message: a value, read from
+// exactly one of Field, Attribute or Var, written between Prefix and
+// Suffix. A value that is absent, null, an empty string, an object or an
+// array is left out with its Prefix and Suffix; numbers and booleans are
+// written as text ("42", "1.5", "true"). The message is the parts in
+// order, trimmed of surrounding white space.
+type MessagePart struct {
+	// Field is a dotted path into the record ("payload.result").
+	Field string `mapstructure:"field"`
+	// Attribute is a log record attribute the receiver adds, read after
+	// enrichment (make.execution.error.message), by its exact name.
+	Attribute string `mapstructure:"attribute"`
+	// Var is a value of the stream: only "stream", the stream id (the Make
+	// scenario a run belongs to, which its record does not carry).
+	Var    string `mapstructure:"var"`
+	Prefix string `mapstructure:"prefix"`
+	Suffix string `mapstructure:"suffix"`
+	// Values replaces a value, compared as text, by another ({"3": error});
+	// a value it does not list is written as it is, one it maps to "" is
+	// left out.
+	Values map[string]string `mapstructure:"values"`
+}
+
+// MessageVars are the values MessagePart.Var may name.
+func MessageVars() []string { return []string{VarStream} }
+
+// MaxMessageParts bounds records.message.
+const MaxMessageParts = 32
 
 // Unfinished selects records that are not final yet: Field has one of
 // Values (compared as text, like enrich.values).

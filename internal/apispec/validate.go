@@ -102,6 +102,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 			bad("streams.discover.id_field", "is required")
 		}
 	}
+	errs = append(errs, r.validateMessage(prefix+"records.")...)
 	if u := r.Unfinished; u != nil {
 		if u.Field == "" {
 			bad("records.unfinished.field", "is required")
@@ -201,6 +202,54 @@ func (p Pagination) validate(prefix string) []error {
 	}
 	if p.MaxPageSize > 0 && p.DefaultPageSize > p.MaxPageSize {
 		errs = append(errs, fmt.Errorf("%q must not exceed %q", prefix+".default_page_size", prefix+".max_page_size"))
+	}
+	return errs
+}
+
+// eventName is the form of records.event_name: OpenTelemetry event names
+// are namespaced lower-case words ("tines.audit_log").
+var eventName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`)
+
+// validateMessage checks records.message and records.event_name.
+func (r Records) validateMessage(prefix string) []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%q %s", prefix+key, fmt.Sprintf(format, args...)))
+	}
+	if r.EventName != "" && !eventName.MatchString(r.EventName) {
+		bad("event_name", "must be lower-case words joined by dots, such as tines.audit_log; got %q", r.EventName)
+	}
+	if len(r.Message) == 0 {
+		return errs
+	}
+	if r.BodyField != "" {
+		bad("message", "and %sbody_field are exclusive: with a message the body is the message and every field an attribute", prefix)
+	}
+	if len(r.Message) > MaxMessageParts {
+		bad("message", "has %d parts; at most %d", len(r.Message), MaxMessageParts)
+	}
+	for i, p := range r.Message {
+		key := fmt.Sprintf("message[%d]", i)
+		n := 0
+		for _, set := range []bool{p.Field != "", p.Attribute != "", p.Var != ""} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			bad(key, "must name exactly one of field, attribute or var")
+		}
+		if p.Field != "" {
+			for _, seg := range strings.Split(p.Field, ".") {
+				if seg == "" {
+					bad(key+".field", "must be a dotted path without empty segments, got %q", p.Field)
+					break
+				}
+			}
+		}
+		if p.Var != "" && !slices.Contains(MessageVars(), p.Var) {
+			bad(key+".var", "must be one of %s; got %q", strings.Join(MessageVars(), ", "), p.Var)
+		}
 	}
 	return errs
 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -140,6 +141,13 @@ func (c *recordingConsumer) uids() []string {
 }
 
 // logRecords returns every accepted record.
+// fieldOf is the vendor field key of a delivered record: an attribute,
+// since every built-in API writes a message as the body.
+func fieldOf(lr plog.LogRecord, key string) pcommon.Value {
+	v, _ := lr.Attributes().Get(key)
+	return v
+}
+
 func (c *recordingConsumer) logRecords() []plog.LogRecord {
 	var out []plog.LogRecord
 	for _, ld := range c.sink.AllLogs() {

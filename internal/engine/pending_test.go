@@ -27,8 +27,7 @@ func scenarioListRequests(srv *simServer) *atomic.Int64 {
 }
 
 func statusOf(lr plog.LogRecord) int64 {
-	v, _ := lr.Body().Map().Get("status")
-	return v.Int()
+	return fieldOf(lr, "status").Int()
 }
 
 // Make runs listed before they finish, finishing after one, two and ten

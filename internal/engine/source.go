@@ -19,6 +19,7 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 )
 
 // Doer sends one API request (httpclient.Client in production).
@@ -85,7 +86,9 @@ type Settings struct {
 	MaxBodySize int64
 
 	SeverityOverrides map[string]string
-	Now               func() time.Time
+	// Body is the body of an API with a message (records.message).
+	Body mapper.Body
+	Now  func() time.Time
 }
 
 // Deps are the collaborators of a source.

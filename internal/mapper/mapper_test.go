@@ -155,7 +155,7 @@ func TestAppendTimeFieldAttribute(t *testing.T) {
 		uid, _ := lr.Attributes().Get(AttrUID)
 		assert.Equal(t, "x", uid.AsString())
 	}
-	spec.Records.BodyField = "log_id"
+	spec.Records.BodyField, spec.Records.Message = "log_id", nil
 	m, err = New(spec, nil)
 	require.NoError(t, err)
 	lr := plog.NewLogRecord()
