@@ -205,3 +205,67 @@ func TestHostPattern(t *testing.T) {
 	_, ok = HostPattern{}.Match("x")
 	assert.False(t, ok, "the zero pattern matches nothing")
 }
+
+// records.message and records.event_name: every problem names its key.
+func TestValidateMessage(t *testing.T) {
+	spec, err := Builtin("tines_audit_logs")
+	require.NoError(t, err)
+	spec.Records.EventName = "Tines Audit"
+	spec.Records.BodyField = "operation_name"
+	spec.Records.Message = []MessagePart{
+		{Field: "operation_name", Attribute: "x"},
+		{},
+		{Field: "a..b"},
+		{Var: "team_id"},
+		{Attribute: "make.execution.error.message", Prefix: ": "},
+	}
+	err = spec.ValidateAt("custom.")
+	require.Error(t, err)
+	assert.Equal(t, `"custom.records.event_name" must be lower-case words joined by dots, such as tines.audit_log; got "Tines Audit"`+"\n"+
+		`"custom.records.message" and custom.records.body_field are exclusive: with a message the body is the message and every field an attribute`+"\n"+
+		`"custom.records.message[0]" must name exactly one of field, attribute or var`+"\n"+
+		`"custom.records.message[1]" must name exactly one of field, attribute or var`+"\n"+
+		`"custom.records.message[2].field" must be a dotted path without empty segments, got "a..b"`+"\n"+
+		`"custom.records.message[3].var" must be one of stream; got "team_id"`, err.Error())
+
+	spec.Records.EventName, spec.Records.BodyField = "", ""
+	spec.Records.Message = make([]MessagePart, MaxMessageParts+1)
+	for i := range spec.Records.Message {
+		spec.Records.Message[i].Field = "f"
+	}
+	assert.EqualError(t, spec.ValidateAt(""), `"records.message" has 33 parts; at most 32`)
+}
+
+// A message written in YAML: keys of values that YAML reads as numbers are
+// compared as text; an unknown key in a part is an error.
+func TestParseMessage(t *testing.T) {
+	spec, err := Parse([]byte(`
+records:
+  event_name: acme.audit_log
+  message:
+    - field: action
+    - {field: status, prefix: ": ", values: {1: ok, "2": failed}}
+    - {var: stream, prefix: " on ", suffix: "."}
+`))
+	require.NoError(t, err)
+	assert.Equal(t, "acme.audit_log", spec.Records.EventName)
+	assert.Equal(t, []MessagePart{
+		{Field: "action"},
+		{Field: "status", Prefix: ": ", Values: map[string]string{"1": "ok", "2": "failed"}},
+		{Var: "stream", Prefix: " on ", Suffix: "."},
+	}, spec.Records.Message)
+	_, err = Parse([]byte("records:\n  message:\n    - {field: a, prefx: x}\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "prefx")
+}
+
+// Every built-in API names its event and writes a message.
+func TestBuiltinMessages(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		spec, err := Builtin(name)
+		require.NoError(t, err)
+		assert.NotEmpty(t, spec.Records.EventName, name)
+		assert.NotEmpty(t, spec.Records.Message, name)
+		assert.Empty(t, spec.Records.BodyField, name)
+	}
+}

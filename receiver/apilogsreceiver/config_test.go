@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
@@ -53,6 +54,7 @@ func TestConfigValid(t *testing.T) {
 			check: func(t *testing.T, cfg *Config, r *resolved) {
 				assert.Equal(t, 10*time.Second, cfg.Settle)
 				assert.Equal(t, time.Minute, cfg.CollectionInterval, "default interval")
+				assert.Equal(t, mapper.BodyRecord, r.body)
 				now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 				assert.Equal(t, now.Add(-24*time.Hour), r.startAt(now), "default start_at is -24h")
 			},
@@ -70,7 +72,13 @@ func TestConfigValid(t *testing.T) {
 				assert.Equal(t, now, r.startAt(now))
 			},
 		},
-		{name: "oms", endpoint: "https://oms.example.com", pageSize: 50},
+		{
+			name: "oms", endpoint: "https://oms.example.com", pageSize: 50,
+			check: func(t *testing.T, cfg *Config, r *resolved) {
+				assert.Equal(t, "message", cfg.Body, "the default")
+				assert.Equal(t, mapper.BodyMessage, r.body)
+			},
+		},
 		{
 			name: "make_scenarios", endpoint: "https://eu1.make.com", streams: []string{"7001"}, pageSize: 100,
 			check: func(t *testing.T, cfg *Config, _ *resolved) {
@@ -93,6 +101,12 @@ func TestConfigValid(t *testing.T) {
 				assert.Equal(t, "events", r.spec.Records.Path)
 				assert.Equal(t, time.Second, r.spec.Records.TimePrecision)
 				assert.Same(t, cfg.Custom, r.spec)
+				assert.Equal(t, "example.event", r.spec.Records.EventName)
+				assert.Equal(t, []apispec.MessagePart{
+					{Field: "action"},
+					{Field: "actor.name", Prefix: " by "},
+					{Field: "outcome", Prefix: ": ", Values: map[string]string{"0": "ok", "1": "failed"}},
+				}, r.spec.Records.Message)
 			},
 		},
 	}
@@ -146,6 +160,12 @@ func TestConfigInvalid(t *testing.T) {
 			`"custom.records.id_field" is required: records are deduplicated by id
 ` +
 			`"custom.records.time_precision" must be positive (1s, 1ms, ...)`},
+		{name: "bad_body", want: `"body" must be "message" or "record", got "map"`},
+		{name: "custom_bad_message", want: `"custom.records.event_name" must be lower-case words joined by dots, such as tines.audit_log; got "Example"
+` +
+			`"custom.records.message[0]" must name exactly one of field, attribute or var
+` +
+			`"custom.records.message[1].var" must be one of stream; got "team_id"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,6 +289,7 @@ func TestConfigUnmarshalMap(t *testing.T) {
 			"tls":                  map[string]any{"insecure_skip_verify": true},
 			"keepalive":            map[string]any{"idle_conn_timeout": "7s"},
 			"vars":                 map[string]any{"a": "b"},
+			"body":                 "record",
 		}},
 		{name: "unknown key far from any", set: map[string]any{"zzzzzz": 1}, want: `"zzzzzz" is not an api_logs key (the README lists them under Options)`},
 		{name: "an option of another API is a key", set: map[string]any{"team_id": 7}},
@@ -276,6 +297,7 @@ func TestConfigUnmarshalMap(t *testing.T) {
 		{name: "bare zero duration", set: map[string]any{"settle": 0}},
 		{name: "duration typo", set: map[string]any{"collection_interval": "5 minutes"}, want: `"collection_interval" must be a duration with a unit, such as 30s, 5m or 1h30m; got "5 minutes"`},
 		{name: "custom section typo", set: map[string]any{"custom": map[string]any{"pagination": map[string]any{"tpye": "page"}}}, want: `"custom.pagination.tpye" is not an api_logs key; did you mean "custom.pagination.type"?`},
+		{name: "message part typo", set: map[string]any{"custom": map[string]any{"records": map[string]any{"message": []any{map[string]any{"feild": "x"}}}}}, want: `"custom.records.message[0].feild" is not an api_logs key; did you mean "custom.records.message[0].field"?`},
 		{name: "severity rule typo", set: map[string]any{"custom": map[string]any{"severity": map[string]any{"rules": []any{map[string]any{"feild": "x"}}}}}, want: `"custom.severity.rules[0].feild" is not an api_logs key; did you mean "custom.severity.rules[0].field"?`},
 	}
 	for _, tt := range tests {
