@@ -161,8 +161,8 @@ func TestMessageRewrite(t *testing.T) {
 	const before = "scenario 7 auto run: error"
 	const after = before + ": DataError: Invalid JSON (module json:ParseJSON)"
 	for _, body := range []Body{BodyMessage, BodyRecord} {
-		m, err := New(spec, nil, WithBody(body))
-		require.NoError(t, err)
+		m, err2 := New(spec, nil, WithBody(body))
+		require.NoError(t, err2)
 		m.SetStream("7")
 		v := fastjson.MustParse(record)
 		rec := &decode.Record{ID: "e1", Time: 1, Value: v}
@@ -334,9 +334,9 @@ func TestParseBody(t *testing.T) {
 
 func TestNewMessageErrors(t *testing.T) {
 	_, err := New(messageSpec("", apispec.MessagePart{Field: "a..b"}), nil)
-	assert.ErrorContains(t, err, "message[0].field")
+	require.ErrorContains(t, err, "message[0].field")
 	_, err = New(messageSpec("", apispec.MessagePart{}), nil)
-	assert.ErrorContains(t, err, "message[0] must name exactly one of field, attribute or var")
+	require.ErrorContains(t, err, "message[0] must name exactly one of field, attribute or var")
 	spec := messageSpec("", apispec.MessagePart{Field: "a"})
 	spec.Records.BodyField = "a"
 	_, err = New(spec, nil)
