@@ -193,8 +193,10 @@ type Records struct {
 	// the log body is that string and every field of the record is an
 	// attribute under its own name (the receiver's `body: record` keeps the
 	// record as the body and puts the message in api_logs.message
-	// instead). The OpenTelemetry log data model wants the body to be the
-	// human-readable message, and log stores show the body as the message.
+	// instead). OpenTelemetry's semantic conventions for events keep an
+	// event's details in attributes and the body for "a string display
+	// message" (semantic-conventions docs/general/events.md), and log
+	// stores show a string body as the record's message.
 	Message []MessagePart `mapstructure:"message"`
 	// EventName is the LogRecord's EventName (the OpenTelemetry event.name):
 	// what kind of record this is, the same for every record of the API
