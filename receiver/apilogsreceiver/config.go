@@ -52,6 +52,9 @@ type Config struct {
 	// declares), decoded by the type the spec gives: int64, []int64, string
 	// or []string.
 	MoreOptions map[string]any `mapstructure:"-"`
+	// movedKeys are the keep-alive keys confighttp v1.71 removed that
+	// Unmarshal moved into the keepalive section; Start warns about them.
+	movedKeys []string
 	// StreamIDs are the streams of a custom API without streams.key; Vars
 	// are values for any other {{name}} placeholder.
 	StreamIDs []string          `mapstructure:"stream_ids"`

@@ -1,6 +1,7 @@
 package apilogsreceiver
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -176,8 +177,8 @@ func TestConfigInvalid(t *testing.T) {
 	}
 }
 
-// ClientConfig is a named squashed field; its own Unmarshal must still run so
-// that the keepalive section reaches the HTTP transport.
+// The keepalive section of the squashed confighttp.ClientConfig decodes into
+// its Keepalive, from which ToClient sets the HTTP transport.
 func TestKeepaliveSectionApplies(t *testing.T) {
 	cm := confmap.NewFromStringMap(map[string]any{
 		"api": "tines_action_logs", "endpoint": "https://acme.tines.com", "api_key": "k", "action_ids": []any{1},
@@ -185,12 +186,43 @@ func TestKeepaliveSectionApplies(t *testing.T) {
 	})
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	require.NoError(t, cm.Unmarshal(cfg))
-	// confighttp v0.161 folds the keepalive section into the deprecated
-	// fields, the only place its values can be read after Unmarshal.
-	assert.Equal(t, 7*time.Second, cfg.ClientConfig.IdleConnTimeout) //nolint:staticcheck // see above
-	assert.Equal(t, 3, cfg.ClientConfig.MaxIdleConns)                //nolint:staticcheck // see above
-	assert.False(t, cfg.ClientConfig.DisableKeepAlives)              //nolint:staticcheck // see above
+	// confighttp v1.71 reads the section into Keepalive (v0.161 folded it
+	// into top-level fields that v1.71 removed); ToClient applies it.
+	require.True(t, cfg.ClientConfig.Keepalive.HasValue())
+	ka := cfg.ClientConfig.Keepalive.Get()
+	assert.Equal(t, 7*time.Second, ka.IdleConnTimeout)
+	assert.Equal(t, 3, ka.MaxIdleConns)
 	assert.Equal(t, "k", string(cfg.APIKey), "the receiver's own keys still decode")
+}
+
+// The keep-alive keys that confighttp v1.71 (collector v0.165) removed keep
+// working: they are read into the keepalive section, and Start warns.
+func TestRemovedKeepaliveKeysStillApply(t *testing.T) {
+	base := map[string]any{"api": "tines_action_logs", "endpoint": "https://acme.tines.com", "api_key": "k", "action_ids": []any{1}}
+	with := func(extra map[string]any) *Config {
+		m := maps.Clone(base)
+		maps.Copy(m, extra)
+		cfg := NewFactory().CreateDefaultConfig().(*Config)
+		require.NoError(t, confmap.NewFromStringMap(m).Unmarshal(cfg))
+		return cfg
+	}
+	cfg := with(map[string]any{"idle_conn_timeout": "7s", "max_idle_conns": 3, "max_idle_conns_per_host": 2})
+	require.True(t, cfg.ClientConfig.Keepalive.HasValue())
+	ka := cfg.ClientConfig.Keepalive.Get()
+	assert.Equal(t, 7*time.Second, ka.IdleConnTimeout)
+	assert.Equal(t, 3, ka.MaxIdleConns)
+	assert.Equal(t, 2, ka.MaxIdleConnsPerHost)
+	assert.Equal(t, []string{"idle_conn_timeout", "max_idle_conns", "max_idle_conns_per_host"}, cfg.movedKeys)
+
+	cfg = with(map[string]any{"disable_keep_alives": true})
+	assert.False(t, cfg.ClientConfig.Keepalive.HasValue(), "disable_keep_alives: true is keepalive: {enabled: false}")
+	assert.Equal(t, []string{"disable_keep_alives"}, cfg.movedKeys)
+
+	cfg = with(map[string]any{"disable_keep_alives": false})
+	assert.True(t, cfg.ClientConfig.Keepalive.HasValue())
+
+	cfg = with(nil)
+	assert.Empty(t, cfg.movedKeys)
 }
 
 // loadFirstContact unmarshals one receiver of testdata/first_contact.yaml.
@@ -292,6 +324,10 @@ func TestConfigUnmarshalMap(t *testing.T) {
 			"body":                 "record",
 		}},
 		{name: "unknown key far from any", set: map[string]any{"zzzzzz": 1}, want: `"zzzzzz" is not an api_logs key (the README lists them under Options)`},
+		{name: "keep-alive key confighttp v1.71 removed", set: map[string]any{"idle_conn_timeout": "7s"}},
+		{name: "keep-alive key set both ways", set: map[string]any{"idle_conn_timeout": "7s", "keepalive": map[string]any{"idle_conn_timeout": "8s"}}, want: `"idle_conn_timeout" and keepalive.idle_conn_timeout are both set; "idle_conn_timeout" was removed in collector v0.165 (confighttp v1.71): keep only keepalive.idle_conn_timeout`},
+		{name: "disable_keep_alives not a bool", set: map[string]any{"disable_keep_alives": "yes"}, want: `"disable_keep_alives" must be true or false, got yes`},
+		{name: "keep-alives disabled", set: map[string]any{"keepalive": map[string]any{"enabled": false}}},
 		{name: "an option of another API is a key", set: map[string]any{"team_id": 7}},
 		{name: "typed option of the wrong type", set: map[string]any{"action_ids": []any{"abc"}}, want: `'action_ids[0]' expected type 'int64', got unconvertible type 'string'`},
 		{name: "bare zero duration", set: map[string]any{"settle": 0}},

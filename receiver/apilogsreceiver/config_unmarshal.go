@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
@@ -22,12 +21,10 @@ var _ confmap.Unmarshaler = (*Config)(nil)
 // Unmarshal decodes the receiver's configuration like the collector does and
 // adds what its decoder misses:
 //
-//   - Unknown keys are errors, with the closest valid key. The collector's
-//     decoder rejects them only while no squashed field has its own
-//     Unmarshal: confighttp.ClientConfig has one, so confmap decodes the
-//     other fields of Config with unused keys ignored, at every depth
-//     (custom, rate_limit, retry_on_failure included), and a misspelled key
-//     used to vanish.
+//   - Unknown keys are errors that name the closest valid key. The
+//     collector's decoder rejects them too (since confighttp v1.71, whose
+//     ClientConfig no longer has an Unmarshal that made confmap ignore the
+//     unused keys of every other field), but names no valid one.
 //   - A duration written as a bare number ("collection_interval: 5", read as
 //     5ns) or as text without a unit is an error that asks for one; 0 stays
 //     accepted.
@@ -38,6 +35,11 @@ var _ confmap.Unmarshaler = (*Config)(nil)
 // conf is the collector's fresh copy of the receiver's section; the keys
 // decoded here are deleted from it before the rest is decoded.
 func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	moved, err := moveKeepaliveKeys(conf)
+	if err != nil {
+		return err
+	}
+	cfg.movedKeys = moved
 	raw := conf.ToStringMap()
 	more, err := moreOptionTypes(raw)
 	if err != nil {
@@ -133,10 +135,9 @@ func decodeMoreOptions(conf *confmap.Conf, more map[string]string) (map[string]a
 }
 
 var (
-	durationType     = reflect.TypeFor[time.Duration]()
-	clientConfigType = reflect.TypeFor[confighttp.ClientConfig]()
-	unmarshalerType  = reflect.TypeFor[confmap.Unmarshaler]()
-	textType         = reflect.TypeFor[encoding.TextUnmarshaler]()
+	durationType    = reflect.TypeFor[time.Duration]()
+	unmarshalerType = reflect.TypeFor[confmap.Unmarshaler]()
+	textType        = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 // configKeys are the top-level keys of Config, squashed fields included.
@@ -174,14 +175,10 @@ func keysOf(t reflect.Type) map[string]reflect.Type {
 
 // walkable reports whether the keys of a struct type can be checked from its
 // fields: not when the type decodes itself (configoptional.Optional, a
-// component.ID), except confighttp.ClientConfig, whose Unmarshal decodes its
-// own fields.
+// component.ID).
 func walkable(t reflect.Type) bool {
 	if t.Kind() != reflect.Struct {
 		return false
-	}
-	if t == clientConfigType {
-		return true
 	}
 	p := reflect.PointerTo(t)
 	return !p.Implements(unmarshalerType) && !p.Implements(textType)
@@ -302,6 +299,48 @@ func (c *keyCheck) unknown(path, key string, fields map[string]reflect.Type, mor
 	default:
 		c.bad(full, "is not an api_logs key (the README lists them under Options)")
 	}
+}
+
+// keepaliveKeys are the keep-alive keys of confighttp's client that v1.71
+// (collector v0.165) removed in favor of its keepalive section, and where
+// each now goes. Configurations written for earlier releases keep working:
+// moveKeepaliveKeys rewrites them, and Start warns once.
+var keepaliveKeys = []struct{ old, replacement string }{
+	{"idle_conn_timeout", "keepalive::idle_conn_timeout"},
+	{"max_idle_conns", "keepalive::max_idle_conns"},
+	{"max_idle_conns_per_host", "keepalive::max_idle_conns_per_host"},
+	{"disable_keep_alives", "keepalive::enabled"},
+}
+
+// moveKeepaliveKeys rewrites the top-level keep-alive keys of confighttp
+// before v1.71 into its keepalive section (disable_keep_alives: true becomes
+// keepalive: {enabled: false}) and returns the keys it moved. A key set both
+// ways is an error: which one is meant cannot be told.
+func moveKeepaliveKeys(conf *confmap.Conf) ([]string, error) {
+	var moved []string
+	for _, k := range keepaliveKeys {
+		if !conf.IsSet(k.old) {
+			continue
+		}
+		if conf.IsSet(k.replacement) {
+			return nil, fmt.Errorf("%q and %s are both set; %q was removed in collector v0.165 (confighttp v1.71): keep only %s",
+				k.old, strings.ReplaceAll(k.replacement, "::", "."), k.old, strings.ReplaceAll(k.replacement, "::", "."))
+		}
+		v := conf.Get(k.old)
+		if k.old == "disable_keep_alives" {
+			disable, ok := v.(bool)
+			if !ok {
+				return nil, fmt.Errorf("%q must be true or false, got %v", k.old, v)
+			}
+			v = !disable
+		}
+		if err := conf.Merge(confmap.NewFromStringMap(map[string]any{k.replacement: v})); err != nil {
+			return nil, err
+		}
+		conf.Delete(k.old)
+		moved = append(moved, k.old)
+	}
+	return moved, nil
 }
 
 func deref(t reflect.Type) reflect.Type {

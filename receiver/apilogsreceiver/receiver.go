@@ -152,6 +152,10 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	if cfg.Storage != nil {
 		storage = cfg.Storage.String()
 	}
+	if len(cfg.movedKeys) > 0 {
+		log.Warn("These keep-alive keys were removed in collector v0.165 (confighttp v1.71) and were read into the keepalive section; write them there",
+			zap.Strings("keys", cfg.movedKeys), zap.String("instead", "keepalive: {enabled, idle_conn_timeout, max_idle_conns, max_idle_conns_per_host}"))
+	}
 	log.Info("Polling", zap.String("api", cfg.API), zap.String("endpoint_host", r.endpoint.Host),
 		zap.Strings("streams", streams), zap.Bool("discovering_streams", len(streams) == 0),
 		zap.String("storage", storage), zap.Float64("requests_per_minute", lr.budgetRate),

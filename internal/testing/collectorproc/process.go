@@ -27,6 +27,11 @@ type Process struct {
 	Config  string // path of the configuration file
 	LogPath string
 	Name    string // in error messages; the configuration's file name if empty
+	// ExtraConfigs are more configuration files, merged over Config in order
+	// (`--config a --config b`): maps merge, lists are replaced.
+	ExtraConfigs []string
+	// Env is added to the test process's environment (for ${env:...} in the configuration).
+	Env []string
 
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -57,8 +62,15 @@ func (p *Process) Start() error {
 		return err
 	}
 	fmt.Fprintf(logf, "==== start %s\n", time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(p.Binary, "--config", p.Config)
+	args := []string{"--config", p.Config}
+	for _, c := range p.ExtraConfigs {
+		args = append(args, "--config", c)
+	}
+	cmd := exec.Command(p.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if len(p.Env) > 0 {
+		cmd.Env = append(os.Environ(), p.Env...)
+	}
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close()
 		return fmt.Errorf("start collector %s: %w", p.Binary, err)

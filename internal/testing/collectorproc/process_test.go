@@ -105,3 +105,14 @@ func TestSampleMemory(t *testing.T) {
 	assert.Positive(t, cpu)
 	_ = buf[len(buf)-1]
 }
+
+func TestExtraConfigsAndEnv(t *testing.T) {
+	bin := fakeCollector(t, "echo \"args: $* demo=$APILOGS_DEMO_VALUE\"")
+	p := &Process{
+		Binary: bin, Config: "a.yaml", ExtraConfigs: []string{"b.yaml", "c.yaml"},
+		Env: []string{"APILOGS_DEMO_VALUE=42"}, LogPath: filepath.Join(t.TempDir(), "log"),
+	}
+	require.NoError(t, p.Start())
+	<-p.Exited()
+	assert.Contains(t, p.Log(), "args: --config a.yaml --config b.yaml --config c.yaml demo=42")
+}

@@ -31,6 +31,21 @@ func (s *Simulator) Records(api string) []RecordRef {
 	return out
 }
 
+// RecordBody is the JSON object an API's list answer shows for a record named
+// as Records names it (stream and id), or nil when there is none: what a log
+// store must show field by field.
+func (s *Simulator) RecordBody(api, stream, id string) []byte {
+	as := s.stores[api]
+	if as == nil {
+		return nil
+	}
+	r := as.lookup(as.get(stream, false, nil), id)
+	if r == nil {
+		return nil
+	}
+	return r.body
+}
+
 func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sim/records", s.ctlRecords)
 	mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })

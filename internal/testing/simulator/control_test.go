@@ -73,3 +73,22 @@ func TestRecordsEndpointScales(t *testing.T) {
 	assert.Less(t, time.Since(start), 3*time.Second)
 	assert.Greater(t, len(r.body), 100_000*50)
 }
+
+// TestRecordBody: the body of a listed record is the object the list answer shows.
+func TestRecordBody(t *testing.T) {
+	s, srv := newSim(t, quietOpts())
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.AddRecords(APITinesActionLogs, "1001", 1, at)
+	refs := s.Records(APITinesActionLogs)
+	require.Len(t, refs, 1)
+
+	body := s.RecordBody(APITinesActionLogs, "1001", refs[0].ID)
+	require.NotNil(t, body)
+	r := get(t, srv.URL+"/tines/api/v1/actions/1001/logs", tinesAuth...)
+	require.Equal(t, 200, r.code)
+	assert.Contains(t, string(r.body), string(body))
+
+	assert.Nil(t, s.RecordBody(APITinesActionLogs, "1002", refs[0].ID), "another stream")
+	assert.Nil(t, s.RecordBody(APITinesActionLogs, "1001", "nope"), "an unknown id")
+	assert.Nil(t, s.RecordBody("nope", "1001", refs[0].ID), "an unknown API")
+}
