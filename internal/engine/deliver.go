@@ -264,9 +264,10 @@ func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Recor
 		lr.Attributes().PutStr("api_logs.enrich.error", "response is not valid JSON")
 		return
 	}
-	for attr, path := range src.set.Spec.Enrich.Attributes {
-		if v := decode.Lookup(doc, path); v != nil && v.Type() != fastjson.TypeNull {
-			mapper.ToValue(lr.Attributes().PutEmpty(attr), v)
+	// In key order, so that the same answer always gives the same map.
+	for _, key := range src.enrichKeys {
+		if v := decode.Lookup(doc, src.set.Spec.Enrich.Attributes[key]); v != nil && v.Type() != fastjson.TypeNull {
+			mapper.ToValue(w.mapper.PutEnriched(lr, key), v)
 		}
 	}
 }

@@ -141,11 +141,26 @@ func (c *recordingConsumer) uids() []string {
 }
 
 // logRecords returns every accepted record.
-// fieldOf is the vendor field key of a delivered record: an attribute,
-// since every built-in API writes a message as the body.
-func fieldOf(lr plog.LogRecord, key string) pcommon.Value {
-	v, _ := lr.Attributes().Get(key)
+// fieldOf is a value of a delivered record's namespace map (the attribute
+// ns: every built-in API writes its record's fields, and what enrichment
+// read, there), at a dotted path; an empty value when there is none.
+func fieldOf(lr plog.LogRecord, ns, path string) pcommon.Value {
+	v, ok := lr.Attributes().Get(ns)
+	for _, k := range strings.Split(path, ".") {
+		if !ok || v.Type() != pcommon.ValueTypeMap {
+			return pcommon.NewValueEmpty()
+		}
+		v, ok = v.Map().Get(k)
+	}
+	if !ok {
+		return pcommon.NewValueEmpty()
+	}
 	return v
+}
+
+// hasField reports whether fieldOf finds a value.
+func hasField(lr plog.LogRecord, ns, path string) bool {
+	return fieldOf(lr, ns, path).Type() != pcommon.ValueTypeEmpty
 }
 
 func (c *recordingConsumer) logRecords() []plog.LogRecord {

@@ -60,7 +60,8 @@ func TestStackOneNullEventTimeExactlyOnce(t *testing.T) {
 				uid, _ := lr.Attributes().Get(mapper.AttrUID)
 				ref := refs[uid.AsString()]
 				assert.True(t, ref.Time.Equal(lr.Timestamp().AsTime()), "%s: Timestamp %s, record time %s", ref.ID, lr.Timestamp().AsTime(), ref.Time)
-				body := lr.Attributes().AsRaw()
+				ns, _ := lr.Attributes().Get("stackone")
+				body := ns.Map().AsRaw()
 				field := "event_time"
 				if attr, ok := lr.Attributes().Get(mapper.AttrTimeField); ok {
 					field = attr.AsString()

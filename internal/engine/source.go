@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -114,6 +116,8 @@ type Source struct {
 	disc   *requestBuilder
 	// enrichNames are the placeholders of the enrich request ({{record:id}}).
 	enrichNames []string
+	// enrichKeys are the keys of enrich.attributes, sorted.
+	enrichKeys []string
 
 	machine  *cursor.Machine
 	resource resourceAttrs
@@ -166,6 +170,7 @@ func New(set Settings, deps Deps) (*Source, error) {
 			return nil, fmt.Errorf("enrich.request: %w", err)
 		}
 		s.enrichNames = s.enrich.path.Names()
+		s.enrichKeys = slices.Sorted(maps.Keys(e.Attributes))
 		for _, q := range s.enrich.query {
 			s.enrichNames = append(s.enrichNames, q.tmpl.Names()...)
 		}

@@ -202,8 +202,9 @@ func TestManyKeysLinear(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, m.AppendRecord(nil, lr, &page.Records[0], 1))
 	t.Logf("%d keys mapped in %v", n, time.Since(start))
-	body := lr.Attributes() // the fields, then log.record.uid
-	require.Equal(t, manyKeysLen(n)+1, body.Len())
+	assert.Equal(t, []string{"tines", AttrUID}, attrKeys(lr.Attributes()), "the fields' map, then log.record.uid")
+	body := fieldsOf(t, lr, "tines")
+	require.Equal(t, manyKeysLen(n), body.Len())
 	// Order of first occurrence; a repeated key holds its last value.
 	keys := make([]string, 0, body.Len())
 	body.Range(func(k string, _ pcommon.Value) bool {
@@ -232,7 +233,7 @@ func TestAppendRecordCancelled(t *testing.T) {
 			if body == BodyRecord {
 				return lr.Body().Map()
 			}
-			return lr.Attributes()
+			return fieldsOf(t, lr, "tines")
 		}
 		for _, tc := range []struct{ at, n int }{{bigMap, 50_000}, {1 << 30, 10_000}} {
 			bigMapAt = tc.at
@@ -252,7 +253,8 @@ func TestAppendRecordCancelled(t *testing.T) {
 				msg, _ := lr.Attributes().Get(AttrMessage)
 				assert.Equal(t, "tines.action_log 1", msg.Str(), "manyKeys has no message field")
 			} else {
-				assert.Equal(t, manyKeysLen(tc.n)+1, fields(lr).Len(), "the fields and log.record.uid")
+				assert.Equal(t, manyKeysLen(tc.n), fields(lr).Len())
+				assert.Equal(t, []string{"tines", AttrUID}, attrKeys(lr.Attributes()))
 				assert.Equal(t, "tines.action_log 1", lr.Body().Str(), "manyKeys has no message field")
 			}
 		}
@@ -288,14 +290,14 @@ func TestLoadTooDeep(t *testing.T) {
 		lr := lrs.At(i)
 		uid, _ := lr.Attributes().Get(AttrUID)
 		assert.Equal(t, strconv.Itoa(i+1), uid.Str())
-		id, _ := lr.Attributes().Get("id")
+		id, _ := fieldsOf(t, lr, "tines").Get("id")
 		assert.Equal(t, int64(i+1), id.Int())
 		note, flagged := lr.Attributes().Get(AttrDecodeError)
 		assert.Equal(t, i == 1, flagged)
 		if i == 1 {
 			assert.Contains(t, note.Str(), "nested deeper than 256 levels")
 			assert.Equal(t, plog.SeverityNumberError, lr.SeverityNumber())
-			v, _ := lr.Attributes().Get("deep")
+			v, _ := fieldsOf(t, lr, "tines").Get("deep")
 			for level := 1; level < maxDepth; level++ {
 				require.Equal(t, pcommon.ValueTypeSlice, v.Type(), "level %d", level)
 				v = v.Slice().At(0)

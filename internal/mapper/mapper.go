@@ -1,9 +1,10 @@
 // Package mapper turns decoded records into OpenTelemetry log records:
 // timestamps, severity from the spec's rules, the event name, the body and
 // the record id as log.record.uid. The body is the record's message with
-// every field an attribute (records.message), or the record itself as a
-// map (no message, or `body: record`), or one field with the others as
-// attributes (records.body_field).
+// the record's fields as one map attribute under the spec's namespace
+// (records.message, records.attributes_namespace), or the record itself as
+// a map (no message, or `body: record`), or one field with the others in
+// the namespace map (records.body_field).
 package mapper
 
 import (
@@ -50,6 +51,11 @@ type Mapper struct {
 	body      Body
 	eventName string
 	stream    string // the stream of the records being mapped (SetStream)
+	// namespace is the attribute holding the record's fields as a map when
+	// they are attributes (fieldsAsAttrs: a message body, or a body field).
+	namespace     string
+	fieldsAsAttrs bool
+	enrichKeys    map[string]*enrichKey // enrich.attributes keys, resolved
 
 	// Records decoded record by record are parsed here (see Load).
 	rp         fastjson.Parser
@@ -151,16 +157,27 @@ func New(spec *apispec.Spec, overrides map[string]string, opts ...Option) (*Mapp
 		texts:      make(map[string]string, 16),
 		timeFields: append([]string{spec.Records.TimeField}, spec.Records.TimeFallbackFields...),
 		eventName:  spec.Records.EventName,
+		namespace:  spec.Records.Namespace(),
 	}
 	for _, o := range opts {
 		o(m)
 	}
-	if m.msg, err = compileTemplate(spec.Records); err != nil {
+	if m.namespace == "" || apispec.ReceiverAttribute(m.namespace) {
+		return nil, fmt.Errorf("attributes namespace %q: must be a name the receiver does not set itself", m.namespace)
+	}
+	if e := spec.Enrich; e != nil {
+		m.enrichKeys = make(map[string]*enrichKey, len(e.Attributes))
+		for key := range e.Attributes {
+			m.enrichKeys[key] = m.newEnrichKey(key)
+		}
+	}
+	if m.msg, err = compileTemplate(spec.Records, m); err != nil {
 		return nil, err
 	}
 	if m.msg.parts != nil && spec.Records.BodyField != "" {
 		return nil, errors.New("message and body field are exclusive")
 	}
+	m.fieldsAsAttrs = spec.Records.BodyField != "" || m.msg.parts != nil && m.body == BodyMessage
 	if bf := spec.Records.BodyField; bf != "" {
 		if m.bodyPath, err = decode.CompilePath(bf); err != nil {
 			return nil, fmt.Errorf("body field: %w", err)
@@ -232,49 +249,24 @@ func (m *Mapper) AppendRecord(done <-chan struct{}, lr plog.LogRecord, rec *deco
 	// parse, a scalar, an array) has no fields to write one from and is
 	// the body as it is.
 	hasMsg := m.msg.parts != nil && rec.Value != nil && isObj
-	fieldsAsAttrs := m.bodyField || m.msg.parts != nil && m.body == BodyMessage
 	if hasMsg && m.body == BodyRecord {
 		own++
 	}
 	switch {
 	case rec.Value == nil && rec.Raw != nil:
 		attrs.EnsureCapacity(own) // the body is the record's text
-	case !fieldsAsAttrs && isObj:
+	case !m.fieldsAsAttrs && isObj:
 		m.conv.fillMap(lr.Body().SetEmptyMap(), obj)
 		attrs.EnsureCapacity(own)
-	case !fieldsAsAttrs || !isObj:
+	case !m.fieldsAsAttrs || !isObj:
 		m.conv.value(lr.Body(), v)
 		attrs.EnsureCapacity(own)
 	default:
 		if m.bodyField && m.bodyKey == "" {
 			m.conv.value(lr.Body(), m.bodyPath.Get(v))
 		}
-		if obj.Len() > bigMapAt {
-			isBody := func(k []byte) bool { return m.bodyKey != "" && string(k) == m.bodyKey }
-			if m.bodyKey != "" {
-				obj.Visit(func(k []byte, fv *fastjson.Value) {
-					if isBody(k) {
-						m.conv.value(lr.Body(), fv) // the last one, as below
-					}
-				})
-			}
-			if m.conv.fillBig(attrs, obj, isBody) || m.conv.err != nil {
-				break
-			}
-		}
-		if !m.conv.count(obj.Len()) {
-			break
-		}
-		attrs.EnsureCapacity(obj.Len() + own)
-		obj.Visit(func(k []byte, fv *fastjson.Value) {
-			if m.bodyKey != "" && string(k) == m.bodyKey {
-				m.conv.value(lr.Body(), fv)
-				return
-			}
-			if m.conv.err == nil {
-				m.conv.put(attrs, m.conv.key(k), fv)
-			}
-		})
+		attrs.EnsureCapacity(own + 1)
+		m.fillFields(attrs.PutEmptyMap(m.namespace), lr.Body(), obj)
 	}
 	if rec.ID != "" {
 		attrs.PutStr(AttrUID, rec.ID)
@@ -291,17 +283,51 @@ func (m *Mapper) AppendRecord(done <-chan struct{}, lr plog.LogRecord, rec *deco
 	return m.conv.err
 }
 
+// fillFields writes the members of obj into fields, the namespace map, in
+// order, all but the body field, which goes into body: with Put* for small
+// objects, through fillBig above bigMap members (see bigMap).
+func (m *Mapper) fillFields(fields pcommon.Map, body pcommon.Value, obj *fastjson.Object) {
+	if m.bodyKey == "" {
+		m.conv.fillMap(fields, obj)
+		return
+	}
+	isBody := func(k []byte) bool { return string(k) == m.bodyKey }
+	if obj.Len() > bigMapAt {
+		obj.Visit(func(k []byte, fv *fastjson.Value) {
+			if isBody(k) {
+				m.conv.value(body, fv) // the last one, as below
+			}
+		})
+		if m.conv.fillBig(fields, obj, isBody) || m.conv.err != nil {
+			return
+		}
+	}
+	if !m.conv.count(obj.Len()) {
+		return
+	}
+	fields.EnsureCapacity(obj.Len())
+	obj.Visit(func(k []byte, fv *fastjson.Value) {
+		if isBody(k) {
+			m.conv.value(body, fv)
+			return
+		}
+		if m.conv.err == nil {
+			m.conv.put(fields, m.conv.key(k), fv)
+		}
+	})
+}
+
 // Rewrite writes the message of rec, mapped into lr, again: enrichment
-// added attributes that message parts read. rec must still be loaded.
+// added values that message parts read. rec must still be loaded.
 func (m *Mapper) Rewrite(lr plog.LogRecord, rec *decode.Record) {
-	if !m.msg.attrs || rec.Value == nil || rec.Value.Type() != fastjson.TypeObject {
+	if !m.msg.late || rec.Value == nil || rec.Value.Type() != fastjson.TypeObject {
 		return
 	}
 	m.putMessage(lr, rec)
 }
 
 func (m *Mapper) putMessage(lr plog.LogRecord, rec *decode.Record) {
-	msg := m.msg.render(rec.Value, lr, m.stream, rec.ID)
+	msg := m.msg.render(m, rec.Value, lr, m.stream, rec.ID)
 	if m.body == BodyRecord {
 		lr.Attributes().PutStr(AttrMessage, msg)
 		return

@@ -29,8 +29,8 @@ const MaxMessage = 16 << 10
 type Body int
 
 const (
-	// BodyMessage: the body is the message and every field of the record
-	// is an attribute (the default).
+	// BodyMessage: the body is the message and the fields of the record
+	// are one map attribute under the spec's namespace (the default).
 	BodyMessage Body = iota
 	// BodyRecord: the body is the record as a map, as before messages
 	// existed; the message is the attribute api_logs.message.
@@ -63,7 +63,8 @@ func WithBody(b Body) Option { return func(m *Mapper) { m.body = b } }
 // messagePart is apispec.MessagePart resolved.
 type messagePart struct {
 	path           decode.Path // the part reads a field
-	attr           string      // or an attribute
+	enriched       *enrichKey  // or what enrichment read
+	attr           string      // or an attribute the receiver sets
 	stream         bool        // or the stream id
 	prefix, suffix string
 	values         map[string]string
@@ -72,9 +73,9 @@ type messagePart struct {
 // template writes messages; nil parts: the API has none.
 type template struct {
 	parts []messagePart
-	// attrs: a part reads an attribute, so the message changes when
-	// enrichment adds attributes (Mapper.Rewrite).
-	attrs bool
+	// late: a part reads what enrichment read or an attribute, so the
+	// message changes when enrichment ran (Mapper.Rewrite).
+	late bool
 	// fallback opens the message of a record none of whose parts is
 	// present: the event name, or "record".
 	fallback string
@@ -82,7 +83,7 @@ type template struct {
 	text     []byte
 }
 
-func compileTemplate(r apispec.Records) (template, error) {
+func compileTemplate(r apispec.Records, m *Mapper) (template, error) {
 	t := template{fallback: r.EventName}
 	if t.fallback == "" {
 		t.fallback = "record"
@@ -96,23 +97,27 @@ func compileTemplate(r apispec.Records) (template, error) {
 			}
 			mp.path = path
 		}
-		if mp.path == nil && mp.attr == "" && !mp.stream {
-			return t, fmt.Errorf("message[%d] must name exactly one of field, attribute or var %q", i, apispec.VarStream)
+		if p.Enriched != "" {
+			mp.enriched = m.enrichKey(p.Enriched)
 		}
-		t.attrs = t.attrs || mp.attr != ""
+		if mp.path == nil && mp.enriched == nil && mp.attr == "" && !mp.stream {
+			return t, fmt.Errorf("message[%d] must name exactly one of field, enriched, attribute or var %q", i, apispec.VarStream)
+		}
+		t.late = t.late || mp.attr != "" || mp.enriched != nil
 		t.parts = append(t.parts, mp)
 	}
 	return t, nil
 }
 
-// render writes the message of record v (its id: id) as lr holds it; the
-// result is valid UTF-8, never empty, at most MaxMessage bytes.
-func (t *template) render(v *fastjson.Value, lr plog.LogRecord, stream, id string) string {
+// render writes the message of record v (its id: id) as lr, mapped by m,
+// holds it; the result is valid UTF-8, never empty, at most MaxMessage
+// bytes.
+func (t *template) render(m *Mapper, v *fastjson.Value, lr plog.LogRecord, stream, id string) string {
 	t.buf = t.buf[:0]
 	for i := range t.parts {
 		p := &t.parts[i]
 		var ok bool
-		t.text, ok = p.value(t.text[:0], v, lr, stream)
+		t.text, ok = p.value(t.text[:0], v, lr, stream, m)
 		if !ok || len(t.text) == 0 {
 			continue
 		}
@@ -155,22 +160,27 @@ func (t *template) render(v *fastjson.Value, lr plog.LogRecord, stream, id strin
 
 // value appends the text of the part's value; false when it has none
 // (absent, null, an object, an array, an attribute that is not a scalar).
-func (p *messagePart) value(dst []byte, v *fastjson.Value, lr plog.LogRecord, stream string) ([]byte, bool) {
+func (p *messagePart) value(dst []byte, v *fastjson.Value, lr plog.LogRecord, stream string, m *Mapper) ([]byte, bool) {
+	var a pcommon.Value
+	var ok bool
 	switch {
 	case p.stream:
 		return append(dst, stream...), stream != ""
+	case p.enriched != nil:
+		a, ok = m.enriched(lr, p.enriched)
 	case p.attr != "":
-		a, ok := lr.Attributes().Get(p.attr)
-		if !ok {
-			return dst, false
-		}
-		switch a.Type() {
-		case pcommon.ValueTypeStr:
-			return append(dst, a.Str()...), true
-		case pcommon.ValueTypeInt, pcommon.ValueTypeDouble, pcommon.ValueTypeBool:
-			return append(dst, a.AsString()...), true
-		}
+		a, ok = lr.Attributes().Get(p.attr)
+	default:
+		return decode.AppendText(dst, p.path.Get(v))
+	}
+	if !ok {
 		return dst, false
 	}
-	return decode.AppendText(dst, p.path.Get(v))
+	switch a.Type() {
+	case pcommon.ValueTypeStr:
+		return append(dst, a.Str()...), true
+	case pcommon.ValueTypeInt, pcommon.ValueTypeDouble, pcommon.ValueTypeBool:
+		return append(dst, a.AsString()...), true
+	}
+	return dst, false
 }

@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,8 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
 )
 
-// messageSpec is a spec whose message has every kind of part.
+// messageSpec is a spec whose message has every kind of part, in the
+// default namespace (custom).
 func messageSpec(event string, parts ...apispec.MessagePart) *apispec.Spec {
 	return &apispec.Spec{Records: apispec.Records{EventName: event, Message: parts}}
 }
@@ -85,14 +87,14 @@ func TestMessageCut(t *testing.T) {
 		assert.True(t, utf8.ValidString(msg), filler)
 		assert.True(t, strings.HasSuffix(msg, "…"), filler)
 		assert.True(t, strings.HasPrefix(long, strings.TrimSuffix(msg, "…")), filler)
-		field, _ := lr.Attributes().Get("message")
-		assert.Equal(t, long, field.Str(), "the attribute keeps the whole value")
+		field, _ := fieldsOf(t, lr, "custom").Get("message")
+		assert.True(t, long == field.Str(), "the attribute keeps the whole value")
 	}
 }
 
-// The message body puts every field in the attributes; `body: record` keeps
-// the record as the body and puts the message in api_logs.message. Both
-// carry the event name.
+// The message body puts the fields in one map attribute, the namespace;
+// `body: record` keeps the record as the body and puts the message in
+// api_logs.message. Both carry the event name.
 func TestMessageBodyModes(t *testing.T) {
 	spec := messageSpec("x.log", apispec.MessagePart{Field: "key"}, apispec.MessagePart{Field: "payload.result", Prefix: " "})
 	record := `{"id":"a","key":"k","payload":{"result":"Error","list":[1,{"b":null}]},"n":null}`
@@ -103,11 +105,15 @@ func TestMessageBodyModes(t *testing.T) {
 	lr := mapOne(t, m, record)
 	assert.Equal(t, "k Error", lr.Body().Str())
 	assert.Equal(t, "x.log", lr.EventName())
-	want := map[string]any{AttrUID: "id-1"}
-	for k, v := range fields {
-		want[k] = v
-	}
-	assert.Equal(t, want, lr.Attributes().AsRaw())
+	assert.Equal(t, map[string]any{"custom": fields, AttrUID: "id-1"}, lr.Attributes().AsRaw())
+	assert.Equal(t, []string{"custom", AttrUID}, attrKeys(lr.Attributes()))
+
+	acme := "acme.audit"
+	spec.Records.AttributesNamespace = &acme
+	m, err = New(spec, nil)
+	require.NoError(t, err)
+	lr = mapOne(t, m, record)
+	assert.Equal(t, map[string]any{"acme.audit": fields, AttrUID: "id-1"}, lr.Attributes().AsRaw(), "a namespace of the spec")
 
 	m, err = New(spec, nil, WithBody(BodyRecord))
 	require.NoError(t, err)
@@ -146,17 +152,17 @@ func TestMessageRecordNotAnObject(t *testing.T) {
 	}
 }
 
-// Rewrite writes the message again once enrichment added the attributes it
+// Rewrite writes the message again once enrichment added the values it
 // reads (Make: the error of a failed run), in both shapes; a message that
-// reads no attribute is left alone.
+// reads nothing enrichment writes is left alone.
 func TestMessageRewrite(t *testing.T) {
 	spec, err := apispec.Builtin("make_scenario_logs")
 	require.NoError(t, err)
 	record := `{"id":"e1","type":"auto","status":3,"timestamp":"2024-01-01T00:00:00Z"}`
-	enrich := func(lr plog.LogRecord) {
-		lr.Attributes().PutStr("make.execution.error.name", "DataError")
-		lr.Attributes().PutStr("make.execution.error.message", "Invalid JSON")
-		lr.Attributes().PutStr("make.execution.error.module", "json:ParseJSON")
+	enrich := func(m *Mapper, lr plog.LogRecord) {
+		m.PutEnriched(lr, "execution.error.name").SetStr("DataError")
+		m.PutEnriched(lr, "execution.error.message").SetStr("Invalid JSON")
+		m.PutEnriched(lr, "execution.error.module").SetStr("json:ParseJSON")
 	}
 	const before = "scenario 7 auto run: error"
 	const after = before + ": DataError: Invalid JSON (module json:ParseJSON)"
@@ -176,7 +182,7 @@ func TestMessageRewrite(t *testing.T) {
 			return lr.Body().Str()
 		}
 		assert.Equal(t, before, message())
-		enrich(lr)
+		enrich(m, lr)
 		m.Rewrite(lr, rec)
 		assert.Equal(t, after, message())
 		if body == BodyRecord {
@@ -194,21 +200,67 @@ func TestMessageRewrite(t *testing.T) {
 	m.Append(lr, rec, 1)
 	lr.Body().SetStr("changed")
 	m.Rewrite(lr, rec)
-	assert.Equal(t, "changed", lr.Body().Str(), "no attribute part: nothing to write again")
+	assert.Equal(t, "changed", lr.Body().Str(), "no enriched or attribute part: nothing to write again")
 }
 
-// An attribute part reads scalars only; the engine's own attributes count.
-func TestMessageAttributePart(t *testing.T) {
-	m, err := New(messageSpec("", apispec.MessagePart{Attribute: "a.b"}, apispec.MessagePart{Attribute: AttrUID, Prefix: " #"}), nil)
+// What enrichment reads goes beside the record's fields: inside the
+// namespace map when they are attributes, else the top-level attribute
+// <namespace>.<key>; either way a log store shows make.execution.*.
+func TestPutEnriched(t *testing.T) {
+	spec, err := apispec.Builtin("make_scenario_logs")
 	require.NoError(t, err)
-	v := fastjson.MustParse(`{"a.b":{"x":1}}`)
+	record := `{"id":"e1","type":"auto","status":3,"execution":"a vendor field of that name","timestamp":"2024-01-01T00:00:00Z"}`
+	m, err := New(spec, nil)
+	require.NoError(t, err)
+	lr := mapOne(t, m, record)
+	m.PutEnriched(lr, "execution.status").SetInt(3)
+	m.PutEnriched(lr, "execution.error.name").SetStr("DataError")
+	assert.Equal(t, map[string]any{
+		"make": map[string]any{
+			"id": "e1", "type": "auto", "status": int64(3), "timestamp": "2024-01-01T00:00:00Z",
+			"execution": map[string]any{"status": int64(3), "error": map[string]any{"name": "DataError"}},
+		},
+		AttrUID: "id-1",
+	}, lr.Attributes().AsRaw(), "a member on the way that is not a map is replaced")
+
+	m, err = New(spec, nil, WithBody(BodyRecord))
+	require.NoError(t, err)
+	lr = mapOne(t, m, record)
+	m.PutEnriched(lr, "execution.error.name").SetStr("DataError")
+	assert.Equal(t, map[string]any{AttrUID: "id-1", AttrMessage: "auto run: error", "make.execution.error.name": "DataError"}, lr.Attributes().AsRaw())
+	status, _ := lr.Body().Map().Get("status")
+	assert.Equal(t, int64(3), status.Int(), "the body is the record, untouched")
+
+	// A record that is not an object has no namespace map.
+	m, err = New(spec, nil)
+	require.NoError(t, err)
+	lr = mapOne(t, m, `"text"`)
+	m.PutEnriched(lr, "execution.status").SetInt(2)
+	assert.Equal(t, map[string]any{AttrUID: "id-1", "make.execution.status": int64(2)}, lr.Attributes().AsRaw())
+}
+
+// An attribute part reads scalars only, of the attributes the receiver
+// sets; an enriched part what enrichment read.
+func TestMessageAttributePart(t *testing.T) {
+	spec := messageSpec("", apispec.MessagePart{Attribute: "api_logs.enrich.error", Prefix: "(", Suffix: ")"},
+		apispec.MessagePart{Enriched: "a.b"}, apispec.MessagePart{Attribute: AttrUID, Prefix: " #"})
+	spec.Enrich = &apispec.Enrich{Attributes: map[string]string{"a.b": "x"}}
+	m, err := New(spec, nil)
+	require.NoError(t, err)
+	rec := &decode.Record{ID: "9", Value: fastjson.MustParse(`{"a":"text"}`)}
 	lr := plog.NewLogRecord()
-	m.Append(lr, &decode.Record{ID: "9", Value: v}, 1)
-	assert.Equal(t, "#9", lr.Body().Str(), "a map attribute is left out")
-	v = fastjson.MustParse(`{"a.b":2.5}`)
-	lr = plog.NewLogRecord()
-	m.Append(lr, &decode.Record{ID: "9", Value: v}, 1)
-	assert.Equal(t, "2.5 #9", lr.Body().Str())
+	m.Append(lr, rec, 1)
+	assert.Equal(t, "#9", lr.Body().Str(), "nothing enriched yet")
+	m.PutEnriched(lr, "a.b").SetEmptyMap().PutInt("x", 1)
+	lr.Attributes().PutEmptyMap("api_logs.enrich.error")
+	m.Rewrite(lr, rec)
+	assert.Equal(t, "#9", lr.Body().Str(), "maps are left out")
+	m.PutEnriched(lr, "a.b").SetDouble(2.5)
+	lr.Attributes().PutStr("api_logs.enrich.error", "timeout")
+	m.Rewrite(lr, rec)
+	assert.Equal(t, "(timeout)2.5 #9", lr.Body().Str())
+	a, _ := fieldsOf(t, lr, "custom").Get("a")
+	assert.Equal(t, map[string]any{"b": 2.5}, a.Map().AsRaw(), "the enriched value replaced the field on its way")
 }
 
 // Mapped with `body: record`, every sample record is the body it was before
@@ -245,13 +297,14 @@ func TestRecordShapeMatchesMessageShape(t *testing.T) {
 			a, b := plog.NewLogRecord(), plog.NewLogRecord()
 			msgM.Append(a, rec, 1)
 			recM.Append(b, rec, 1)
-			fields := pcommon.NewMap()
-			a.Attributes().CopyTo(fields)
-			fields.RemoveIf(func(k string, _ pcommon.Value) bool { return k == AttrUID || k == AttrTimeField })
+			fields := fieldsOf(t, a, spec.Records.Namespace())
 			assert.Equal(t, dumpMap(fields), dumpMap(b.Body().Map()), "%s record %d: the same fields, in the same order", file, i)
 			msg, ok := b.Attributes().Get(AttrMessage)
 			require.True(t, ok, file)
 			assert.Equal(t, a.Body().Str(), msg.Str(), file)
+			a.Attributes().Remove(spec.Records.Namespace())
+			b.Attributes().Remove(AttrMessage)
+			assert.Equal(t, a.Attributes().AsRaw(), b.Attributes().AsRaw(), "%s record %d: the same receiver attributes", file, i)
 			assert.NotEmpty(t, msg.Str(), file)
 			assert.Equal(t, a.EventName(), b.EventName(), file)
 			assert.Equal(t, spec.Records.EventName, a.EventName(), file)
@@ -285,8 +338,10 @@ func FuzzMessage(f *testing.F) {
 		apispec.MessagePart{Field: "key"},
 		apispec.MessagePart{Field: "payload.result", Prefix: " "},
 		apispec.MessagePart{Field: "payload.error.message", Prefix: ": "},
-		apispec.MessagePart{Attribute: "key", Prefix: " attr="},
+		apispec.MessagePart{Attribute: AttrUID, Prefix: " uid="},
+		apispec.MessagePart{Enriched: "e.x", Prefix: " e="},
 	)
+	spec.Enrich = &apispec.Enrich{Attributes: map[string]string{"e.x": "x"}}
 	msgM, err := New(spec, nil)
 	require.NoError(f, err)
 	recM, err := New(spec, nil, WithBody(BodyRecord))
@@ -299,19 +354,28 @@ func FuzzMessage(f *testing.F) {
 		for _, m := range []*Mapper{msgM, recM} {
 			m.SetStream(stream)
 			lr := plog.NewLogRecord()
-			require.NoError(t, m.AppendRecord(nil, lr, &decode.Record{ID: "id-1", Value: v}, 1))
-			msg := lr.Body().AsString()
-			if m == recM {
-				a, ok := lr.Attributes().Get(AttrMessage)
-				require.True(t, ok)
-				msg = a.Str()
+			rec := &decode.Record{ID: "id-1", Value: v}
+			require.NoError(t, m.AppendRecord(nil, lr, rec, 1))
+			// Then as enrichment does: a value beside the fields, the
+			// message written again.
+			for _, enriched := range []bool{false, true} {
+				if enriched {
+					m.PutEnriched(lr, "e.x").SetStr(stream)
+					m.Rewrite(lr, rec)
+				}
+				msg := lr.Body().AsString()
+				if m == recM {
+					a, ok := lr.Attributes().Get(AttrMessage)
+					require.True(t, ok)
+					msg = a.Str()
+				}
+				require.NotEmpty(t, msg)
+				require.True(t, utf8.ValidString(msg), "%q", msg)
+				require.LessOrEqual(t, len(msg), MaxMessage)
+				require.Equal(t, strings.TrimSpace(msg), msg)
+				_, err := (&plog.ProtoMarshaler{}).MarshalLogs(wrap(lr))
+				require.NoError(t, err)
 			}
-			require.NotEmpty(t, msg)
-			require.True(t, utf8.ValidString(msg), "%q", msg)
-			require.LessOrEqual(t, len(msg), MaxMessage)
-			require.Equal(t, strings.TrimSpace(msg), msg)
-			_, err := (&plog.ProtoMarshaler{}).MarshalLogs(wrap(lr))
-			require.NoError(t, err)
 		}
 	})
 }
@@ -336,9 +400,15 @@ func TestNewMessageErrors(t *testing.T) {
 	_, err := New(messageSpec("", apispec.MessagePart{Field: "a..b"}), nil)
 	require.ErrorContains(t, err, "message[0].field")
 	_, err = New(messageSpec("", apispec.MessagePart{}), nil)
-	require.ErrorContains(t, err, "message[0] must name exactly one of field, attribute or var")
+	require.ErrorContains(t, err, "message[0] must name exactly one of field, enriched, attribute or var")
 	spec := messageSpec("", apispec.MessagePart{Field: "a"})
 	spec.Records.BodyField = "a"
 	_, err = New(spec, nil)
 	assert.EqualError(t, err, "message and body field are exclusive")
+	for _, ns := range []string{"", "log.record.uid", "api_logs.x"} {
+		spec := messageSpec("", apispec.MessagePart{Field: "a"})
+		spec.Records.AttributesNamespace = &ns
+		_, err = New(spec, nil)
+		assert.EqualError(t, err, fmt.Sprintf("attributes namespace %q: must be a name the receiver does not set itself", ns))
+	}
 }

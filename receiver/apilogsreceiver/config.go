@@ -81,7 +81,8 @@ type Config struct {
 	SeverityMap map[string]string `mapstructure:"severity_map"`
 	// Body is the log body of an API that writes a message (every built-in
 	// one; a custom one with records.message): "message", the message with
-	// every vendor field an attribute, or "record", the vendor record as a
+	// the vendor record's fields in one map attribute under the API's
+	// namespace (tines, make, ...), or "record", the vendor record as a
 	// map with the message in the attribute api_logs.message (the shape
 	// before messages existed).
 	Body string `mapstructure:"body"`

@@ -164,9 +164,15 @@ func TestConfigInvalid(t *testing.T) {
 		{name: "bad_body", want: `"body" must be "message" or "record", got "map"`},
 		{name: "custom_bad_message", want: `"custom.records.event_name" must be lower-case words joined by dots, such as tines.audit_log; got "Example"
 ` +
-			`"custom.records.message[0]" must name exactly one of field, attribute or var
+			`"custom.records.attributes_namespace" must not be log.record.uid or start with api_logs: the receiver sets those attributes; got "api_logs.acme"
 ` +
-			`"custom.records.message[1].var" must be one of stream; got "team_id"`},
+			`"custom.records.message[0]" must name exactly one of field, enriched, attribute or var
+` +
+			`"custom.records.message[1].var" must be one of stream; got "team_id"
+` +
+			`"custom.records.message[2].enriched" must be a key of enrich.attributes, and the spec enriches nothing; got "error.name"
+` +
+			`"custom.records.message[3].attribute" must be an attribute the receiver sets (log.record.uid, api_logs.*, not api_logs.message); the record's fields are read with field, what enrichment read with enriched; got "level"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -559,6 +565,7 @@ func TestBuiltinSpecsAsCustom(t *testing.T) {
 			require.NoError(t, cfg.Custom.ValidateAt("custom."))
 			builtin, err := apispec.Builtin(name)
 			require.NoError(t, err)
+			assert.Equal(t, builtin.Records.Namespace(), cfg.Custom.Records.Namespace())
 			opts, errs := cfg.apiOptions(cfg.Custom)
 			assert.Empty(t, errs)
 			if len(builtin.Options) == 0 {
@@ -567,6 +574,40 @@ func TestBuiltinSpecsAsCustom(t *testing.T) {
 				assert.Equal(t, builtin.Options, opts)
 			}
 		})
+	}
+}
+
+// A custom spec's records go under "custom" unless it names its own
+// namespace; one written empty is an error, not the top level.
+func TestCustomNamespace(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "apispec", "builtin", "oms_action_logs.yaml"))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		set  any // records.attributes_namespace; nil: not written
+		want string
+		err  string
+	}{
+		{want: "custom"},
+		{set: "acme", want: "acme"},
+		{set: "", err: `"custom.records.attributes_namespace" must not be empty: the record's fields go in one map under this attribute (default "custom")`},
+		{set: "log.record.uid", err: `"custom.records.attributes_namespace" must not be log.record.uid or start with api_logs: the receiver sets those attributes; got "log.record.uid"`},
+	} {
+		var spec map[string]any
+		require.NoError(t, yaml.Unmarshal(raw, &spec))
+		records := spec["records"].(map[string]any)
+		delete(records, "attributes_namespace")
+		if tt.set != nil {
+			records["attributes_namespace"] = tt.set
+		}
+		cfg := NewFactory().CreateDefaultConfig().(*Config)
+		require.NoError(t, confmap.NewFromStringMap(map[string]any{"api": apispec.Custom, "endpoint": "https://oms.example.com", "api_key": "k", "custom": spec}).Unmarshal(cfg))
+		err := cfg.Validate()
+		if tt.err != "" {
+			assert.EqualError(t, err, tt.err, "%v", tt.set)
+			continue
+		}
+		require.NoError(t, err, "%v", tt.set)
+		assert.Equal(t, tt.want, cfg.Custom.Records.Namespace())
 	}
 }
 
