@@ -132,7 +132,7 @@ func checkRecords(t *testing.T, sim *simulator.Simulator, tp *tap, rs []chaosrun
 					"%s: Timestamp %s, vendor time %s", r.ID, rec.record.Timestamp().AsTime(), ref.Time)
 				assert.NotZero(t, rec.record.ObservedTimestamp(), r.ID)
 			}
-			fields := recordFields(rec.record)
+			fields := recordFields(r.SimAPI, rec.record)
 			num, text, known := expectedSeverity(r.API, fields)
 			if known {
 				checkedSeverity = true
@@ -154,7 +154,7 @@ func checkRecords(t *testing.T, sim *simulator.Simulator, tp *tap, rs []chaosrun
 // event_time.
 func checkStackOneTime(t *testing.T, rec tapped, ref simulator.RecordRef) {
 	t.Helper()
-	body := recordFields(rec.record)
+	body := recordFields(simulator.APIStackOneActionLogs, rec.record)
 	field := "event_time"
 	if attr, ok := rec.record.Attributes().Get("api_logs.time_field"); ok {
 		field = attr.AsString()

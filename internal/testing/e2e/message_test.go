@@ -14,13 +14,36 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
-// recordFields are the vendor fields of a delivered record: its attributes
-// (the body is the message) or, with `body: record`, its body.
-func recordFields(lr plog.LogRecord) map[string]any {
+// namespaces are the attributes under which each API writes its records'
+// fields (records.attributes_namespace of the built-in specs), restated.
+var namespaces = map[string]string{
+	simulator.APITinesActionLogs: "tines", simulator.APITinesAuditLogs: "tines",
+	simulator.APIStackOneActionLogs: "stackone", simulator.APILogtoLogs: "logto", simulator.APIOMSActionLogs: "oms",
+	simulator.APIMakeScenarioLogs: "make", simulator.APIMakeModuleLogs: "make", simulator.APIMakeAuditLogs: "make",
+}
+
+// recordFields are the vendor fields of a delivered record of simAPI: the
+// map attribute of its namespace (the body is the message) or, with `body:
+// record`, its body.
+func recordFields(simAPI string, lr plog.LogRecord) map[string]any {
 	if lr.Body().Type() == pcommon.ValueTypeMap {
 		return lr.Body().Map().AsRaw()
 	}
-	return lr.Attributes().AsRaw()
+	fields, _ := lr.Attributes().AsRaw()[namespaces[simAPI]].(map[string]any)
+	return fields
+}
+
+// at is the value at a dotted path of nested maps; nil when there is none.
+func at(m map[string]any, path string) any {
+	var v any = m
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[k]
+	}
+	return v
 }
 
 // checkMessage: every record names its event and carries the message its
@@ -33,7 +56,7 @@ func checkMessage(t *testing.T, r chaosrun.Receiver, rec tapped, fields map[stri
 	if api == "custom" {
 		api = r.SimAPI // the custom receiver's spec is the built-in one
 	}
-	event, want := expectedMessage(api, fields, rec.record.Attributes().AsRaw(), stream)
+	event, want := expectedMessage(api, fields, stream)
 	if want == "" {
 		want = event + " " + rec.uid
 	}
@@ -51,13 +74,21 @@ func checkMessage(t *testing.T, r chaosrun.Receiver, rec tapped, fields map[stri
 	_, hasUUID := fields["uuid"]
 	_, hasLogID := fields["log_id"]
 	_, hasImtID := fields["imtId"]
-	assert.True(t, hasID || hasUUID || hasLogID || hasImtID, "%s: the vendor fields are attributes: %v", r.ID, fields)
+	assert.True(t, hasID || hasUUID || hasLogID || hasImtID, "%s: the vendor fields are in the namespace map %s: %v", r.ID, namespaces[r.SimAPI], fields)
+	// Nothing of the vendor's at the top level: one map, and the
+	// receiver's own attributes.
+	for key := range rec.record.Attributes().AsRaw() {
+		if key != namespaces[r.SimAPI] && key != "log.record.uid" && !strings.HasPrefix(key, "api_logs.") {
+			assert.Failf(t, "a vendor field at the top level", "%s: attribute %q", r.ID, key)
+		}
+	}
 }
 
 // expectedMessage restates the messages of the built-in specs
-// (records.message in internal/apispec/builtin); "" when none of the parts
-// is present (the message is then the event name and the id).
-func expectedMessage(api string, f, attrs map[string]any, stream string) (event, msg string) {
+// (records.message in internal/apispec/builtin) from the record's fields
+// and what enrichment put beside them; "" when none of the parts is present
+// (the message is then the event name and the id).
+func expectedMessage(api string, f map[string]any, stream string) (event, msg string) {
 	if stream == "default" {
 		stream = ""
 	}
@@ -105,9 +136,9 @@ func expectedMessage(api string, f, attrs map[string]any, stream string) (event,
 		part("scenario ", stream, "")
 		part(" ", f["type"], " run")
 		part(": ", word(f["status"]), "")
-		part(": ", attrs["make.execution.error.name"], "")
-		part(": ", attrs["make.execution.error.message"], "")
-		part(" (module ", attrs["make.execution.error.module"], ")")
+		part(": ", at(f, "execution.error.name"), "")
+		part(": ", at(f, "execution.error.message"), "")
+		part(" (module ", at(f, "execution.error.module"), ")")
 	case simulator.APIMakeModuleLogs:
 		event = "make.module_log"
 		errObj, _ := f["error"].(map[string]any)

@@ -53,8 +53,8 @@ func baselineConfig(listen, sinkURL string, queue bool) string {
 
 // renderBodies builds the OTLP/JSON requests before timing: the records have
 // the shape the api_logs receiver emits for the bench action (same resource
-// and scope, event name, the message as body, attributes id, level,
-// message, created_at, inbound_event and log.record.uid, severity,
+// and scope, event name, the message as body, the attribute tines: {id,
+// level, message, created_at, inbound_event} and log.record.uid, severity,
 // timestamps).
 func renderBodies(n int) ([][]byte, error) {
 	count := min((n+pageSize-1)/pageSize, maxDistinctBodies)
@@ -93,12 +93,14 @@ func renderBodies(n int) ([][]byte, error) {
 			msg := "Bench action log " + strconv.FormatInt(id, 10)
 			lr.Body().SetStr(msg)
 			attrs := lr.Attributes()
-			attrs.EnsureCapacity(6)
-			attrs.PutInt("id", id)
-			attrs.PutInt("level", lvl)
-			attrs.PutStr("message", msg)
-			attrs.PutStr("created_at", t.Format(time.RFC3339))
-			attrs.PutEmpty("inbound_event")
+			attrs.EnsureCapacity(2)
+			fields := attrs.PutEmptyMap("tines")
+			fields.EnsureCapacity(5)
+			fields.PutInt("id", id)
+			fields.PutInt("level", lvl)
+			fields.PutStr("message", msg)
+			fields.PutStr("created_at", t.Format(time.RFC3339))
+			fields.PutEmpty("inbound_event")
 			attrs.PutStr("log.record.uid", strconv.FormatInt(id, 10))
 		}
 		raw, err := m.MarshalLogs(ld)
