@@ -275,7 +275,7 @@ func TestValidateNamespace(t *testing.T) {
 		spec.Records.AttributesNamespace = &tt.ns
 		err = spec.ValidateAt("custom.")
 		if tt.err == "" {
-			assert.NoError(t, err, tt.ns)
+			require.NoError(t, err, tt.ns)
 			continue
 		}
 		assert.EqualError(t, err, tt.err, tt.ns)

@@ -158,9 +158,9 @@ func fieldOf(lr plog.LogRecord, ns, path string) pcommon.Value {
 	return v
 }
 
-// hasField reports whether fieldOf finds a value.
-func hasField(lr plog.LogRecord, ns, path string) bool {
-	return fieldOf(lr, ns, path).Type() != pcommon.ValueTypeEmpty
+// present reports whether fieldOf found a value.
+func present(v pcommon.Value) bool {
+	return v.Type() != pcommon.ValueTypeEmpty
 }
 
 func (c *recordingConsumer) logRecords() []plog.LogRecord {

@@ -62,7 +62,7 @@ func TestMakeUnfinishedRunsArriveOnceWhenFinal(t *testing.T) {
 		assert.False(t, unfinished)
 		if statusOf(lr) == 3 {
 			failed++
-			assert.True(t, hasField(lr, "make", "execution.error.name"), "a failed run arrives with its failure")
+			assert.True(t, present(fieldOf(lr, "make", "execution.error.name")), "a failed run arrives with its failure")
 			assert.Equal(t, "ConnectionError", fieldOf(lr, "make", "execution.error.name").AsString())
 			assert.Equal(t, "ERROR", fieldOf(lr, "make", "execution.status").AsString())
 		}

@@ -233,8 +233,8 @@ func TestMakeEnrichmentAddsErrorAttributes(t *testing.T) {
 	failed, ok := 0, 0
 	for _, lr := range r.consumer.logRecords() {
 		status := fieldOf(lr, "make", "status")
-		hasName := hasField(lr, "make", "execution.error.name")
-		hasMsg := hasField(lr, "make", "execution.error.message")
+		hasName := present(fieldOf(lr, "make", "execution.error.name"))
+		hasMsg := present(fieldOf(lr, "make", "execution.error.message"))
 		// The message is written again once the details are in: the
 		// run's scenario (the stream), its type, its status and its error.
 		run := "scenario " + c.stream + " " + fieldOf(lr, "make", "type").Str() + " run: "
@@ -375,7 +375,7 @@ func TestMakeEnrichmentBudgetIsPerPoll(t *testing.T) {
 		if status.Int() == 2 || status.Int() == 3 {
 			candidates++
 		}
-		if hasField(lr, "make", "execution.status") {
+		if present(fieldOf(lr, "make", "execution.status")) {
 			enriched++
 		}
 	}

@@ -88,7 +88,7 @@ func TestMessageCut(t *testing.T) {
 		assert.True(t, strings.HasSuffix(msg, "…"), filler)
 		assert.True(t, strings.HasPrefix(long, strings.TrimSuffix(msg, "…")), filler)
 		field, _ := fieldsOf(t, lr, "custom").Get("message")
-		assert.True(t, long == field.Str(), "the attribute keeps the whole value")
+		assert.Equal(t, long, field.Str(), "the attribute keeps the whole value")
 	}
 }
 
@@ -404,7 +404,7 @@ func TestNewMessageErrors(t *testing.T) {
 	spec := messageSpec("", apispec.MessagePart{Field: "a"})
 	spec.Records.BodyField = "a"
 	_, err = New(spec, nil)
-	assert.EqualError(t, err, "message and body field are exclusive")
+	require.EqualError(t, err, "message and body field are exclusive")
 	for _, ns := range []string{"", "log.record.uid", "api_logs.x"} {
 		spec := messageSpec("", apispec.MessagePart{Field: "a"})
 		spec.Records.AttributesNamespace = &ns

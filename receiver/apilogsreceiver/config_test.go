@@ -603,7 +603,7 @@ func TestCustomNamespace(t *testing.T) {
 		require.NoError(t, confmap.NewFromStringMap(map[string]any{"api": apispec.Custom, "endpoint": "https://oms.example.com", "api_key": "k", "custom": spec}).Unmarshal(cfg))
 		err := cfg.Validate()
 		if tt.err != "" {
-			assert.EqualError(t, err, tt.err, "%v", tt.set)
+			require.EqualError(t, err, tt.err, "%v", tt.set)
 			continue
 		}
 		require.NoError(t, err, "%v", tt.set)
