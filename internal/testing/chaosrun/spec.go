@@ -34,6 +34,7 @@ records:
   time_format: rfc3339
   time_precision: 1s
   event_name: tines.audit_log
+  # The record's fields, as one attribute map (see records.attributes_namespace).
   attributes_namespace: tines
   # "Login by Example User <user@example.com> from 216.160.83.56"
   message:
