@@ -17,6 +17,24 @@ func TestBuiltinsLoadAndValidate(t *testing.T) {
 	}
 }
 
+// Every built-in spec names its namespace: the vendor, shared by the APIs
+// of one vendor, so that a log store shows tines.*, make.*.
+func TestBuiltinNamespaces(t *testing.T) {
+	want := map[string]string{
+		"tines_action_logs": "tines", "tines_audit_logs": "tines", "stackone_action_logs": "stackone",
+		"logto_logs": "logto", "oms_action_logs": "oms",
+		"make_scenario_logs": "make", "make_module_logs": "make", "make_audit_logs": "make",
+	}
+	require.Len(t, want, len(BuiltinNames()))
+	for api, ns := range want {
+		spec, err := Builtin(api)
+		require.NoError(t, err)
+		require.NotNil(t, spec.Records.AttributesNamespace, "%s sets records.attributes_namespace itself", api)
+		assert.Equal(t, ns, spec.Records.Namespace(), api)
+	}
+	assert.Equal(t, "custom", Records{}.Namespace(), "the default")
+}
+
 func TestUnknownBuiltin(t *testing.T) {
 	_, err := Builtin("nope")
 	require.ErrorContains(t, err, `unknown api "nope"`)

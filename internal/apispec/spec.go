@@ -186,8 +186,34 @@ type Records struct {
 	// lowering its upper bound to the last timestamp read instead.
 	UnstableTies bool `mapstructure:"unstable_ties"`
 	// BodyField, when set, becomes the log body and the other fields become
-	// attributes; when empty the whole record is the body (a map).
+	// attributes (under AttributesNamespace); when empty the whole record
+	// is the body (a map). It
+	// predates Message, with which it is exclusive.
 	BodyField string `mapstructure:"body_field"`
+	// Message, when set, writes a human-readable message for every record:
+	// the log body is that string and the record's fields are attributes,
+	// in one map under AttributesNamespace (the receiver's `body: record`
+	// keeps the record as the body and puts the message in
+	// api_logs.message instead). OpenTelemetry's semantic conventions for
+	// events keep an event's details in attributes and the body for "a
+	// string display message" (semantic-conventions docs/general/events.md),
+	// and log stores show a string body as the record's message.
+	Message []MessagePart `mapstructure:"message"`
+	// AttributesNamespace is the log record attribute that holds the
+	// record's fields, as one map, whenever they are attributes (with a
+	// message, or beside a body_field): `tines`, `make`. Fields at the top
+	// level would meet names that backends read specially (the Datadog
+	// Agent takes an attribute `message` as the log's message and `status`
+	// or `level` as its status: DataDog/opentelemetry-mapping-go
+	// pkg/otlp/logs/transform.go), and OpenTelemetry's attribute naming
+	// asks for namespaced names. Every built-in spec sets it; unset, it is
+	// DefaultAttributesNamespace. Use Namespace to read it.
+	AttributesNamespace *string `mapstructure:"attributes_namespace"`
+	// EventName is the LogRecord's EventName (the OpenTelemetry event.name):
+	// what kind of record this is, the same for every record of the API
+	// ("tines.audit_log"). It also opens the message of a record none of
+	// whose message parts is present.
+	EventName string `mapstructure:"event_name"`
 	// Unfinished, when set, names the records that are not final yet (Make:
 	// a run with status 0 is still running and is listed again with its
 	// final status). Such a record is not delivered while it is younger than
@@ -195,6 +221,52 @@ type Records struct {
 	// the next windows read it again.
 	Unfinished *Unfinished `mapstructure:"unfinished"`
 }
+
+// DefaultAttributesNamespace is the namespace of a spec that sets none (a
+// custom API): never the top level, for the reasons AttributesNamespace
+// gives.
+const DefaultAttributesNamespace = "custom"
+
+// Namespace is the attribute under which the record's fields go.
+func (r Records) Namespace() string {
+	if r.AttributesNamespace == nil {
+		return DefaultAttributesNamespace
+	}
+	return *r.AttributesNamespace
+}
+
+// MessagePart is one piece of a record's message: a value, read from
+// exactly one of Field, Enriched, Attribute or Var, written between Prefix and
+// Suffix. A value that is absent, null, an empty string, an object or an
+// array is left out with its Prefix and Suffix; numbers and booleans are
+// written as text ("42", "1.5", "true"). The message is the parts in
+// order, trimmed of surrounding white space.
+type MessagePart struct {
+	// Field is a dotted path into the record ("payload.result").
+	Field string `mapstructure:"field"`
+	// Enriched is a key of enrich.attributes (execution.error.message):
+	// what enrichment read for the record, once it ran.
+	Enriched string `mapstructure:"enriched"`
+	// Attribute is a log record attribute the receiver itself sets, by its
+	// exact name: log.record.uid or an api_logs.* one (api_logs.enrich.error),
+	// read after enrichment.
+	Attribute string `mapstructure:"attribute"`
+	// Var is a value of the stream: only "stream", the stream id (the Make
+	// scenario a run belongs to, which its record does not carry).
+	Var    string `mapstructure:"var"`
+	Prefix string `mapstructure:"prefix"`
+	Suffix string `mapstructure:"suffix"`
+	// Values replaces a value, compared as text, by another ({"3": error});
+	// a value it does not list is written as it is, one it maps to "" is
+	// left out.
+	Values map[string]string `mapstructure:"values"`
+}
+
+// MessageVars are the values MessagePart.Var may name.
+func MessageVars() []string { return []string{VarStream} }
+
+// MaxMessageParts bounds records.message.
+const MaxMessageParts = 32
 
 // Unfinished selects records that are not final yet: Field has one of
 // Values (compared as text, like enrich.values).
@@ -290,14 +362,19 @@ type Discover struct {
 }
 
 // Enrich asks for one extra document per matching record and copies fields of
-// the answer into attributes.
+// the answer beside the record's fields.
 type Enrich struct {
 	// Field and Values select the records to enrich (Make: status 2 or 3).
 	Field  string   `mapstructure:"field"`
 	Values []string `mapstructure:"values"`
 	// Request may use {{record:<field>}} for fields of the record.
 	Request Request `mapstructure:"request"`
-	// Attributes maps attribute names to dotted paths in the answer.
+	// Attributes maps keys to dotted paths in the answer. A key is a dotted
+	// path inside the record's attributes namespace: execution.error.name
+	// goes to make: {execution: {error: {name}}} beside the record's
+	// fields, which log stores show as make.execution.error.name. When the
+	// record is the body (`body: record`, or no message and no body_field)
+	// the key is the top-level attribute <namespace>.<key>, the same name.
 	Attributes map[string]string `mapstructure:"attributes"`
 	// MaxPerPoll bounds the extra requests one poll of one stream may spend.
 	MaxPerPoll int `mapstructure:"max_per_poll"`

@@ -102,6 +102,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 			bad("streams.discover.id_field", "is required")
 		}
 	}
+	errs = append(errs, r.validateMessage(prefix+"records.", s.Enrich)...)
 	if u := r.Unfinished; u != nil {
 		if u.Field == "" {
 			bad("records.unfinished.field", "is required")
@@ -114,6 +115,11 @@ func (s *Spec) ValidateAt(prefix string) error {
 		errs = append(errs, e.Request.validate(prefix+"enrich.request")...)
 		if e.Field == "" {
 			bad("enrich.field", "is required")
+		}
+		for _, key := range slices.Sorted(maps.Keys(e.Attributes)) {
+			if !dottedPath(key) {
+				bad("enrich.attributes", "key must be a dotted path without empty segments, got %q", key)
+			}
 		}
 	}
 	if s.RequestsPerMinute < 0 {
@@ -203,4 +209,91 @@ func (p Pagination) validate(prefix string) []error {
 		errs = append(errs, fmt.Errorf("%q must not exceed %q", prefix+".default_page_size", prefix+".max_page_size"))
 	}
 	return errs
+}
+
+// eventName is the form of records.event_name: OpenTelemetry event names
+// are namespaced lower-case words ("tines.audit_log").
+var eventName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`)
+
+// dottedPath reports whether p is a dotted path without empty segments.
+func dottedPath(p string) bool {
+	return p != "" && !slices.Contains(strings.Split(p, "."), "")
+}
+
+// ReceiverAttribute reports whether name is a log record attribute the
+// receiver itself sets (log.record.uid, api_logs.*), which a record's
+// namespace must not shadow and a message part may read.
+func ReceiverAttribute(name string) bool {
+	return name == "log.record.uid" || name == "api_logs" || strings.HasPrefix(name, "api_logs.")
+}
+
+// validateMessage checks records.message, records.event_name and
+// records.attributes_namespace; enrich is the spec's, whose keys
+// message parts may name.
+func (r Records) validateMessage(prefix string, enrich *Enrich) []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%q %s", prefix+key, fmt.Sprintf(format, args...)))
+	}
+	if r.EventName != "" && !eventName.MatchString(r.EventName) {
+		bad("event_name", "must be lower-case words joined by dots, such as tines.audit_log; got %q", r.EventName)
+	}
+	if ns := r.AttributesNamespace; ns != nil {
+		switch {
+		case strings.TrimSpace(*ns) == "":
+			bad("attributes_namespace", "must not be empty: the record's fields go in one map under this attribute (default %q)", DefaultAttributesNamespace)
+		case !dottedPath(*ns) || strings.TrimSpace(*ns) != *ns:
+			bad("attributes_namespace", "must be a dotted name without empty segments or surrounding spaces, such as acme or acme.audit; got %q", *ns)
+		case ReceiverAttribute(*ns):
+			bad("attributes_namespace", "must not be log.record.uid or start with api_logs: the receiver sets those attributes; got %q", *ns)
+		}
+	}
+	if len(r.Message) == 0 {
+		return errs
+	}
+	if r.BodyField != "" {
+		bad("message", "and %sbody_field are exclusive: with a message the body is the message and the fields are attributes", prefix)
+	}
+	if len(r.Message) > MaxMessageParts {
+		bad("message", "has %d parts; at most %d", len(r.Message), MaxMessageParts)
+	}
+	for i, p := range r.Message {
+		key := fmt.Sprintf("message[%d]", i)
+		n := 0
+		for _, set := range []bool{p.Field != "", p.Enriched != "", p.Attribute != "", p.Var != ""} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			bad(key, "must name exactly one of field, enriched, attribute or var")
+		}
+		if p.Field != "" && !dottedPath(p.Field) {
+			bad(key+".field", "must be a dotted path without empty segments, got %q", p.Field)
+		}
+		if p.Enriched != "" {
+			keys := enrich.attributes()
+			if _, ok := keys[p.Enriched]; !ok && len(keys) == 0 {
+				bad(key+".enriched", "must be a key of enrich.attributes, and the spec enriches nothing; got %q", p.Enriched)
+			} else if !ok {
+				bad(key+".enriched", "must be a key of enrich.attributes (%s); got %q", strings.Join(slices.Sorted(maps.Keys(keys)), ", "), p.Enriched)
+			}
+		}
+		if p.Attribute != "" && (!ReceiverAttribute(p.Attribute) || p.Attribute == "api_logs.message") {
+			bad(key+".attribute", "must be an attribute the receiver sets (log.record.uid, api_logs.*, not api_logs.message); "+
+				"the record's fields are read with field, what enrichment read with enriched; got %q", p.Attribute)
+		}
+		if p.Var != "" && !slices.Contains(MessageVars(), p.Var) {
+			bad(key+".var", "must be one of %s; got %q", strings.Join(MessageVars(), ", "), p.Var)
+		}
+	}
+	return errs
+}
+
+// attributes is e's attributes; none without enrichment.
+func (e *Enrich) attributes() map[string]string {
+	if e == nil {
+		return nil
+	}
+	return e.Attributes
 }

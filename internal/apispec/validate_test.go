@@ -205,3 +205,115 @@ func TestHostPattern(t *testing.T) {
 	_, ok = HostPattern{}.Match("x")
 	assert.False(t, ok, "the zero pattern matches nothing")
 }
+
+// records.message, records.event_name and records.attributes_namespace:
+// every problem names its key.
+func TestValidateMessage(t *testing.T) {
+	spec, err := Builtin("tines_audit_logs")
+	require.NoError(t, err)
+	spec.Records.EventName = "Tines Audit"
+	spec.Records.BodyField = "operation_name"
+	spec.Records.Message = []MessagePart{
+		{Field: "operation_name", Attribute: "x"},
+		{},
+		{Field: "a..b"},
+		{Var: "team_id"},
+		{Attribute: "make.execution.error.message", Prefix: ": "},
+		{Enriched: "execution.error.message"},
+		{Attribute: "api_logs.message"},
+		{Attribute: "api_logs.enrich.error"},
+		{Attribute: "log.record.uid"},
+	}
+	err = spec.ValidateAt("custom.")
+	require.Error(t, err)
+	assert.Equal(t, `"custom.records.event_name" must be lower-case words joined by dots, such as tines.audit_log; got "Tines Audit"`+"\n"+
+		`"custom.records.message" and custom.records.body_field are exclusive: with a message the body is the message and the fields are attributes`+"\n"+
+		`"custom.records.message[0]" must name exactly one of field, enriched, attribute or var`+"\n"+
+		`"custom.records.message[0].attribute" must be an attribute the receiver sets (log.record.uid, api_logs.*, not api_logs.message); the record's fields are read with field, what enrichment read with enriched; got "x"`+"\n"+
+		`"custom.records.message[1]" must name exactly one of field, enriched, attribute or var`+"\n"+
+		`"custom.records.message[2].field" must be a dotted path without empty segments, got "a..b"`+"\n"+
+		`"custom.records.message[3].var" must be one of stream; got "team_id"`+"\n"+
+		`"custom.records.message[4].attribute" must be an attribute the receiver sets (log.record.uid, api_logs.*, not api_logs.message); the record's fields are read with field, what enrichment read with enriched; got "make.execution.error.message"`+"\n"+
+		`"custom.records.message[5].enriched" must be a key of enrich.attributes, and the spec enriches nothing; got "execution.error.message"`+"\n"+
+		`"custom.records.message[6].attribute" must be an attribute the receiver sets (log.record.uid, api_logs.*, not api_logs.message); the record's fields are read with field, what enrichment read with enriched; got "api_logs.message"`, err.Error())
+
+	spec.Records.EventName, spec.Records.BodyField = "", ""
+	spec.Records.Message = make([]MessagePart, MaxMessageParts+1)
+	for i := range spec.Records.Message {
+		spec.Records.Message[i].Field = "f"
+	}
+	assert.EqualError(t, spec.ValidateAt(""), `"records.message" has 33 parts; at most 32`)
+}
+
+// An enriched part names a key of enrich.attributes; those keys are paths
+// inside the namespace.
+func TestValidateEnrichedPart(t *testing.T) {
+	spec, err := Builtin("make_scenario_logs")
+	require.NoError(t, err)
+	require.NoError(t, spec.ValidateAt(""))
+	spec.Records.Message = append(spec.Records.Message, MessagePart{Enriched: "execution.error.nme"})
+	spec.Enrich.Attributes["execution..x"] = "error.name"
+	assert.EqualError(t, spec.ValidateAt("custom."),
+		`"custom.records.message[6].enriched" must be a key of enrich.attributes (execution..x, execution.error.app, execution.error.message, execution.error.module, execution.error.name, execution.status); got "execution.error.nme"`+"\n"+
+			`"custom.enrich.attributes" key must be a dotted path without empty segments, got "execution..x"`)
+}
+
+func TestValidateNamespace(t *testing.T) {
+	for _, tt := range []struct{ ns, err string }{
+		{ns: "acme"},
+		{ns: "acme.audit"},
+		{ns: "", err: `"custom.records.attributes_namespace" must not be empty: the record's fields go in one map under this attribute (default "custom")`},
+		{ns: "  ", err: `"custom.records.attributes_namespace" must not be empty: the record's fields go in one map under this attribute (default "custom")`},
+		{ns: "acme..audit", err: `"custom.records.attributes_namespace" must be a dotted name without empty segments or surrounding spaces, such as acme or acme.audit; got "acme..audit"`},
+		{ns: " acme", err: `"custom.records.attributes_namespace" must be a dotted name without empty segments or surrounding spaces, such as acme or acme.audit; got " acme"`},
+		{ns: "log.record.uid", err: `"custom.records.attributes_namespace" must not be log.record.uid or start with api_logs: the receiver sets those attributes; got "log.record.uid"`},
+		{ns: "api_logs", err: `"custom.records.attributes_namespace" must not be log.record.uid or start with api_logs: the receiver sets those attributes; got "api_logs"`},
+		{ns: "api_logs.acme", err: `"custom.records.attributes_namespace" must not be log.record.uid or start with api_logs: the receiver sets those attributes; got "api_logs.acme"`},
+	} {
+		spec, err := Builtin("oms_action_logs")
+		require.NoError(t, err)
+		spec.Records.AttributesNamespace = &tt.ns
+		err = spec.ValidateAt("custom.")
+		if tt.err == "" {
+			require.NoError(t, err, tt.ns)
+			continue
+		}
+		assert.EqualError(t, err, tt.err, tt.ns)
+	}
+}
+
+// A message written in YAML: keys of values that YAML reads as numbers are
+// compared as text; an unknown key in a part is an error.
+func TestParseMessage(t *testing.T) {
+	spec, err := Parse([]byte(`
+records:
+  event_name: acme.audit_log
+  attributes_namespace: acme
+  message:
+    - field: action
+    - {field: status, prefix: ": ", values: {1: ok, "2": failed}}
+    - {var: stream, prefix: " on ", suffix: "."}
+`))
+	require.NoError(t, err)
+	assert.Equal(t, "acme.audit_log", spec.Records.EventName)
+	assert.Equal(t, "acme", spec.Records.Namespace())
+	assert.Equal(t, []MessagePart{
+		{Field: "action"},
+		{Field: "status", Prefix: ": ", Values: map[string]string{"1": "ok", "2": "failed"}},
+		{Var: "stream", Prefix: " on ", Suffix: "."},
+	}, spec.Records.Message)
+	_, err = Parse([]byte("records:\n  message:\n    - {field: a, prefx: x}\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "prefx")
+}
+
+// Every built-in API names its event and writes a message.
+func TestBuiltinMessages(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		spec, err := Builtin(name)
+		require.NoError(t, err)
+		assert.NotEmpty(t, spec.Records.EventName, name)
+		assert.NotEmpty(t, spec.Records.Message, name)
+		assert.Empty(t, spec.Records.BodyField, name)
+	}
+}

@@ -43,7 +43,7 @@ func (s *Source) newWorker() (*worker, error) {
 	// The decoder's messages quote parts of a body; it redacts them before
 	// it cuts them to length.
 	d.SetRedactor(s.deps.Redactor.Redact)
-	m, err := mapper.New(s.set.Spec, s.set.SeverityOverrides)
+	m, err := mapper.New(s.set.Spec, s.set.SeverityOverrides, mapper.WithBody(s.set.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +121,11 @@ func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx
 	enrichUntil := time.Now().Add(enrichPageWait)
 	done := ctx.Done() // nil once a chunk went out
 	size := 0
+	if st.id == defaultStream {
+		w.mapper.SetStream("") // a single-stream API: no stream to name
+	} else {
+		w.mapper.SetStream(st.id)
+	}
 	for k, i := range idx {
 		rec := &page.Records[i]
 		if st.partial != nil {
@@ -157,6 +162,7 @@ func (st *stream) mapPage(ctx context.Context, w *worker, page *decode.Page, idx
 			*enrichLeft--
 			wait := min(enrichRecordWait, max(0, time.Until(enrichUntil)))
 			st.enrichRecord(ctx, w, rec, lr, wait)
+			w.mapper.Rewrite(lr, rec) // the message may name what enrichment added
 		}
 		if loaded {
 			w.mapper.Unload(rec)
@@ -258,9 +264,10 @@ func (st *stream) enrichRecord(ctx context.Context, w *worker, rec *decode.Recor
 		lr.Attributes().PutStr("api_logs.enrich.error", "response is not valid JSON")
 		return
 	}
-	for attr, path := range src.set.Spec.Enrich.Attributes {
-		if v := decode.Lookup(doc, path); v != nil && v.Type() != fastjson.TypeNull {
-			mapper.ToValue(lr.Attributes().PutEmpty(attr), v)
+	// In key order, so that the same answer always gives the same map.
+	for _, key := range src.enrichKeys {
+		if v := decode.Lookup(doc, src.set.Spec.Enrich.Attributes[key]); v != nil && v.Type() != fastjson.TypeNull {
+			mapper.ToValue(w.mapper.PutEnriched(lr, key), v)
 		}
 	}
 }

@@ -152,7 +152,7 @@ func TestEnrichmentNeverTakesTheListWalksBudget(t *testing.T) {
 	require.Equal(t, 6, records)
 	candidates := 0
 	for _, lr := range r.consumer.logRecords() {
-		status, _ := lr.Body().Map().Get("status")
+		status := fieldOf(lr, "make", "status")
 		if status.Int() < 2 {
 			continue
 		}

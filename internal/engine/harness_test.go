@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -140,6 +141,28 @@ func (c *recordingConsumer) uids() []string {
 }
 
 // logRecords returns every accepted record.
+// fieldOf is a value of a delivered record's namespace map (the attribute
+// ns: every built-in API writes its record's fields, and what enrichment
+// read, there), at a dotted path; an empty value when there is none.
+func fieldOf(lr plog.LogRecord, ns, path string) pcommon.Value {
+	v, ok := lr.Attributes().Get(ns)
+	for _, k := range strings.Split(path, ".") {
+		if !ok || v.Type() != pcommon.ValueTypeMap {
+			return pcommon.NewValueEmpty()
+		}
+		v, ok = v.Map().Get(k)
+	}
+	if !ok {
+		return pcommon.NewValueEmpty()
+	}
+	return v
+}
+
+// present reports whether fieldOf found a value.
+func present(v pcommon.Value) bool {
+	return v.Type() != pcommon.ValueTypeEmpty
+}
+
 func (c *recordingConsumer) logRecords() []plog.LogRecord {
 	var out []plog.LogRecord
 	for _, ld := range c.sink.AllLogs() {

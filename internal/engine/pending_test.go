@@ -27,8 +27,7 @@ func scenarioListRequests(srv *simServer) *atomic.Int64 {
 }
 
 func statusOf(lr plog.LogRecord) int64 {
-	v, _ := lr.Body().Map().Get("status")
-	return v.Int()
+	return fieldOf(lr, "make", "status").Int()
 }
 
 // Make runs listed before they finish, finishing after one, two and ten
@@ -63,11 +62,9 @@ func TestMakeUnfinishedRunsArriveOnceWhenFinal(t *testing.T) {
 		assert.False(t, unfinished)
 		if statusOf(lr) == 3 {
 			failed++
-			name, ok := lr.Attributes().Get("make.execution.error.name")
-			assert.True(t, ok, "a failed run arrives with its failure")
-			assert.Equal(t, "ConnectionError", name.AsString())
-			st, _ := lr.Attributes().Get("make.execution.status")
-			assert.Equal(t, "ERROR", st.AsString())
+			assert.True(t, present(fieldOf(lr, "make", "execution.error.name")), "a failed run arrives with its failure")
+			assert.Equal(t, "ConnectionError", fieldOf(lr, "make", "execution.error.name").AsString())
+			assert.Equal(t, "ERROR", fieldOf(lr, "make", "execution.status").AsString())
 		}
 	}
 	require.Positive(t, failed, "the seed must produce failed runs")

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 )
 
 // Doer sends one API request (httpclient.Client in production).
@@ -85,7 +88,9 @@ type Settings struct {
 	MaxBodySize int64
 
 	SeverityOverrides map[string]string
-	Now               func() time.Time
+	// Body is the body of an API with a message (records.message).
+	Body mapper.Body
+	Now  func() time.Time
 }
 
 // Deps are the collaborators of a source.
@@ -111,6 +116,8 @@ type Source struct {
 	disc   *requestBuilder
 	// enrichNames are the placeholders of the enrich request ({{record:id}}).
 	enrichNames []string
+	// enrichKeys are the keys of enrich.attributes, sorted.
+	enrichKeys []string
 
 	machine  *cursor.Machine
 	resource resourceAttrs
@@ -163,6 +170,7 @@ func New(set Settings, deps Deps) (*Source, error) {
 			return nil, fmt.Errorf("enrich.request: %w", err)
 		}
 		s.enrichNames = s.enrich.path.Names()
+		s.enrichKeys = slices.Sorted(maps.Keys(e.Attributes))
 		for _, q := range s.enrich.query {
 			s.enrichNames = append(s.enrichNames, q.tmpl.Names()...)
 		}

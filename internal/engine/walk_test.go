@@ -232,20 +232,26 @@ func TestMakeEnrichmentAddsErrorAttributes(t *testing.T) {
 	r.drain()
 	failed, ok := 0, 0
 	for _, lr := range r.consumer.logRecords() {
-		status, _ := lr.Body().Map().Get("status")
-		_, hasName := lr.Attributes().Get("make.execution.error.name")
-		_, hasMsg := lr.Attributes().Get("make.execution.error.message")
+		status := fieldOf(lr, "make", "status")
+		hasName := present(fieldOf(lr, "make", "execution.error.name"))
+		hasMsg := present(fieldOf(lr, "make", "execution.error.message"))
+		// The message is written again once the details are in: the
+		// run's scenario (the stream), its type, its status and its error.
+		run := "scenario " + c.stream + " " + fieldOf(lr, "make", "type").Str() + " run: "
+		assert.Equal(t, "make.scenario_log", lr.EventName())
 		switch status.Int() {
 		case 3:
 			failed++
-			assert.True(t, hasName && hasMsg, "status 3 records carry make.execution.error.*")
-			v, _ := lr.Attributes().Get("make.execution.error.name")
-			assert.Equal(t, "ConnectionError", v.AsString())
-			m, _ := lr.Attributes().Get("make.execution.error.module")
-			assert.Equal(t, "http:ActionSendData", m.AsString())
+			assert.True(t, hasName && hasMsg, "status 3 records carry make: {execution: {error: ...}}")
+			assert.Equal(t, "ConnectionError", fieldOf(lr, "make", "execution.error.name").AsString())
+			assert.Equal(t, "http:ActionSendData", fieldOf(lr, "make", "execution.error.module").AsString())
+			assert.Equal(t, run+"error: ConnectionError: Request failed with status code 502 (module http:ActionSendData)", lr.Body().Str())
+		case 2:
+			assert.Equal(t, run+"warning: BundleValidationError: Validation failed for 1 parameter(s). (module json:ParseJSON)", lr.Body().Str())
 		case 1:
 			ok++
 			assert.False(t, hasName, "successful executions are not enriched")
+			assert.Equal(t, run+"success", lr.Body().Str())
 		}
 	}
 	require.Positive(t, failed, "seed must produce some failed executions")
@@ -365,11 +371,11 @@ func TestMakeEnrichmentBudgetIsPerPoll(t *testing.T) {
 	require.Greater(t, pages, 1, "the poll must span several pages")
 	candidates, enriched := 0, 0
 	for _, lr := range r.consumer.logRecords() {
-		status, _ := lr.Body().Map().Get("status")
+		status := fieldOf(lr, "make", "status")
 		if status.Int() == 2 || status.Int() == 3 {
 			candidates++
 		}
-		if _, ok := lr.Attributes().Get("make.execution.status"); ok {
+		if present(fieldOf(lr, "make", "execution.status")) {
 			enriched++
 		}
 	}

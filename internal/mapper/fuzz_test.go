@@ -35,12 +35,20 @@ func FuzzDecodeMap(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		spec.Records.BodyField = map[bool]string{true: "message"}[len(pairs)%2 == 0]
+		// The three shapes in turn: message and attributes, the record as
+		// body with the message as an attribute, a body field.
+		var opts []Option
+		switch len(pairs) % 3 {
+		case 1:
+			opts = append(opts, WithBody(BodyRecord))
+		case 2:
+			spec.Records.BodyField, spec.Records.Message = "message", nil
+		}
 		dec, err := decode.New(spec.Records, spec.Pagination)
 		if err != nil {
 			f.Fatal(err)
 		}
-		m, err := New(spec, nil)
+		m, err := New(spec, nil, opts...)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -56,17 +56,18 @@ func TestGolden(t *testing.T) {
 		rootPath bool // Records.Path "": the sample is a single record object
 		records  int
 		more     decode.More
+		stream   string // the stream the records are read from, where the message names it
 	}{
 		{body: "tines_action_logs.seed000.json", api: "tines_action_logs", records: 1, more: decode.MoreNo},
 		{body: "stackone_action_logs.seed001.json", api: "stackone_action_logs", rootPath: true, records: 1, more: decode.MoreUnknown},
 		{body: "stackone_action_logs.nullable.json", api: "stackone_action_logs", records: 9, more: decode.MoreUnknown},
 		{body: "logto_logs.seed002.json", api: "logto_logs", records: 1, more: decode.MoreUnknown},
 		{body: "oms_action_logs.seed003.json", api: "oms_action_logs", records: 10, more: decode.MoreYes},
-		{body: "make_scenario_logs.seed004.json", api: "make_scenario_logs", records: 1, more: decode.MoreUnknown},
-		{body: "make_module_logs.seed004.json", api: "make_module_logs", records: 1, more: decode.MoreUnknown},
+		{body: "make_scenario_logs.seed004.json", api: "make_scenario_logs", records: 1, more: decode.MoreUnknown, stream: "42"},
+		{body: "make_module_logs.seed004.json", api: "make_module_logs", records: 1, more: decode.MoreUnknown, stream: "5"},
 		{body: "tines_audit_logs.fixture.json", api: "tines_audit_logs", records: 4, more: decode.MoreNo},
-		{body: "make_scenario_logs.fixture-list.json", api: "make_scenario_logs", records: 1, more: decode.MoreUnknown},
-		{body: "make_scenario_logs.fixture-execution-get.json", api: "make_scenario_logs", records: 1, more: decode.MoreUnknown},
+		{body: "make_scenario_logs.fixture-list.json", api: "make_scenario_logs", records: 1, more: decode.MoreUnknown, stream: "1229"},
+		{body: "make_scenario_logs.fixture-execution-get.json", api: "make_scenario_logs", records: 1, more: decode.MoreUnknown, stream: "5"},
 		{body: "make_audit_logs.fixture.json", api: "make_audit_logs", records: 2, more: decode.MoreUnknown},
 	}
 	cases := make(map[string]bool, len(tests))
@@ -93,6 +94,7 @@ func TestGolden(t *testing.T) {
 
 			m, err := New(spec, nil)
 			require.NoError(t, err)
+			m.SetStream(tt.stream)
 			logs := plog.NewLogs()
 			lrs := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
 			for i := range page.Records {

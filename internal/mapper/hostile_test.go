@@ -103,16 +103,31 @@ func manyKeys(n int) string {
 
 // Objects built through the protobuf decoder equal objects built with
 // Put*: members, order, repeated keys, types, numbers, strings and UTF-8
-// repair; with the whole record as body and with a body field.
+// repair; with the fields as attributes and the message as body, with the
+// whole record as body (with and without a message) and with a body field.
 func TestBigMapMatchesPut(t *testing.T) {
 	records := append(append([]string{}, bigMapRecords...), manyKeys(300))
-	for _, bodyField := range []string{"", "message", "nested.a"} {
+	for _, mode := range []struct {
+		name      string
+		bodyField string
+		noMessage bool
+		opts      []Option
+	}{
+		{name: "message"},
+		{name: "body: record", opts: []Option{WithBody(BodyRecord)}},
+		{name: "no message", noMessage: true},
+		{name: "body field message", bodyField: "message", noMessage: true},
+		{name: "body field nested.a", bodyField: "nested.a", noMessage: true},
+	} {
 		spec, err := apispec.Builtin("tines_action_logs")
 		require.NoError(t, err)
-		spec.Records.BodyField = bodyField
+		spec.Records.BodyField = mode.bodyField
+		if mode.noMessage {
+			spec.Records.Message = nil
+		}
 		for _, rec := range records {
-			put, proto := mapWith(t, spec, rec, 1<<30), mapWith(t, spec, rec, 0)
-			require.Equal(t, put, proto, "body field %q, record %.200s", bodyField, rec)
+			put, proto := mapWith(t, spec, rec, 1<<30, mode.opts...), mapWith(t, spec, rec, 0, mode.opts...)
+			require.Equal(t, put, proto, "%s, record %.200s", mode.name, rec)
 		}
 	}
 	// ToValue (enrichment) repairs strings the same way both ways.
@@ -133,11 +148,11 @@ func TestBigMapMatchesPut(t *testing.T) {
 	}
 }
 
-func mapWith(tb testing.TB, spec *apispec.Spec, record string, at int) string {
+func mapWith(tb testing.TB, spec *apispec.Spec, record string, at int, opts ...Option) string {
 	tb.Helper()
 	bigMapAt = at
 	defer func() { bigMapAt = bigMap }()
-	m, err := New(spec, nil)
+	m, err := New(spec, nil, opts...)
 	require.NoError(tb, err)
 	v, err := fastjson.Parse(record)
 	require.NoError(tb, err)
@@ -156,6 +171,7 @@ func FuzzBigMap(f *testing.F) {
 	}
 	bodySpec := *spec
 	bodySpec.Records.BodyField = "message"
+	bodySpec.Records.Message = nil
 	f.Fuzz(func(t *testing.T, record string) {
 		if _, err := fastjson.Parse(record); err != nil {
 			return
@@ -163,6 +179,8 @@ func FuzzBigMap(f *testing.F) {
 		for _, s := range []*apispec.Spec{spec, &bodySpec} {
 			require.Equal(t, mapWith(t, s, record, 1<<30), mapWith(t, s, record, 0))
 		}
+		rec := WithBody(BodyRecord)
+		require.Equal(t, mapWith(t, spec, record, 1<<30, rec), mapWith(t, spec, record, 0, rec))
 	})
 }
 
@@ -184,7 +202,8 @@ func TestManyKeysLinear(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, m.AppendRecord(nil, lr, &page.Records[0], 1))
 	t.Logf("%d keys mapped in %v", n, time.Since(start))
-	body := lr.Body().Map()
+	assert.Equal(t, []string{"tines", AttrUID}, attrKeys(lr.Attributes()), "the fields' map, then log.record.uid")
+	body := fieldsOf(t, lr, "tines")
 	require.Equal(t, manyKeysLen(n), body.Len())
 	// Order of first occurrence; a repeated key holds its last value.
 	keys := make([]string, 0, body.Len())
@@ -202,26 +221,43 @@ func TestManyKeysLinear(t *testing.T) {
 	assert.Equal(t, 70, obj.Map().Len())
 }
 
-// A closed done channel stops the mapping of any record within 4096 values.
+// A closed done channel stops the mapping of any record within 4096 values,
+// the fields as attributes (the message as body) or as the body.
 func TestAppendRecordCancelled(t *testing.T) {
 	spec, err := apispec.Builtin("tines_action_logs")
 	require.NoError(t, err)
-	m, err := New(spec, nil)
-	require.NoError(t, err)
-	for _, tc := range []struct{ at, n int }{{bigMap, 50_000}, {1 << 30, 10_000}} {
-		bigMapAt = tc.at
-		v, err := fastjson.Parse(manyKeys(tc.n))
+	for _, body := range []Body{BodyMessage, BodyRecord} {
+		m, err := New(spec, nil, WithBody(body))
 		require.NoError(t, err)
-		done := make(chan struct{})
-		close(done)
-		lr := plog.NewLogRecord()
-		err = m.AppendRecord(done, lr, &decode.Record{ID: "1", Time: 1, Value: v}, 1)
-		require.ErrorIs(t, err, errCancelled)
-		assert.LessOrEqual(t, lr.Body().Map().Len(), 4096)
-		// The mapper is usable afterwards.
-		lr = plog.NewLogRecord()
-		require.NoError(t, m.AppendRecord(nil, lr, &decode.Record{ID: "1", Time: 1, Value: v}, 1))
-		assert.Equal(t, manyKeysLen(tc.n), lr.Body().Map().Len())
+		fields := func(lr plog.LogRecord) pcommon.Map {
+			if body == BodyRecord {
+				return lr.Body().Map()
+			}
+			return fieldsOf(t, lr, "tines")
+		}
+		for _, tc := range []struct{ at, n int }{{bigMap, 50_000}, {1 << 30, 10_000}} {
+			bigMapAt = tc.at
+			v, err := fastjson.Parse(manyKeys(tc.n))
+			require.NoError(t, err)
+			done := make(chan struct{})
+			close(done)
+			lr := plog.NewLogRecord()
+			err = m.AppendRecord(done, lr, &decode.Record{ID: "1", Time: 1, Value: v}, 1)
+			require.ErrorIs(t, err, errCancelled)
+			assert.LessOrEqual(t, fields(lr).Len(), 4096)
+			// The mapper is usable afterwards.
+			lr = plog.NewLogRecord()
+			require.NoError(t, m.AppendRecord(nil, lr, &decode.Record{ID: "1", Time: 1, Value: v}, 1))
+			if body == BodyRecord {
+				assert.Equal(t, manyKeysLen(tc.n), fields(lr).Len())
+				msg, _ := lr.Attributes().Get(AttrMessage)
+				assert.Equal(t, "tines.action_log 1", msg.Str(), "manyKeys has no message field")
+			} else {
+				assert.Equal(t, manyKeysLen(tc.n), fields(lr).Len())
+				assert.Equal(t, []string{"tines", AttrUID}, attrKeys(lr.Attributes()))
+				assert.Equal(t, "tines.action_log 1", lr.Body().Str(), "manyKeys has no message field")
+			}
+		}
 	}
 	bigMapAt = bigMap
 }
@@ -254,14 +290,14 @@ func TestLoadTooDeep(t *testing.T) {
 		lr := lrs.At(i)
 		uid, _ := lr.Attributes().Get(AttrUID)
 		assert.Equal(t, strconv.Itoa(i+1), uid.Str())
-		id, _ := lr.Body().Map().Get("id")
+		id, _ := fieldsOf(t, lr, "tines").Get("id")
 		assert.Equal(t, int64(i+1), id.Int())
 		note, flagged := lr.Attributes().Get(AttrDecodeError)
 		assert.Equal(t, i == 1, flagged)
 		if i == 1 {
 			assert.Contains(t, note.Str(), "nested deeper than 256 levels")
 			assert.Equal(t, plog.SeverityNumberError, lr.SeverityNumber())
-			v, _ := lr.Body().Map().Get("deep")
+			v, _ := fieldsOf(t, lr, "tines").Get("deep")
 			for level := 1; level < maxDepth; level++ {
 				require.Equal(t, pcommon.ValueTypeSlice, v.Type(), "level %d", level)
 				v = v.Slice().At(0)

@@ -1,7 +1,10 @@
 // Package mapper turns decoded records into OpenTelemetry log records:
-// timestamps, severity from the spec's rules, the record as body (or one
-// field as body and the rest as attributes) and the record id as
-// log.record.uid.
+// timestamps, severity from the spec's rules, the event name, the body and
+// the record id as log.record.uid. The body is the record's message with
+// the record's fields as one map attribute under the spec's namespace
+// (records.message, records.attributes_namespace), or the record itself as
+// a map (no message, or `body: record`), or one field with the others in
+// the namespace map (records.body_field).
 package mapper
 
 import (
@@ -43,6 +46,16 @@ type Mapper struct {
 	timeFields []string
 	scratch    []byte
 	bodyField  bool
+	// msg writes the message of APIs that declare one; body says where.
+	msg       template
+	body      Body
+	eventName string
+	stream    string // the stream of the records being mapped (SetStream)
+	// namespace is the attribute holding the record's fields as a map when
+	// they are attributes (fieldsAsAttrs: a message body, or a body field).
+	namespace     string
+	fieldsAsAttrs bool
+	enrichKeys    map[string]*enrichKey // enrich.attributes keys, resolved
 
 	// Records decoded record by record are parsed here (see Load).
 	rp         fastjson.Parser
@@ -127,10 +140,10 @@ func (m *Mapper) Unload(rec *decode.Record) {
 	}
 }
 
-// New resolves spec's severity rules and body field. overrides maps raw
-// values of the first rule's field to severity names; they are tried before
-// the spec's rules.
-func New(spec *apispec.Spec, overrides map[string]string) (*Mapper, error) {
+// New resolves spec's severity rules, body field and message. overrides
+// maps raw values of the first rule's field to severity names; they are
+// tried before the spec's rules.
+func New(spec *apispec.Spec, overrides map[string]string, opts ...Option) (*Mapper, error) {
 	if spec == nil {
 		return nil, errors.New("nil spec")
 	}
@@ -143,7 +156,28 @@ func New(spec *apispec.Spec, overrides map[string]string) (*Mapper, error) {
 		conv:       converter{keys: make(map[string]string, 64), arena: &decode.Arena{}},
 		texts:      make(map[string]string, 16),
 		timeFields: append([]string{spec.Records.TimeField}, spec.Records.TimeFallbackFields...),
+		eventName:  spec.Records.EventName,
+		namespace:  spec.Records.Namespace(),
 	}
+	for _, o := range opts {
+		o(m)
+	}
+	if m.namespace == "" || apispec.ReceiverAttribute(m.namespace) {
+		return nil, fmt.Errorf("attributes namespace %q: must be a name the receiver does not set itself", m.namespace)
+	}
+	if e := spec.Enrich; e != nil {
+		m.enrichKeys = make(map[string]*enrichKey, len(e.Attributes))
+		for key := range e.Attributes {
+			m.enrichKeys[key] = m.newEnrichKey(key)
+		}
+	}
+	if m.msg, err = compileTemplate(spec.Records, m); err != nil {
+		return nil, err
+	}
+	if m.msg.parts != nil && spec.Records.BodyField != "" {
+		return nil, errors.New("message and body field are exclusive")
+	}
+	m.fieldsAsAttrs = spec.Records.BodyField != "" || m.msg.parts != nil && m.body == BodyMessage
 	if bf := spec.Records.BodyField; bf != "" {
 		if m.bodyPath, err = decode.CompilePath(bf); err != nil {
 			return nil, fmt.Errorf("body field: %w", err)
@@ -156,9 +190,13 @@ func New(spec *apispec.Spec, overrides map[string]string) (*Mapper, error) {
 	return m, nil
 }
 
+// SetStream names the stream of the records mapped next, for message
+// parts that name it (var: stream).
+func (m *Mapper) SetStream(stream string) { m.stream = stream }
+
 // Append writes rec into lr: Timestamp = rec.Time, ObservedTimestamp =
-// observed, severity, body, log.record.uid = rec.ID and, for a record timed
-// by a fallback field, api_logs.time_field.
+// observed, severity, event name, body, attributes, log.record.uid =
+// rec.ID and, for a record timed by a fallback field, api_logs.time_field.
 func (m *Mapper) Append(lr plog.LogRecord, rec *decode.Record, observed pcommon.Timestamp) {
 	_ = m.AppendRecord(nil, lr, rec, observed)
 }
@@ -176,6 +214,9 @@ func (m *Mapper) AppendRecord(done <-chan struct{}, lr plog.LogRecord, rec *deco
 		lr.SetTimestamp(pcommon.Timestamp(rec.Time))
 	}
 	lr.SetObservedTimestamp(observed)
+	if m.eventName != "" {
+		lr.SetEventName(m.eventName)
+	}
 	v := rec.Value
 	note := ""
 	if rec == m.loaded {
@@ -203,45 +244,29 @@ func (m *Mapper) AppendRecord(done <-chan struct{}, lr plog.LogRecord, rec *deco
 		own++
 	}
 	obj, isObj := object(v)
+	// A record that is an object and has a message: the message goes in
+	// the body or api_logs.message. Anything else (text that does not
+	// parse, a scalar, an array) has no fields to write one from and is
+	// the body as it is.
+	hasMsg := m.msg.parts != nil && rec.Value != nil && isObj
+	if hasMsg && m.body == BodyRecord {
+		own++
+	}
 	switch {
 	case rec.Value == nil && rec.Raw != nil:
 		attrs.EnsureCapacity(own) // the body is the record's text
-	case !m.bodyField && isObj:
+	case !m.fieldsAsAttrs && isObj:
 		m.conv.fillMap(lr.Body().SetEmptyMap(), obj)
 		attrs.EnsureCapacity(own)
-	case !m.bodyField || !isObj:
+	case !m.fieldsAsAttrs || !isObj:
 		m.conv.value(lr.Body(), v)
 		attrs.EnsureCapacity(own)
 	default:
-		if m.bodyKey == "" {
+		if m.bodyField && m.bodyKey == "" {
 			m.conv.value(lr.Body(), m.bodyPath.Get(v))
 		}
-		if obj.Len() > bigMapAt {
-			isBody := func(k []byte) bool { return m.bodyKey != "" && string(k) == m.bodyKey }
-			if m.bodyKey != "" {
-				obj.Visit(func(k []byte, fv *fastjson.Value) {
-					if isBody(k) {
-						m.conv.value(lr.Body(), fv) // the last one, as below
-					}
-				})
-			}
-			if m.conv.fillBig(attrs, obj, isBody) || m.conv.err != nil {
-				break
-			}
-		}
-		if !m.conv.count(obj.Len()) {
-			break
-		}
-		attrs.EnsureCapacity(obj.Len() + own)
-		obj.Visit(func(k []byte, fv *fastjson.Value) {
-			if m.bodyKey != "" && string(k) == m.bodyKey {
-				m.conv.value(lr.Body(), fv)
-				return
-			}
-			if m.conv.err == nil {
-				m.conv.put(attrs, m.conv.key(k), fv)
-			}
-		})
+		attrs.EnsureCapacity(own + 1)
+		m.fillFields(attrs.PutEmptyMap(m.namespace), lr.Body(), obj)
 	}
 	if rec.ID != "" {
 		attrs.PutStr(AttrUID, rec.ID)
@@ -252,7 +277,62 @@ func (m *Mapper) AppendRecord(done <-chan struct{}, lr plog.LogRecord, rec *deco
 	if note != "" {
 		attrs.PutStr(AttrDecodeError, note)
 	}
+	if hasMsg && m.conv.err == nil {
+		m.putMessage(lr, rec)
+	}
 	return m.conv.err
+}
+
+// fillFields writes the members of obj into fields, the namespace map, in
+// order, all but the body field, which goes into body: with Put* for small
+// objects, through fillBig above bigMap members (see bigMap).
+func (m *Mapper) fillFields(fields pcommon.Map, body pcommon.Value, obj *fastjson.Object) {
+	if m.bodyKey == "" {
+		m.conv.fillMap(fields, obj)
+		return
+	}
+	isBody := func(k []byte) bool { return string(k) == m.bodyKey }
+	if obj.Len() > bigMapAt {
+		obj.Visit(func(k []byte, fv *fastjson.Value) {
+			if isBody(k) {
+				m.conv.value(body, fv) // the last one, as below
+			}
+		})
+		if m.conv.fillBig(fields, obj, isBody) || m.conv.err != nil {
+			return
+		}
+	}
+	if !m.conv.count(obj.Len()) {
+		return
+	}
+	fields.EnsureCapacity(obj.Len())
+	obj.Visit(func(k []byte, fv *fastjson.Value) {
+		if isBody(k) {
+			m.conv.value(body, fv)
+			return
+		}
+		if m.conv.err == nil {
+			m.conv.put(fields, m.conv.key(k), fv)
+		}
+	})
+}
+
+// Rewrite writes the message of rec, mapped into lr, again: enrichment
+// added values that message parts read. rec must still be loaded.
+func (m *Mapper) Rewrite(lr plog.LogRecord, rec *decode.Record) {
+	if !m.msg.late || rec.Value == nil || rec.Value.Type() != fastjson.TypeObject {
+		return
+	}
+	m.putMessage(lr, rec)
+}
+
+func (m *Mapper) putMessage(lr plog.LogRecord, rec *decode.Record) {
+	msg := m.msg.render(m, rec.Value, lr, m.stream, rec.ID)
+	if m.body == BodyRecord {
+		lr.Attributes().PutStr(AttrMessage, msg)
+		return
+	}
+	lr.Body().SetStr(msg)
 }
 
 // nothing is an empty object, for a record that is only text.

@@ -16,6 +16,25 @@ import (
 
 func f64(v float64) *float64 { return &v }
 
+// fieldsOf is the map of the record's fields, the attribute ns.
+func fieldsOf(tb testing.TB, lr plog.LogRecord, ns string) pcommon.Map {
+	tb.Helper()
+	v, ok := lr.Attributes().Get(ns)
+	require.True(tb, ok, "no attribute %q", ns)
+	require.Equal(tb, pcommon.ValueTypeMap, v.Type(), ns)
+	return v.Map()
+}
+
+// attrKeys lists the keys of m in order.
+func attrKeys(m pcommon.Map) []string {
+	keys := make([]string, 0, m.Len())
+	m.Range(func(k string, _ pcommon.Value) bool {
+		keys = append(keys, k)
+		return true
+	})
+	return keys
+}
+
 // mapOne maps one record given as JSON and returns the log record.
 func mapOne(t *testing.T, m *Mapper, record string) plog.LogRecord {
 	t.Helper()
@@ -155,14 +174,15 @@ func TestAppendTimeFieldAttribute(t *testing.T) {
 		uid, _ := lr.Attributes().Get(AttrUID)
 		assert.Equal(t, "x", uid.AsString())
 	}
-	spec.Records.BodyField = "log_id"
+	spec.Records.BodyField, spec.Records.Message = "log_id", nil
 	m, err = New(spec, nil)
 	require.NoError(t, err)
 	lr := plog.NewLogRecord()
 	m.Append(lr, &decode.Record{ID: "x", Time: 1, TimeSource: 1, Value: v}, 42)
 	got, _ := lr.Attributes().Get(AttrTimeField)
 	assert.Equal(t, "start_time", got.AsString(), "with a body field too")
-	assert.Equal(t, 4, lr.Attributes().Len(), "event_time, start_time, log.record.uid, api_logs.time_field")
+	assert.Equal(t, []string{"stackone", AttrUID, AttrTimeField}, attrKeys(lr.Attributes()))
+	assert.Equal(t, []string{"event_time", "start_time"}, attrKeys(fieldsOf(t, lr, "stackone")))
 }
 
 func TestSeverityOverridesAndDefaults(t *testing.T) {
@@ -268,21 +288,22 @@ func TestAppendBodyField(t *testing.T) {
 	lr := mapOne(t, m, `{"id":733,"message":"hello","level":3,"inbound_event":{"a":[1]},"n":null}`)
 	assert.Equal(t, "hello", lr.Body().Str())
 	assert.Equal(t, map[string]any{
-		"id": int64(733), "level": int64(3), "inbound_event": map[string]any{"a": []any{int64(1)}}, "n": nil,
-		AttrUID: "id-1",
-	}, lr.Attributes().AsRaw())
+		"custom": map[string]any{"id": int64(733), "level": int64(3), "inbound_event": map[string]any{"a": []any{int64(1)}}, "n": nil},
+		AttrUID:  "id-1",
+	}, lr.Attributes().AsRaw(), "the other fields in the default namespace")
 
 	// A nested body field: the body is that value, every top-level field stays.
-	m, err = New(&apispec.Spec{Records: apispec.Records{BodyField: "payload.msg"}}, nil)
+	acme := "acme"
+	m, err = New(&apispec.Spec{Records: apispec.Records{BodyField: "payload.msg", AttributesNamespace: &acme}}, nil)
 	require.NoError(t, err)
 	lr = mapOne(t, m, `{"payload":{"msg":{"x":1}},"k":"v"}`)
 	assert.Equal(t, map[string]any{"x": int64(1)}, lr.Body().Map().AsRaw())
-	assert.Equal(t, map[string]any{"payload": map[string]any{"msg": map[string]any{"x": int64(1)}}, "k": "v", AttrUID: "id-1"}, lr.Attributes().AsRaw())
+	assert.Equal(t, map[string]any{"acme": map[string]any{"payload": map[string]any{"msg": map[string]any{"x": int64(1)}}, "k": "v"}, AttrUID: "id-1"}, lr.Attributes().AsRaw())
 
 	// Body field missing: empty body, nothing else lost.
 	lr = mapOne(t, m, `{"k":"v"}`)
 	assert.Equal(t, pcommon.ValueTypeEmpty, lr.Body().Type())
-	assert.Equal(t, 2, lr.Attributes().Len())
+	assert.Equal(t, map[string]any{"acme": map[string]any{"k": "v"}, AttrUID: "id-1"}, lr.Attributes().AsRaw())
 }
 
 func TestAppendScalarRecordAndProblems(t *testing.T) {

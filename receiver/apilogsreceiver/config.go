@@ -79,6 +79,13 @@ type Config struct {
 
 	// Output.
 	SeverityMap map[string]string `mapstructure:"severity_map"`
+	// Body is the log body of an API that writes a message (every built-in
+	// one; a custom one with records.message): "message", the message with
+	// the vendor record's fields in one map attribute under the API's
+	// namespace (tines, make, ...), or "record", the vendor record as a
+	// map with the message in the attribute api_logs.message (the shape
+	// before messages existed).
+	Body string `mapstructure:"body"`
 
 	// Checkpoints.
 	Storage      *component.ID     `mapstructure:"storage"`
@@ -142,6 +149,7 @@ type resolved struct {
 	// none).
 	tokenURL string
 	resource string
+	body     mapper.Body
 }
 
 // Validate reports every problem of the configuration at once, each naming
@@ -234,6 +242,11 @@ func (cfg *Config) resolve() (*resolved, error) {
 	}
 	if cfg.RateLimit.RequestsPerMinute < 0 {
 		bad("rate_limit.requests_per_minute", "must not be negative")
+	}
+	if b, err := mapper.ParseBody(cfg.Body); err != nil {
+		bad("body", "%v", err)
+	} else {
+		r.body = b
 	}
 	for raw, name := range cfg.SeverityMap {
 		if _, err := mapper.ParseSeverity(name); err != nil {

@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
@@ -54,6 +55,7 @@ func TestConfigValid(t *testing.T) {
 			check: func(t *testing.T, cfg *Config, r *resolved) {
 				assert.Equal(t, 10*time.Second, cfg.Settle)
 				assert.Equal(t, time.Minute, cfg.CollectionInterval, "default interval")
+				assert.Equal(t, mapper.BodyRecord, r.body)
 				now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 				assert.Equal(t, now.Add(-24*time.Hour), r.startAt(now), "default start_at is -24h")
 			},
@@ -71,7 +73,13 @@ func TestConfigValid(t *testing.T) {
 				assert.Equal(t, now, r.startAt(now))
 			},
 		},
-		{name: "oms", endpoint: "https://oms.example.com", pageSize: 50},
+		{
+			name: "oms", endpoint: "https://oms.example.com", pageSize: 50,
+			check: func(t *testing.T, cfg *Config, r *resolved) {
+				assert.Equal(t, "message", cfg.Body, "the default")
+				assert.Equal(t, mapper.BodyMessage, r.body)
+			},
+		},
 		{
 			name: "make_scenarios", endpoint: "https://eu1.make.com", streams: []string{"7001"}, pageSize: 100,
 			check: func(t *testing.T, cfg *Config, _ *resolved) {
@@ -94,6 +102,12 @@ func TestConfigValid(t *testing.T) {
 				assert.Equal(t, "events", r.spec.Records.Path)
 				assert.Equal(t, time.Second, r.spec.Records.TimePrecision)
 				assert.Same(t, cfg.Custom, r.spec)
+				assert.Equal(t, "example.event", r.spec.Records.EventName)
+				assert.Equal(t, []apispec.MessagePart{
+					{Field: "action"},
+					{Field: "actor.name", Prefix: " by "},
+					{Field: "outcome", Prefix: ": ", Values: map[string]string{"0": "ok", "1": "failed"}},
+				}, r.spec.Records.Message)
 			},
 		},
 	}
@@ -147,6 +161,18 @@ func TestConfigInvalid(t *testing.T) {
 			`"custom.records.id_field" is required: records are deduplicated by id
 ` +
 			`"custom.records.time_precision" must be positive (1s, 1ms, ...)`},
+		{name: "bad_body", want: `"body" must be "message" or "record", got "map"`},
+		{name: "custom_bad_message", want: `"custom.records.event_name" must be lower-case words joined by dots, such as tines.audit_log; got "Example"
+` +
+			`"custom.records.attributes_namespace" must not be log.record.uid or start with api_logs: the receiver sets those attributes; got "api_logs.acme"
+` +
+			`"custom.records.message[0]" must name exactly one of field, enriched, attribute or var
+` +
+			`"custom.records.message[1].var" must be one of stream; got "team_id"
+` +
+			`"custom.records.message[2].enriched" must be a key of enrich.attributes, and the spec enriches nothing; got "error.name"
+` +
+			`"custom.records.message[3].attribute" must be an attribute the receiver sets (log.record.uid, api_logs.*, not api_logs.message); the record's fields are read with field, what enrichment read with enriched; got "level"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -301,6 +327,7 @@ func TestConfigUnmarshalMap(t *testing.T) {
 			"tls":                  map[string]any{"insecure_skip_verify": true},
 			"keepalive":            map[string]any{"idle_conn_timeout": "7s"},
 			"vars":                 map[string]any{"a": "b"},
+			"body":                 "record",
 		}},
 		{name: "unknown key far from any", set: map[string]any{"zzzzzz": 1}, want: `"zzzzzz" is not an api_logs key (the README lists them under Options)`},
 		{name: "keep-alive key confighttp v1.71 removed", set: map[string]any{"idle_conn_timeout": "7s"}},
@@ -312,6 +339,7 @@ func TestConfigUnmarshalMap(t *testing.T) {
 		{name: "bare zero duration", set: map[string]any{"settle": 0}},
 		{name: "duration typo", set: map[string]any{"collection_interval": "5 minutes"}, want: `"collection_interval" must be a duration with a unit, such as 30s, 5m or 1h30m; got "5 minutes"`},
 		{name: "custom section typo", set: map[string]any{"custom": map[string]any{"pagination": map[string]any{"tpye": "page"}}}, want: `"custom.pagination.tpye" is not an api_logs key; did you mean "custom.pagination.type"?`},
+		{name: "message part typo", set: map[string]any{"custom": map[string]any{"records": map[string]any{"message": []any{map[string]any{"feild": "x"}}}}}, want: `"custom.records.message[0].feild" is not an api_logs key; did you mean "custom.records.message[0].field"?`},
 		{name: "severity rule typo", set: map[string]any{"custom": map[string]any{"severity": map[string]any{"rules": []any{map[string]any{"feild": "x"}}}}}, want: `"custom.severity.rules[0].feild" is not an api_logs key; did you mean "custom.severity.rules[0].field"?`},
 	}
 	for _, tt := range tests {
@@ -537,6 +565,7 @@ func TestBuiltinSpecsAsCustom(t *testing.T) {
 			require.NoError(t, cfg.Custom.ValidateAt("custom."))
 			builtin, err := apispec.Builtin(name)
 			require.NoError(t, err)
+			assert.Equal(t, builtin.Records.Namespace(), cfg.Custom.Records.Namespace())
 			opts, errs := cfg.apiOptions(cfg.Custom)
 			assert.Empty(t, errs)
 			if len(builtin.Options) == 0 {
@@ -545,6 +574,40 @@ func TestBuiltinSpecsAsCustom(t *testing.T) {
 				assert.Equal(t, builtin.Options, opts)
 			}
 		})
+	}
+}
+
+// A custom spec's records go under "custom" unless it names its own
+// namespace; one written empty is an error, not the top level.
+func TestCustomNamespace(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "apispec", "builtin", "oms_action_logs.yaml"))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		set  any // records.attributes_namespace; nil: not written
+		want string
+		err  string
+	}{
+		{want: "custom"},
+		{set: "acme", want: "acme"},
+		{set: "", err: `"custom.records.attributes_namespace" must not be empty: the record's fields go in one map under this attribute (default "custom")`},
+		{set: "log.record.uid", err: `"custom.records.attributes_namespace" must not be log.record.uid or start with api_logs: the receiver sets those attributes; got "log.record.uid"`},
+	} {
+		var spec map[string]any
+		require.NoError(t, yaml.Unmarshal(raw, &spec))
+		records := spec["records"].(map[string]any)
+		delete(records, "attributes_namespace")
+		if tt.set != nil {
+			records["attributes_namespace"] = tt.set
+		}
+		cfg := NewFactory().CreateDefaultConfig().(*Config)
+		require.NoError(t, confmap.NewFromStringMap(map[string]any{"api": apispec.Custom, "endpoint": "https://oms.example.com", "api_key": "k", "custom": spec}).Unmarshal(cfg))
+		err := cfg.Validate()
+		if tt.err != "" {
+			require.EqualError(t, err, tt.err, "%v", tt.set)
+			continue
+		}
+		require.NoError(t, err, "%v", tt.set)
+		assert.Equal(t, tt.want, cfg.Custom.Records.Namespace())
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadata"
 )
 
@@ -40,6 +41,7 @@ func createDefaultConfig() component.Config {
 		MaxPagesPerPoll:    defaultMaxPages,
 		MaxConcurrentPolls: apispec.DefaultConcurrentPolls,
 		EnrichExecutions:   true,
+		Body:               mapper.BodyNameMessage,
 		BackOff:            backOff,
 	}
 }

@@ -125,6 +125,7 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		Enrich:            cfg.EnrichExecutions,
 		DiscoveryEvery:    cfg.DiscoveryInterval,
 		SeverityOverrides: cfg.SeverityMap,
+		Body:              r.body,
 		MaxBodySize:       cfg.MaxBodySize,
 	}, engine.Deps{
 		Client:   api,

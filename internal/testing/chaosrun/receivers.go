@@ -100,10 +100,11 @@ func BuiltinReceivers(simURL string) []Receiver {
 }
 
 // CustomTinesAudit reads Tines audit logs through an `api: custom` receiver
-// whose spec is a copy of the built-in one.
+// whose spec is a copy of the built-in one, with `body: record`: the
+// record as the body and the message as an attribute, as before messages.
 func CustomTinesAudit(simURL string) Receiver {
 	k := simulator.DefaultKeys()
-	settings := []string{"api: custom", "endpoint: " + simURL + "/tines", "api_key: " + k.Tines, "custom:"}
+	settings := []string{"api: custom", "endpoint: " + simURL + "/tines", "api_key: " + k.Tines, "body: record", "custom:"}
 	for _, line := range strings.Split(strings.TrimSpace(TinesAuditSpec), "\n") {
 		settings = append(settings, "  "+line)
 	}

@@ -33,6 +33,15 @@ records:
   time_field: created_at
   time_format: rfc3339
   time_precision: 1s
+  event_name: tines.audit_log
+  # The record's fields, as one attribute map (see records.attributes_namespace).
+  attributes_namespace: tines
+  # "Login by Example User <user@example.com> from 216.160.83.56"
+  message:
+    - {field: operation_name}
+    - {field: user_name, prefix: " by "}
+    - {field: user_email, prefix: " <", suffix: ">"}
+    - {field: request_ip, prefix: " from "}
 severity:
   default: INFO
 auth:

@@ -132,12 +132,14 @@ func checkRecords(t *testing.T, sim *simulator.Simulator, tp *tap, rs []chaosrun
 					"%s: Timestamp %s, vendor time %s", r.ID, rec.record.Timestamp().AsTime(), ref.Time)
 				assert.NotZero(t, rec.record.ObservedTimestamp(), r.ID)
 			}
-			num, text, known := expectedSeverity(r.API, rec.record.Body().Map().AsRaw())
+			fields := recordFields(r.SimAPI, rec.record)
+			num, text, known := expectedSeverity(r.API, fields)
 			if known {
 				checkedSeverity = true
-				assert.Equal(t, num, rec.record.SeverityNumber(), "%s: severity number of %v", r.ID, rec.record.Body().AsRaw())
-				assert.Equal(t, text, rec.record.SeverityText(), "%s: severity text of %v", r.ID, rec.record.Body().AsRaw())
+				assert.Equal(t, num, rec.record.SeverityNumber(), "%s: severity number of %v", r.ID, fields)
+				assert.Equal(t, text, rec.record.SeverityText(), "%s: severity text of %v", r.ID, fields)
 			}
+			checkMessage(t, r, rec, fields)
 		}
 		assert.True(t, checkedSeverity, "%s: no record with a known severity", r.ID)
 		if r.SimAPI == simulator.APIStackOneActionLogs {
@@ -152,7 +154,7 @@ func checkRecords(t *testing.T, sim *simulator.Simulator, tp *tap, rs []chaosrun
 // event_time.
 func checkStackOneTime(t *testing.T, rec tapped, ref simulator.RecordRef) {
 	t.Helper()
-	body := rec.record.Body().Map().AsRaw()
+	body := recordFields(simulator.APIStackOneActionLogs, rec.record)
 	field := "event_time"
 	if attr, ok := rec.record.Attributes().Get("api_logs.time_field"); ok {
 		field = attr.AsString()

@@ -24,45 +24,74 @@ import (
 // storeCheck is what a log store must show of one API's records besides the
 // log.record.uid, the event time and the severity, which every API is checked for.
 type storeCheck struct {
-	// Fields are vendor fields as VictoriaLogs names them: the path in the
-	// vendor's JSON record, a dot between levels (payload.result).
+	// Namespace is the prefix VictoriaLogs gives the vendor fields: the
+	// API's records.attributes_namespace, the attribute whose map holds
+	// them; "" when the record is the body (`body: record`).
+	Namespace string
+	// Fields are vendor fields as VictoriaLogs names them: the namespace,
+	// then the path in the vendor's JSON record, a dot between levels
+	// (logto.payload.result).
 	Fields []string
-	// Msg: _msg is a human-readable message. False: the record has no message,
-	// so VictoriaLogs shows its placeholder (victorialogs.MissingMsg).
+	// Msg: _msg is the record's message. False: the body is the record, so
+	// VictoriaLogs shows its placeholder (victorialogs.MissingMsg) and the
+	// message is the field api_logs.message.
 	Msg bool
 	// EventName is the LogRecord's EventName, which VictoriaLogs keeps as the
 	// stream field event_name; "" for none.
 	EventName string
 }
 
-// storeChecks, per api_logs.api, for the record shape of today: the body is
-// the vendor record as a map, there is no message and no EventName.
+// storeChecks, per api_logs.api: the body is the message, the vendor
+// fields are one map attribute per API, every API names its event; the
+// custom receiver (`body: record`) keeps the record as the body.
 //
 // How VictoriaLogs v1.52.1 stores an OTLP record
 // (app/vlinsert/opentelemetry/pb.go, decodeLogRecord and decodeAnyValue):
 // a string body is _msg; a map body has no name prefix, so its keys become
 // top-level fields and nested maps dotted names (payload.result), and _msg is
 // the -defaultMsgValue placeholder; log record attributes are flattened the
-// same way; arrays are stored as JSON text; resource attributes form the
-// _stream; a non-empty EventName becomes the stream field event_name; an empty
+// same way, a map attribute's keys under its name (logto.payload.result);
+// arrays are stored as JSON text; resource attributes form the _stream; a
+// non-empty EventName becomes the stream field event_name; an empty
 // SeverityText is replaced by the name of the SeverityNumber ("Info").
-//
-// The planned shape (the body a string message, every vendor field a
-// top-level attribute under its vendor name, an EventName per API) lands the
-// vendor fields under the same names, so Fields stay as they are; it needs
-// Msg: true and the EventName of each API here, and vmuiFields then shows _msg
-// in the UI test.
 func storeChecks() map[string]storeCheck {
 	return map[string]storeCheck{
-		simulator.APITinesActionLogs:    {Fields: []string{"message", "level", "created_at"}},
-		simulator.APITinesAuditLogs:     {Fields: []string{"operation_name", "user_email", "request_ip", "tenant_id"}},
-		"custom":                        {Fields: []string{"operation_name", "user_email", "request_ip", "tenant_id"}},
-		simulator.APIStackOneActionLogs: {Fields: []string{"action_id", "http_method", "url", "status_code", "success", "connector_key"}},
-		simulator.APILogtoLogs:          {Fields: []string{"key", "payload.result", "payload.ip", "payload.applicationId"}},
-		simulator.APIOMSActionLogs:      {Fields: []string{"message", "level", "logger_name", "app_name"}},
-		simulator.APIMakeScenarioLogs:   {Fields: []string{"imtId", "status", "operations", "type"}},
-		simulator.APIMakeModuleLogs:     {Fields: []string{"executionId", "scenarioId", "status", "bundles"}},
-		simulator.APIMakeAuditLogs:      {Fields: []string{"eventName", "actor.id", "team.name", "organization.name"}},
+		simulator.APITinesActionLogs: {
+			Namespace: "tines", Msg: true, EventName: "tines.action_log",
+			Fields: []string{"tines.message", "tines.level", "tines.created_at"},
+		},
+		simulator.APITinesAuditLogs: {
+			Namespace: "tines", Msg: true, EventName: "tines.audit_log",
+			Fields: []string{"tines.operation_name", "tines.user_email", "tines.request_ip", "tines.tenant_id"},
+		},
+		"custom": {
+			EventName: "tines.audit_log",
+			Fields:    []string{"operation_name", "user_email", "request_ip", "tenant_id"},
+		},
+		simulator.APIStackOneActionLogs: {
+			Namespace: "stackone", Msg: true, EventName: "stackone.action_log",
+			Fields: []string{"stackone.action_id", "stackone.http_method", "stackone.url", "stackone.status_code", "stackone.success", "stackone.connector_key"},
+		},
+		simulator.APILogtoLogs: {
+			Namespace: "logto", Msg: true, EventName: "logto.log",
+			Fields: []string{"logto.key", "logto.payload.result", "logto.payload.ip", "logto.payload.applicationId"},
+		},
+		simulator.APIOMSActionLogs: {
+			Namespace: "oms", Msg: true, EventName: "oms.action_log",
+			Fields: []string{"oms.message", "oms.level", "oms.logger_name", "oms.app_name"},
+		},
+		simulator.APIMakeScenarioLogs: {
+			Namespace: "make", Msg: true, EventName: "make.scenario_log",
+			Fields: []string{"make.imtId", "make.status", "make.operations", "make.type"},
+		},
+		simulator.APIMakeModuleLogs: {
+			Namespace: "make", Msg: true, EventName: "make.module_log",
+			Fields: []string{"make.executionId", "make.scenarioId", "make.status", "make.bundles"},
+		},
+		simulator.APIMakeAuditLogs: {
+			Namespace: "make", Msg: true, EventName: "make.audit_log",
+			Fields: []string{"make.eventName", "make.actor.id", "make.team.name", "make.organization.name"},
+		},
 	}
 }
 
@@ -318,7 +347,7 @@ func checkStoreRows(t *testing.T, vl *victorialogs.Server, sim *simulator.Simula
 
 			body := sim.RecordBody(r.SimAPI, ref.Stream, ref.ID)
 			require.NotNil(t, body, key)
-			fields, typed := vendorFields(t, body)
+			fields, typed := vendorFields(t, body, check.Namespace)
 			if num, text, known := expectedSeverity(r.API, typed); known {
 				severities++
 				assert.Equal(t, strconv.Itoa(int(num)), row["severity_number"], "%s %s: severity_number", r.ID, key)
@@ -330,11 +359,26 @@ func checkStoreRows(t *testing.T, vl *victorialogs.Server, sim *simulator.Simula
 					shown[f]++
 				}
 			}
+			// Nothing of the vendor's outside the namespace: a field
+			// without its prefix would be a top-level attribute.
+			if check.Namespace != "" {
+				for f := range fields {
+					_, bare := row[strings.TrimPrefix(f, check.Namespace+".")]
+					assert.False(t, bare && !isStoreField(strings.TrimPrefix(f, check.Namespace+".")),
+						"%s %s: vendor field %s outside %s", r.ID, key, f, check.Namespace)
+				}
+			}
+			// The message the spec writes, from the record and what
+			// enrichment put beside its fields (make.execution.*).
+			event, msg := expectedMessage(r.SimAPI, withEnrichment(typed, row, check.Namespace), row["api_logs.stream"])
+			if msg == "" {
+				msg = event + " " + row["log.record.uid"]
+			}
 			if check.Msg {
-				assert.NotEmpty(t, row["_msg"], "%s %s: _msg", r.ID, key)
-				assert.NotContains(t, row["_msg"], victorialogs.MissingMsg, "%s %s: _msg", r.ID, key)
+				assert.Equal(t, msg, row["_msg"], "%s %s: _msg", r.ID, key)
 			} else {
-				assert.Contains(t, row["_msg"], victorialogs.MissingMsg, "%s %s: a record without a message", r.ID, key)
+				assert.Contains(t, row["_msg"], victorialogs.MissingMsg, "%s %s: the record is the body", r.ID, key)
+				assert.Equal(t, msg, row["api_logs.message"], "%s %s: api_logs.message", r.ID, key)
 			}
 			assert.Equal(t, check.EventName, row["event_name"], "%s %s: event_name", r.ID, key)
 		}
@@ -345,12 +389,47 @@ func checkStoreRows(t *testing.T, vl *victorialogs.Server, sim *simulator.Simula
 	}
 }
 
+// isStoreField: VictoriaLogs and the receiver name these fields themselves.
+func isStoreField(name string) bool {
+	return strings.HasPrefix(name, "_") || strings.HasPrefix(name, "api_logs.") || name == "log.record.uid" ||
+		name == "severity_text" || name == "severity_number" || name == "event_name" || name == "server.address"
+}
+
+// withEnrichment is typed with what enrichment put beside the record's
+// fields, read back from the row: ns.execution.* (Make's execution details).
+func withEnrichment(typed map[string]any, row victorialogs.Row, ns string) map[string]any {
+	prefix := ns + ".execution."
+	for name, v := range row {
+		path, ok := strings.CutPrefix(name, prefix)
+		if !ok || ns == "" {
+			continue
+		}
+		m, _ := typed["execution"].(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+			typed["execution"] = m
+		}
+		keys := strings.Split(path, ".")
+		for _, k := range keys[:len(keys)-1] {
+			next, _ := m[k].(map[string]any)
+			if next == nil {
+				next = map[string]any{}
+				m[k] = next
+			}
+			m = next
+		}
+		m[keys[len(keys)-1]] = v
+	}
+	return typed
+}
+
 // vendorFields flattens a vendor JSON record the way VictoriaLogs shows it
-// after the receiver mapped it (numbers as written, booleans as true/false,
-// null as absent, nested objects with dotted names, arrays as JSON), and
-// decodes it as the receiver's map body holds it (integers as int64) for
-// expectedSeverity.
-func vendorFields(t *testing.T, body []byte) (map[string]string, map[string]any) {
+// after the receiver mapped it under the namespace ns ("": the record is
+// the body; numbers as written, booleans as true/false, null as absent,
+// nested objects with dotted names, arrays as JSON), and decodes it as the
+// receiver's map holds it (integers as int64) for expectedSeverity and
+// expectedMessage.
+func vendorFields(t *testing.T, body []byte, ns string) (map[string]string, map[string]any) {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -379,7 +458,7 @@ func vendorFields(t *testing.T, body []byte) (map[string]string, map[string]any)
 			flat[prefix] = fmt.Sprint(x)
 		}
 	}
-	walk("", v)
+	walk(ns, v)
 	return flat, typedLikePdata(v).(map[string]any)
 }
 

@@ -53,8 +53,9 @@ func baselineConfig(listen, sinkURL string, queue bool) string {
 
 // renderBodies builds the OTLP/JSON requests before timing: the records have
 // the shape the api_logs receiver emits for the bench action (same resource
-// and scope, body map {id, level, message, created_at, inbound_event},
-// severity, timestamps, log.record.uid).
+// and scope, event name, the message as body, the attribute tines: {id,
+// level, message, created_at, inbound_event} and log.record.uid, severity,
+// timestamps).
 func renderBodies(n int) ([][]byte, error) {
 	count := min((n+pageSize-1)/pageSize, maxDistinctBodies)
 	base := time.Now().Add(-time.Duration(n/10) * time.Second).Unix()
@@ -88,14 +89,19 @@ func renderBodies(n int) ([][]byte, error) {
 			lr.SetObservedTimestamp(observed)
 			lr.SetSeverityNumber(sev[lvl].num)
 			lr.SetSeverityText(sev[lvl].text)
-			body := lr.Body().SetEmptyMap()
-			body.EnsureCapacity(5)
-			body.PutInt("id", id)
-			body.PutInt("level", lvl)
-			body.PutStr("message", "Bench action log "+strconv.FormatInt(id, 10))
-			body.PutStr("created_at", t.Format(time.RFC3339))
-			body.PutEmpty("inbound_event")
-			lr.Attributes().PutStr("log.record.uid", strconv.FormatInt(id, 10))
+			lr.SetEventName("tines.action_log")
+			msg := "Bench action log " + strconv.FormatInt(id, 10)
+			lr.Body().SetStr(msg)
+			attrs := lr.Attributes()
+			attrs.EnsureCapacity(2)
+			fields := attrs.PutEmptyMap("tines")
+			fields.EnsureCapacity(5)
+			fields.PutInt("id", id)
+			fields.PutInt("level", lvl)
+			fields.PutStr("message", msg)
+			fields.PutStr("created_at", t.Format(time.RFC3339))
+			fields.PutEmpty("inbound_event")
+			attrs.PutStr("log.record.uid", strconv.FormatInt(id, 10))
 		}
 		raw, err := m.MarshalLogs(ld)
 		if err != nil {
