@@ -84,7 +84,17 @@ func TestCountWrongState(t *testing.T) {
 }
 
 func TestStateNote(t *testing.T) {
+	// body: message (the default): the run's fields are in the "make" attribute.
 	lr := plog.NewLogRecord()
+	lr.Body().SetStr("scenario 7001 auto run: error")
+	lr.Attributes().PutEmptyMap(makeNamespace).PutInt("status", 2)
+	assert.Equal(t, "status=2", StateNote(simulator.APIMakeScenarioLogs, lr))
+	// A run without a status is a wrong state.
+	lr = plog.NewLogRecord()
+	lr.Body().SetStr("scenario 7001 auto run")
+	assert.Equal(t, "status=none", StateNote(simulator.APIMakeScenarioLogs, lr))
+	// body: record: the body is the run.
+	lr = plog.NewLogRecord()
 	lr.Body().SetEmptyMap().PutInt("status", 3)
 	assert.Equal(t, "status=3", StateNote(simulator.APIMakeScenarioLogs, lr))
 	assert.Empty(t, StateNote(simulator.APIMakeModuleLogs, lr), "only Make scenario runs have a final status to check")

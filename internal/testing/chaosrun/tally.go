@@ -28,10 +28,20 @@ func StateNote(api string, lr plog.LogRecord) string {
 	if v, ok := lr.Attributes().Get(attrUnfinished); ok && v.Bool() {
 		return noteUnfinished
 	}
-	if api == simulator.APIMakeScenarioLogs && lr.Body().Type() == pcommon.ValueTypeMap {
-		if v, ok := lr.Body().Map().Get("status"); ok {
-			return "status=" + v.AsString()
+	if api == simulator.APIMakeScenarioLogs {
+		// The run's fields are in the "make" attribute (body: message, the
+		// default) or in the body (body: record). A run without a status is
+		// a wrong state, never a record left unchecked.
+		record := lr.Body()
+		if ns, ok := lr.Attributes().Get(makeNamespace); ok {
+			record = ns
 		}
+		if record.Type() == pcommon.ValueTypeMap {
+			if v, ok := record.Map().Get("status"); ok {
+				return "status=" + v.AsString()
+			}
+		}
+		return "status=none"
 	}
 	return ""
 }
@@ -41,6 +51,8 @@ const (
 	// import the engine).
 	attrUnfinished = "api_logs.unfinished"
 	noteUnfinished = "unfinished"
+	// makeNamespace is the records.attributes_namespace of the Make APIs.
+	makeNamespace = "make"
 )
 
 // finalNote is the StateNote of rec in its final state ("" when not checked).
