@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/otlpsink"
@@ -302,18 +303,22 @@ func TestMakeUnfinishedRunsWithRestartsAndKills(t *testing.T) {
 	t.Logf("%d runs created pending, listed pending %d times", st.PendingRuns, st.PendingListings)
 	failed, enriched := 0, 0
 	for _, rec := range tp.records(simulator.APIMakeScenarioLogs) {
-		status, _ := rec.record.Body().Map().Get("status")
+		// The run's fields, enrichment included, are in the "make" attribute.
+		run, ok := rec.record.Attributes().Get("make")
+		require.True(t, ok, "%s: no make attribute", rec.uid)
+		status, ok := attrPath(run, "status")
+		require.True(t, ok, "%s: no status", rec.uid)
 		require.NotZero(t, status.Int(), "%s: delivered unfinished", rec.uid)
 		_, unfinished := rec.record.Attributes().Get("api_logs.unfinished")
 		require.False(t, unfinished, rec.uid)
-		exec, hasExec := rec.record.Attributes().Get("make.execution.status")
+		exec, hasExec := attrPath(run, "execution", "status")
 		if hasExec {
 			assert.NotEqual(t, "RUNNING", exec.AsString(), "%s: enriched while it ran", rec.uid)
 		}
 		if status.Int() == 3 {
 			failed++
 			if hasExec && exec.AsString() == "ERROR" {
-				if _, ok := rec.record.Attributes().Get("make.execution.error.name"); ok {
+				if _, ok := attrPath(run, "execution", "error", "name"); ok {
 					enriched++
 				}
 			}
@@ -321,4 +326,19 @@ func TestMakeUnfinishedRunsWithRestartsAndKills(t *testing.T) {
 	}
 	require.Positive(t, failed, "the seed must produce failed runs")
 	assert.Positive(t, enriched, "no failed run arrived with its failure")
+}
+
+// attrPath is the value at path inside the map v, and whether it is there.
+func attrPath(v pcommon.Value, path ...string) (pcommon.Value, bool) {
+	for _, key := range path {
+		if v.Type() != pcommon.ValueTypeMap {
+			return pcommon.Value{}, false
+		}
+		next, ok := v.Map().Get(key)
+		if !ok {
+			return pcommon.Value{}, false
+		}
+		v = next
+	}
+	return v, true
 }
