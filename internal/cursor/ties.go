@@ -54,7 +54,7 @@ func (m *Machine) lowerUpperBound(walk *Walk, out *Outcome, recs []decode.Record
 // created_at rows in its scan order while the table does not change: the
 // group is then read page by page, 1, 2, 3, and complete after ceil(n/page)
 // reads). Tie reads go through the pages in turn and start again at the first,
-// so that either behaviour, or one in between, reads the whole group.
+// so that either behavior, or one in between, reads the whole group.
 const MaxTieReads = 20
 
 // tieReadBound is how often a tie group of total records is read at most:

@@ -103,7 +103,7 @@ type Options struct {
 	// LogtoStableTies returns records that share a createdAt in the same
 	// order on every request, as Postgres does for "order by created_at desc"
 	// while the table does not change (its scan order). Without it every
-	// request shuffles them, the other behaviour the engine must survive.
+	// request shuffles them, the other behavior the engine must survive.
 	LogtoStableTies   bool
 	OMSIgnorePageSize bool // OMS: ignore page_size, always 20 per page
 	// StackOneNullable: StackOne records with null event_time (timed by start_time or end_time)
