@@ -1,6 +1,7 @@
 package apilogsreceiver
 
 import (
+	"context"
 	"maps"
 	"os"
 	"path/filepath"
@@ -12,8 +13,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.uber.org/zap"
+	zapobserver "go.uber.org/zap/zaptest/observer"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
@@ -688,4 +693,21 @@ func TestCustomOAuth2Resource(t *testing.T) {
 	r, err = cfg.resolve()
 	require.NoError(t, err)
 	assert.Equal(t, "urn:eu:t1", r.resource)
+}
+
+// Start warns once, naming the moved keep-alive keys, and polls as usual.
+func TestMovedKeepaliveKeysAreWarnedAtStart(t *testing.T) {
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{
+		"api": "tines_action_logs", "endpoint": "http://127.0.0.1:1", "api_key": "k", "action_ids": []any{1},
+		"collection_interval": "1h", "disable_keep_alives": true,
+	}).Unmarshal(cfg))
+	core, logs := zapobserver.New(zap.WarnLevel)
+	rcv, err := NewFactory().CreateLogs(context.Background(), namedSettings("old", zap.New(core)), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	shutdownOnCleanup(t, rcv)
+	warned := logs.FilterMessageSnippet("keep-alive keys were removed in collector v0.165").All()
+	require.Len(t, warned, 1)
+	assert.Equal(t, []any{"disable_keep_alives"}, warned[0].ContextMap()["keys"])
 }
