@@ -35,6 +35,10 @@ type EconomyOptions struct {
 	Latency     time.Duration // simulator latency of every vendor answer (80ms)
 	Interval    time.Duration // collection_interval of every receiver, for the whole run (2s)
 	IdlePolls   int           // idle polls to observe per stream (5)
+	// CapPageSize makes every API give at most this many records a page
+	// without saying so (simulator.Options.CapPageSize); 0: none. The
+	// backlog bound is then counted in pages of this size.
+	CapPageSize int
 	// MakeRequestsPerMinute is the budget of the Make receivers and of the
 	// simulator's "make" limit (600). The idle phase needs more than Make's
 	// default 60: six Make streams polling every 2 s want 180 requests a
@@ -194,7 +198,7 @@ func RunEconomy(ctx context.Context, o EconomyOptions) (*EconomyResult, error) {
 	sim, err := simulator.New(simulator.Options{
 		Mode: simulator.ModeDemo, Seed: o.Seed, Paused: true,
 		InitialRecords: o.Records, HistorySpan: o.HistorySpan, Latency: o.Latency,
-		RatePerMinute: EconomyLimits(o.makeBudget()),
+		RatePerMinute: EconomyLimits(o.makeBudget()), CapPageSize: o.CapPageSize,
 	})
 	if err != nil {
 		return nil, err
@@ -467,6 +471,9 @@ func (e *economyRun) measure(end time.Time) {
 	}
 	for _, r := range e.receivers {
 		page := maxPageSize(r.API)
+		if e.o.CapPageSize > 0 {
+			page = min(page, e.o.CapPageSize)
+		}
 		least := ceilDiv(e.o.Records, page)
 		a := EconomyAPI{
 			API: r.API, Receiver: r.ID, Streams: len(r.SimStreams), PageSize: page,

@@ -20,10 +20,25 @@ import (
 // idle poll afterwards costs exactly one, nothing is answered 429 and every
 // record arrives exactly once (chaosrun.RunEconomy, also `make bench`).
 func TestRequestEconomyEveryAPI(t *testing.T) {
+	requireEconomy(t, 0)
+}
+
+// TestRequestEconomyCappedPages: the same with every API giving at most 37
+// records a page whatever page_size asks, without saying so. A short page
+// ends a walk only on the API's own signal, so the backlog costs at most
+// ceil(150/37)+2 = 7 list requests per stream and an idle poll still one.
+func TestRequestEconomyCappedPages(t *testing.T) {
+	requireEconomy(t, 37)
+}
+
+// requireEconomy runs chaosrun.RunEconomy (pages capped at capAt records
+// when above 0) and checks its figures against their exact bounds.
+func requireEconomy(t *testing.T, capAt int) {
+	t.Helper()
 	bin := collectorBinary(t)
 	const records, idlePolls = 150, 5
 	res, err := chaosrun.RunEconomy(context.Background(), chaosrun.EconomyOptions{
-		Collector: bin, Dir: t.TempDir(), Records: records, IdlePolls: idlePolls, Log: testLog{t},
+		Collector: bin, Dir: t.TempDir(), Records: records, IdlePolls: idlePolls, CapPageSize: capAt, Log: testLog{t},
 	})
 	require.NoError(t, err)
 	var table strings.Builder
