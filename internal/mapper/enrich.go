@@ -38,16 +38,8 @@ func (m *Mapper) PutEnriched(lr plog.LogRecord, key string) pcommon.Value {
 	if !ok {
 		return lr.Attributes().PutEmpty(k.flat)
 	}
-	last := len(k.path) - 1
-	for _, seg := range k.path[:last] {
-		next, found := fields.Get(seg)
-		if !found || next.Type() != pcommon.ValueTypeMap {
-			fields = fields.PutEmptyMap(seg)
-			continue
-		}
-		fields = next.Map()
-	}
-	return fields.PutEmpty(k.path[last])
+	parent, _ := parentMap(fields, k.path, true)
+	return parent.PutEmpty(k.path[len(k.path)-1])
 }
 
 // enriched is the value PutEnriched wrote for k, if any.
@@ -56,15 +48,29 @@ func (m *Mapper) enriched(lr plog.LogRecord, k *enrichKey) (pcommon.Value, bool)
 	if !ok {
 		return lr.Attributes().Get(k.flat)
 	}
-	last := len(k.path) - 1
-	for _, seg := range k.path[:last] {
-		next, found := fields.Get(seg)
-		if !found || next.Type() != pcommon.ValueTypeMap {
-			return pcommon.Value{}, false
-		}
-		fields = next.Map()
+	parent, ok := parentMap(fields, k.path, false)
+	if !ok {
+		return pcommon.Value{}, false
 	}
-	return fields.Get(k.path[last])
+	return parent.Get(k.path[len(k.path)-1])
+}
+
+// parentMap is the map that holds the last member of path inside fields;
+// with create, missing members on the way (or ones that are not maps) are
+// made empty maps, else such a member means there is none.
+func parentMap(fields pcommon.Map, path []string, create bool) (pcommon.Map, bool) {
+	for _, seg := range path[:len(path)-1] {
+		next, found := fields.Get(seg)
+		switch {
+		case found && next.Type() == pcommon.ValueTypeMap:
+			fields = next.Map()
+		case create:
+			fields = fields.PutEmptyMap(seg)
+		default:
+			return pcommon.Map{}, false
+		}
+	}
+	return fields, true
 }
 
 // fieldsMap is the namespace map of lr, when the record's fields are
