@@ -126,7 +126,7 @@ func TestVictoriaLogsEveryAPI(t *testing.T) {
 	requireExact(t, sim, storeCounts(t, vl), receivers)
 	checkStoreRows(t, vl, sim, receivers)
 	requireNoThrottling(t, sim, receivers)
-	checkReadmeQueries(t, vl)
+	checkDocQueries(t, vl)
 
 	// New records while the collector is down; then it polls again.
 	h.stop()
@@ -496,14 +496,19 @@ func storedSeverityText(num plog.SeverityNumber, text string) string {
 	return num.String()
 }
 
-// checkReadmeQueries runs every LogsQL query of the README's VictoriaLogs
-// section: each finds rows, but the one that looks for records stored twice.
-func checkReadmeQueries(t *testing.T, vl *victorialogs.Server) {
+// logStoresDoc is the page whose VictoriaLogs exporter and LogsQL queries the
+// store tests run.
+const logStoresDoc = "../../../docs/log-stores.md"
+
+// checkDocQueries runs every LogsQL query of the VictoriaLogs section of
+// docs/log-stores.md: each finds rows, but the one that looks for records
+// stored twice.
+func checkDocQueries(t *testing.T, vl *victorialogs.Server) {
 	t.Helper()
-	readme, err := os.ReadFile("../../../README.md")
+	doc, err := os.ReadFile(logStoresDoc)
 	require.NoError(t, err)
-	_, block, ok := strings.Cut(string(readme), "<!-- logsql -->\n```\n")
-	require.True(t, ok, "the README marks its LogsQL queries with <!-- logsql -->")
+	_, block, ok := strings.Cut(string(doc), "<!-- logsql -->\n```\n")
+	require.True(t, ok, "docs/log-stores.md marks its LogsQL queries with <!-- logsql -->")
 	block, _, ok = strings.Cut(block, "```\n<!-- /logsql -->")
 	require.True(t, ok)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -513,13 +518,13 @@ func checkReadmeQueries(t *testing.T, vl *victorialogs.Server) {
 		query, comment, _ := strings.Cut(line, " # ")
 		query = strings.TrimSpace(query)
 		rows, err := vl.Query(ctx, query)
-		require.NoError(t, err, "README query %q", query)
+		require.NoError(t, err, "docs query %q", query)
 		if strings.Contains(comment, "nothing should be") {
-			assert.Empty(t, rows, "README query %q", query)
+			assert.Empty(t, rows, "docs query %q", query)
 		} else {
-			assert.NotEmpty(t, rows, "README query %q finds nothing", query)
+			assert.NotEmpty(t, rows, "docs query %q finds nothing", query)
 		}
 		queries++
 	}
-	assert.GreaterOrEqual(t, queries, 5, "README queries")
+	assert.GreaterOrEqual(t, queries, 5, "docs queries")
 }

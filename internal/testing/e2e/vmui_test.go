@@ -180,13 +180,14 @@ func htmlText(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\u00a0", "&nbsp;").Replace(s)
 }
 
-// TestReadmeVictoriaLogsBlockIsTested: the README's VictoriaLogs exporter is
-// the one in config-store.yaml, which TestVictoriaLogsUI runs.
-func TestReadmeVictoriaLogsBlockIsTested(t *testing.T) {
-	readme, err := os.ReadFile("../../../README.md")
+// TestDocsVictoriaLogsBlockIsTested: the VictoriaLogs exporter of
+// docs/log-stores.md is the one in config-store.yaml, which TestVictoriaLogsUI
+// runs.
+func TestDocsVictoriaLogsBlockIsTested(t *testing.T) {
+	doc, err := os.ReadFile(logStoresDoc)
 	require.NoError(t, err)
-	_, block, ok := strings.Cut(string(readme), "<!-- victorialogs -->\n```yaml\n")
-	require.True(t, ok, "the README marks its VictoriaLogs exporter with <!-- victorialogs -->")
+	_, block, ok := strings.Cut(string(doc), "<!-- victorialogs -->\n```yaml\n")
+	require.True(t, ok, "docs/log-stores.md marks its VictoriaLogs exporter with <!-- victorialogs -->")
 	block, _, ok = strings.Cut(block, "```\n<!-- /victorialogs -->")
 	require.True(t, ok)
 	require.Contains(t, block, "otlp_http/victorialogs:")
@@ -198,5 +199,5 @@ func TestReadmeVictoriaLogsBlockIsTested(t *testing.T) {
 			lines = append(lines, l)
 		}
 	}
-	assert.Contains(t, strings.Join(lines, "\n"), strings.TrimRight(block, "\n"), "config-store.yaml, comments left out, holds the README's block")
+	assert.Contains(t, strings.Join(lines, "\n"), strings.TrimRight(block, "\n"), "config-store.yaml, comments left out, holds the block of docs/log-stores.md")
 }
