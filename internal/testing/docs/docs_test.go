@@ -27,10 +27,10 @@ import (
 const repoRoot = "../../.."
 
 // pages are the Markdown files checked, relative to the repository: the
-// README, CONTRIBUTING, the component's README and everything under docs/.
+// README, CONTRIBUTING, CHANGELOG, the component's README and everything under docs/.
 func pages(t *testing.T) map[string]*Page {
 	t.Helper()
-	names := []string{"README.md", "CONTRIBUTING.md", "receiver/apilogsreceiver/README.md"}
+	names := []string{"README.md", "CONTRIBUTING.md", "CHANGELOG.md", "receiver/apilogsreceiver/README.md"}
 	err := filepath.WalkDir(filepath.Join(repoRoot, "docs"), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".md") {
 			rel, _ := filepath.Rel(repoRoot, p)
