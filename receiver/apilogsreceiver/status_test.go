@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	zapobserver "go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadatatest"
 )
@@ -184,4 +185,18 @@ func TestStatusSaysAStreamStalls(t *testing.T) {
 	require.True(t, ok)
 	assert.WithinDuration(t, time.Now().Add(24*time.Hour), resume, time.Minute)
 	assert.Contains(t, ev.Err().Error(), resume.Format(time.RFC3339))
+}
+
+// Once Shutdown began the collector has reported Stopping, from which OK is
+// no valid transition: a poll that ends then reports nothing.
+func TestStatusSilentAfterShutdownBegan(t *testing.T) {
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	s := newStatusReporter(host, "api_logs/test")
+	s.StreamStatus("1001", &engine.StreamError{Class: "GET /api/v1/actions/{{stream}}/logs: status 503"})
+	s.stop()
+	s.StreamStatus("1001", nil)
+	s.StreamRemoved("1001")
+	events := host.snapshot()
+	require.Len(t, events, 1)
+	assert.Equal(t, componentstatus.StatusRecoverableError, events[0].Status())
 }
