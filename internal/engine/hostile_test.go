@@ -59,6 +59,12 @@ func (s *statusRecorder) StreamStatus(stream string, err error) {
 	s.last[stream] = err
 }
 
+func (s *statusRecorder) StreamRemoved(stream string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.last, stream)
+}
+
 func (s *statusRecorder) of(stream string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -8,8 +8,8 @@ import (
 )
 
 // scheduler hands due streams to workers. A stream is out of the queue while
-// a worker polls it, so no stream is ever polled twice at once, and thousands
-// of idle streams cost one timer, not one goroutine each.
+// a worker polls it (busy), so no stream is ever polled twice at once, and
+// thousands of idle streams cost one timer, not one goroutine each.
 type scheduler struct {
 	now   func() time.Time
 	mu    sync.Mutex
@@ -30,26 +30,40 @@ func (s *scheduler) add(st *stream, due time.Time) {
 	s.poke()
 }
 
-func (s *scheduler) remove(st *stream) {
+// remove takes st off the schedule and reports whether it is idle. A busy
+// stream (handed to a worker) finishes its poll; done then reports it gone,
+// unless revive took it back meanwhile.
+func (s *scheduler) remove(st *stream) (idle bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	st.removed = true
 	if st.index >= 0 {
 		heap.Remove(&s.queue, st.index)
 	}
+	return !st.busy
+}
+
+// revive undoes remove for a stream that is still busy: done puts it back.
+func (s *scheduler) revive(st *stream) {
+	s.mu.Lock()
+	st.removed = false
 	s.mu.Unlock()
 }
 
-// done puts a polled stream back, due at the given time.
-func (s *scheduler) done(st *stream, due time.Time) {
+// done puts a polled stream back, due at the given time, or reports it gone
+// when it was removed during its poll.
+func (s *scheduler) done(st *stream, due time.Time) (gone bool) {
 	s.mu.Lock()
+	st.busy = false
 	if st.removed {
 		s.mu.Unlock()
-		return
+		return true
 	}
 	st.due = due
 	heap.Push(&s.queue, st)
 	s.mu.Unlock()
 	s.poke()
+	return false
 }
 
 func (s *scheduler) poke() {
@@ -80,6 +94,7 @@ func (s *scheduler) run(ctx context.Context) {
 		if len(s.queue) > 0 {
 			if d := s.queue[0].due.Sub(s.now()); d <= 0 {
 				st = heap.Pop(&s.queue).(*stream)
+				st.busy = true
 			} else {
 				wait = d
 			}

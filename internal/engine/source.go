@@ -44,6 +44,9 @@ type Observer interface {
 	// CursorIDsDropped counts ids the cursor could not keep within its
 	// checkpoint budget.
 	CursorIDsDropped(stream string, n int)
+	// StreamRemoved says that discovery dropped the stream and no poll of
+	// it runs: its gauges stop reporting it.
+	StreamRemoved(stream string)
 }
 
 // StatusSink learns the outcome of every poll of every stream; the receiver
@@ -52,6 +55,9 @@ type Observer interface {
 // class, with the (redacted) error behind it for errors.Is and errors.As.
 type StatusSink interface {
 	StreamStatus(stream string, err error)
+	// StreamRemoved says that discovery dropped the stream and no poll of
+	// it runs: its outcome no longer counts.
+	StreamRemoved(stream string)
 }
 
 // Settings are the resolved options of one source.
@@ -259,14 +265,19 @@ func (s *Source) Stop(ctx context.Context) error {
 
 const defaultStream = "default"
 
-// setStreams makes the scheduled streams exactly ids.
+// setStreams makes the scheduled streams exactly ids. There is one stream
+// object per id, hence per cursor key, at any time: a stream removed while
+// a worker polls it stays in s.streams until that poll ends (work forgets it
+// then), and if its id comes back meanwhile the same object goes on. A new
+// object beside it would poll and save the same key at the same time.
 func (s *Source) setStreams(ids []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keep := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		keep[id] = true
-		if _, ok := s.streams[id]; ok {
+		if st, ok := s.streams[id]; ok {
+			s.sched.revive(st)
 			continue
 		}
 		st := newStream(s, id)
@@ -274,10 +285,19 @@ func (s *Source) setStreams(ids []string) {
 		s.sched.add(st, s.set.Now())
 	}
 	for id, st := range s.streams {
-		if !keep[id] {
-			s.sched.remove(st)
-			delete(s.streams, id)
+		if !keep[id] && s.sched.remove(st) {
+			s.forget(st)
 		}
+	}
+}
+
+// forget drops a removed stream that no worker polls: its failure leaves
+// the component status and its series the gauges. s.mu is held.
+func (s *Source) forget(st *stream) {
+	delete(s.streams, st.id)
+	s.deps.Observer.StreamRemoved(st.id)
+	if s.deps.Status != nil {
+		s.deps.Status.StreamRemoved(st.id)
 	}
 }
 
@@ -297,7 +317,13 @@ func (s *Source) work(ctx context.Context, w *worker) {
 		if st.notBefore.After(due) {
 			due = st.notBefore
 		}
-		s.sched.done(st, due)
+		// Under s.mu, so that setStreams cannot revive the stream between
+		// done and forget.
+		s.mu.Lock()
+		if s.sched.done(st, due) {
+			s.forget(st)
+		}
+		s.mu.Unlock()
 	}
 }
 
@@ -311,3 +337,4 @@ func (nopObserver) CheckpointError(string)          {}
 func (nopObserver) RefusedNextLink(string)          {}
 func (nopObserver) TieRecordsMissed(string, int)    {}
 func (nopObserver) CursorIDsDropped(string, int)    {}
+func (nopObserver) StreamRemoved(string)            {}

@@ -43,9 +43,10 @@ type stream struct {
 	stallUntil time.Time
 	partial    map[string]struct{} // ids of a page accepted in part (see mapPage)
 
-	// scheduler fields
+	// scheduler fields, guarded by the scheduler's mutex
 	due     time.Time
 	index   int
+	busy    bool // handed to a worker, until done
 	removed bool
 }
 

@@ -82,9 +82,12 @@ func (e *TransportError) Error() string { return fmt.Sprintf("%s %s: %v", e.Meth
 
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// IsPermanent reports whether retrying later cannot help without a config
-// change: 401/403 (Do already renewed credentials once) or a 4xx from the
-// token endpoint (bad client id/secret/resource).
+// IsPermanent reports whether the credentials were refused: 401/403 (Do
+// already renewed credentials once) or a 4xx from the token endpoint (bad
+// client id/secret/resource). Retrying at the poll rate cannot help until
+// someone mends them, in the config or at the vendor (a key re-enabled, a
+// scenario shared again): the stream retries slowly, and the component
+// status is a RecoverableError, which may return to OK.
 func IsPermanent(err error) bool {
 	var se *StatusError
 	if !errors.As(err, &se) {

@@ -66,7 +66,10 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	lr.telem = telem
-	obs := newObserver(telem, lr.set.ID.String())
+	obs, err := newObserver(telem, lr.set.ID.String())
+	if err != nil {
+		return err
+	}
 
 	client, err := cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), lr.set.TelemetrySettings)
 	if err != nil {
@@ -168,6 +171,9 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 // It is safe without Start and returns when ctx is done.
 func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 	var errs []error
+	if lr.status != nil {
+		lr.status.stop()
+	}
 	if lr.source != nil {
 		errs = append(errs, lr.source.Stop(ctx))
 		lr.set.Logger.Info("Stopped polling")

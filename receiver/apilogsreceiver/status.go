@@ -10,17 +10,26 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
 )
 
 // statusReporter folds the outcome of every stream into one component status
 // and reports it only when it changes.
+//
+// Every failure a stream meets at runtime is a RecoverableError, credentials
+// (401/403) included: the collector's status machine (service/internal/status
+// in v0.165) lets a component leave PermanentError only for Stopping, so a
+// PermanentError would outlive the stream's recovery until a restart, and
+// every such failure can heal without a config change (a token given back
+// its scenario, a key re-enabled, a vendor fixed). What the config alone
+// decides is checked before Start returns; a failed Start is the collector's
+// PermanentError. The receiver reports none itself.
 type statusReporter struct {
-	host   component.Host
-	source string
-	mu     sync.Mutex
-	failed map[string]error
-	last   string
+	host    component.Host
+	source  string
+	mu      sync.Mutex
+	failed  map[string]error
+	last    string
+	stopped bool
 }
 
 func newStatusReporter(host component.Host, source string) *statusReporter {
@@ -37,17 +46,38 @@ func (s *statusReporter) StreamStatus(stream string, err error) {
 	} else {
 		s.failed[stream] = err
 	}
+	s.report()
+}
+
+// StreamRemoved forgets a stream that discovery dropped: its failure no
+// longer counts.
+func (s *statusReporter) StreamRemoved(stream string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.failed, stream)
+	s.report()
+}
+
+// stop ends the reports: Shutdown runs after the collector reported
+// Stopping, from which OK is no valid transition.
+func (s *statusReporter) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+}
+
+// report sends the aggregate if it changed; s.mu is held.
+func (s *statusReporter) report() {
 	ev, key := s.event()
-	if key == s.last {
+	if key == s.last || s.stopped {
 		return
 	}
 	s.last = key
 	componentstatus.ReportStatus(s.host, ev)
 }
 
-// event is the aggregate: a permanent error (credentials) wins over a
-// recoverable one (a failing or stalled stream); the first such stream, in
-// name order, is named. The message is a fixed description of the failure
+// event is the aggregate: OK, or a RecoverableError naming the first failing
+// stream in name order. The message is a fixed description of the failure
 // class (the configured request and status code, "network error", "records
 // path not found", "stalled until ..."): never content of an API's answer,
 // which only the redacted log lines carry.
@@ -56,18 +86,10 @@ func (s *statusReporter) event() (*componentstatus.Event, string) {
 		return componentstatus.NewEvent(componentstatus.StatusOK), "ok"
 	}
 	streams := make([]string, 0, len(s.failed))
-	permanent := ""
-	for id, err := range s.failed {
+	for id := range s.failed {
 		streams = append(streams, id)
-		if httpclient.IsPermanent(err) && (permanent == "" || id < permanent) {
-			permanent = id
-		}
 	}
 	sort.Strings(streams)
-	if permanent != "" {
-		err := s.statusError(len(streams), permanent)
-		return componentstatus.NewPermanentErrorEvent(err), "permanent:" + err.Error()
-	}
 	err := s.statusError(len(streams), streams[0])
 	return componentstatus.NewRecoverableErrorEvent(err), "recoverable:" + err.Error()
 }

@@ -2,6 +2,7 @@ package apilogsreceiver // import "github.com/otelcol-api-logs/otelcol-api-logs/
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,15 +32,69 @@ const (
 // observer records the engine's and the HTTP client's measurements as the
 // component metrics declared in metadata.yaml, with source and stream
 // attributes (cached per stream: attribute sets are not free).
+//
+// The gauges are observable: a synchronous gauge keeps reporting every
+// series it ever recorded (the SDK's cumulative last value), so a stream
+// that discovery dropped would keep its last lag and last success for the
+// life of the process. The callbacks report only the streams in gauges.
 type observer struct {
 	tb     *metadata.TelemetryBuilder
 	source string
 	attrs  sync.Map // stream -> metric.MeasurementOption
 	out    sync.Map // stream+"\x00"+outcome -> metric.MeasurementOption
+
+	mu     sync.Mutex
+	gauges map[string]*streamGauges // the live streams with a gauge value
 }
 
-func newObserver(tb *metadata.TelemetryBuilder, source string) *observer {
-	return &observer{tb: tb, source: source}
+// streamGauges are the last gauge values of one stream.
+type streamGauges struct {
+	attrs       metric.MeasurementOption
+	lag         float64 // seconds
+	hasLag      bool
+	lastSuccess int64 // Unix seconds
+	hasSuccess  bool
+}
+
+func newObserver(tb *metadata.TelemetryBuilder, source string) (*observer, error) {
+	o := &observer{tb: tb, source: source, gauges: map[string]*streamGauges{}}
+	err := tb.RegisterAPILogsCursorLagCallback(func(_ context.Context, obs metric.Float64Observer) error {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		for _, g := range o.gauges {
+			if g.hasLag {
+				obs.Observe(g.lag, g.attrs)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tb.RegisterAPILogsLastSuccessCallback(func(_ context.Context, obs metric.Int64Observer) error {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		for _, g := range o.gauges {
+			if g.hasSuccess {
+				obs.Observe(g.lastSuccess, g.attrs)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// gauge returns the gauge values of stream; o.mu is held.
+func (o *observer) gauge(stream string) *streamGauges {
+	g := o.gauges[stream]
+	if g == nil {
+		g = &streamGauges{attrs: o.streamAttrs(stream)}
+		o.gauges[stream] = g
+	}
+	return g
 }
 
 func (o *observer) streamAttrs(stream string) metric.MeasurementOption {
@@ -82,11 +137,33 @@ func (o *observer) InvalidRecords(stream string, n int) {
 }
 
 func (o *observer) CursorLag(stream string, lag time.Duration) {
-	o.tb.APILogsCursorLag.Record(context.Background(), lag.Seconds(), o.streamAttrs(stream))
+	o.mu.Lock()
+	g := o.gauge(stream)
+	g.lag, g.hasLag = lag.Seconds(), true
+	o.mu.Unlock()
 }
 
 func (o *observer) LastSuccess(stream string, t time.Time) {
-	o.tb.APILogsLastSuccess.Record(context.Background(), t.Unix(), o.streamAttrs(stream))
+	o.mu.Lock()
+	g := o.gauge(stream)
+	g.lastSuccess, g.hasSuccess = t.Unix(), true
+	o.mu.Unlock()
+}
+
+// StreamRemoved drops the stream's gauge series and cached attribute sets.
+// Its counters keep their totals: a cumulative counter cannot forget a
+// series, and its final count stays true.
+func (o *observer) StreamRemoved(stream string) {
+	o.mu.Lock()
+	delete(o.gauges, stream)
+	o.mu.Unlock()
+	o.attrs.Delete(stream)
+	o.out.Range(func(key, _ any) bool {
+		if k := key.(string); strings.HasPrefix(k, stream+"\x00") {
+			o.out.Delete(k)
+		}
+		return true
+	})
 }
 
 func (o *observer) CheckpointError(stream string) {

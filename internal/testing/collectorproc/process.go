@@ -32,6 +32,8 @@ type Process struct {
 	ExtraConfigs []string
 	// Env is added to the test process's environment (for ${env:...} in the configuration).
 	Env []string
+	// Args are more command-line arguments (--feature-gates=...).
+	Args []string
 
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -66,6 +68,7 @@ func (p *Process) Start() error {
 	for _, c := range p.ExtraConfigs {
 		args = append(args, "--config", c)
 	}
+	args = append(args, p.Args...)
 	cmd := exec.Command(p.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if len(p.Env) > 0 {

@@ -224,6 +224,9 @@ func (s *Simulator) makeScenarios(w http.ResponseWriter, r *http.Request) {
 	all := make([]map[string]any, 0, 3)
 	for k := 1; k <= 3; k++ {
 		id := team*1000 + k
+		if s.scenarioHidden(id) {
+			continue
+		}
 		all = append(all, map[string]any{
 			"id": id, "name": fmt.Sprintf("Demo scenario %d", id), "teamId": team, "hookId": nil, "deviceId": nil,
 			"deviceScope": nil, "concept": false, "description": "", "folderId": nil, "isinvalid": false, "islinked": true,

@@ -80,7 +80,7 @@ func (s *Simulator) wrap(rt route, auth authFunc, fn http.HandlerFunc) http.Hand
 			return
 		}
 		inner := func(w http.ResponseWriter, r *http.Request) {
-			if auth != nil && !auth(w, r) {
+			if auth != nil && !auth(w, r) || s.refuse(w, key) {
 				return
 			}
 			fn(w, r)

@@ -31,6 +31,7 @@ type Simulator struct {
 	tokens   *tokenStore
 	bench    *benchAction
 	foreign  *foreignServer
+	access   access
 
 	paused  atomic.Bool
 	reqSeq  atomic.Int64 // numbers requests for deterministic per-request randomness

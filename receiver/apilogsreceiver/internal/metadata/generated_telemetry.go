@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -28,9 +30,9 @@ type TelemetryBuilder struct {
 	registrations           []metric.Registration
 	APILogsCheckpointErrors metric.Int64Counter
 	APILogsCursorIdsDropped metric.Int64Counter
-	APILogsCursorLag        metric.Float64Gauge
+	APILogsCursorLag        metric.Float64ObservableGauge
 	APILogsInvalidRecords   metric.Int64Counter
-	APILogsLastSuccess      metric.Int64Gauge
+	APILogsLastSuccess      metric.Int64ObservableGauge
 	APILogsPages            metric.Int64Counter
 	APILogsPolls            metric.Int64Counter
 	APILogsRecords          metric.Int64Counter
@@ -50,6 +52,56 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterAPILogsCursorLagCallback sets callback for observable APILogsCursorLag metric.
+func (builder *TelemetryBuilder) RegisterAPILogsCursorLagCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.APILogsCursorLag, obs: o})
+		return nil
+	}, builder.APILogsCursorLag)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterAPILogsLastSuccessCallback sets callback for observable APILogsLastSuccess metric.
+func (builder *TelemetryBuilder) RegisterAPILogsLastSuccessCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.APILogsLastSuccess, obs: o})
+		return nil
+	}, builder.APILogsLastSuccess)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
+}
+
+type observerFloat64 struct {
+	embedded.Float64Observer
+	inst metric.Float64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerFloat64) Observe(value float64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveFloat64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -82,7 +134,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{id}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.APILogsCursorLag, err = builder.meter.Float64Gauge(
+	builder.APILogsCursorLag, err = builder.meter.Float64ObservableGauge(
 		"otelcol_api_logs_cursor_lag",
 		metric.WithDescription("Time between now and the stream's cursor, after its last poll. [Development]"),
 		metric.WithUnit("s"),
@@ -94,7 +146,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.APILogsLastSuccess, err = builder.meter.Int64Gauge(
+	builder.APILogsLastSuccess, err = builder.meter.Int64ObservableGauge(
 		"otelcol_api_logs_last_success",
 		metric.WithDescription("Unix time of the stream's last successful poll. [Development]"),
 		metric.WithUnit("s"),

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -19,11 +20,17 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterAPILogsCursorLagCallback(func(_ context.Context, observer metric.Float64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterAPILogsLastSuccessCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	tb.APILogsCheckpointErrors.Add(context.Background(), 1)
 	tb.APILogsCursorIdsDropped.Add(context.Background(), 1)
-	tb.APILogsCursorLag.Record(context.Background(), 1)
 	tb.APILogsInvalidRecords.Add(context.Background(), 1)
-	tb.APILogsLastSuccess.Record(context.Background(), 1)
 	tb.APILogsPages.Add(context.Background(), 1)
 	tb.APILogsPolls.Add(context.Background(), 1)
 	tb.APILogsRecords.Add(context.Background(), 1)
