@@ -227,7 +227,7 @@ func TestPageAtBodyLimitMemory(t *testing.T) {
 
 // A stop while a page of records with 200,000 keys each (the issue's
 // record, 2.4 MB) is in hand returns, and abandons the page: before, one
-// such record kept SIGTERM waiting more than 30 s. The stop is signalled
+// such record kept SIGTERM waiting more than 30 s. The stop is signaled
 // after the page was fetched and before the engine decodes it (the Doer
 // holds the answer until the poll's context ends), so the outcome does not
 // depend on the machine's speed: nothing is delivered, the cursor does not

@@ -9,7 +9,7 @@ import (
 
 // stopOnFirstAnswer is a Doer that, once the first answer is in hand, stops
 // the source and holds the answer back until the poll's context is
-// cancelled: the engine receives the page with the stop already signalled,
+// cancelled: the engine receives the page with the stop already signaled,
 // whatever the machine's speed.
 type stopOnFirstAnswer struct {
 	Doer

@@ -25,7 +25,7 @@ func TestConfmapAloneMissesWhatUnmarshalAdds(t *testing.T) {
 	assert.Contains(t, err.Error(), "colection_interval")
 	assert.NotContains(t, err.Error(), `"collection_interval"`, "confmap names no valid key")
 	err = confmap.NewFromStringMap(typo).Unmarshal(createDefaultConfig().(*Config))
-	assert.ErrorContains(t, err, `"colection_interval" is not an api_logs key; did you mean "collection_interval"?`)
+	require.ErrorContains(t, err, `"colection_interval" is not an api_logs key; did you mean "collection_interval"?`)
 
 	bare := map[string]any{"api": "tines_action_logs", "collection_interval": 5}
 	plain := (*bareConfig)(createDefaultConfig().(*Config))

@@ -19,7 +19,7 @@ type gatedStorage struct {
 	calls   atomic.Int32
 }
 
-func (s *gatedStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
+func (s *gatedStorage) GetClient(_ context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
 	s.clients.Add(1)
 	inner := storagetest.NewInMemoryClient(kind, id, name)
 	return &gatedClient{Client: inner, s: s}, nil

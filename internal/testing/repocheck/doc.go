@@ -1,4 +1,4 @@
 // Package repocheck holds tests of the repository's shape rather than of its
-// behaviour: rules of the developers' guide that a reviewer would otherwise
+// behavior: rules of the developers' guide that a reviewer would otherwise
 // have to check by eye.
 package repocheck

@@ -37,8 +37,8 @@ func TestLongProductFilesFindsOne(t *testing.T) {
 	write := func(path, text string) {
 		t.Helper()
 		full := filepath.Join(root, filepath.FromSlash(path))
-		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
-		require.NoError(t, os.WriteFile(full, []byte(text), 0o644))
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o750))
+		require.NoError(t, os.WriteFile(full, []byte(text), 0o600))
 	}
 	write("internal/a/at_limit.go", lines(10))
 	write("internal/a/above.go", lines(11))
@@ -74,24 +74,23 @@ var generated = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
 // longProductFiles lists, as "path: N lines", the product files under root
 // longer than limit lines.
 func longProductFiles(root string, limit int) ([]string, error) {
+	fsys := os.DirFS(root)
 	var long []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			name := d.Name()
-			if path != root && (strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") || name == "testdata" || rel == "internal/testing") {
-				return filepath.SkipDir
+			if path != "." && (strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") || name == "testdata" || path == "internal/testing") {
+				return fs.SkipDir
 			}
 			return nil
 		}
-		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		text, err := os.ReadFile(path)
+		text, err := fs.ReadFile(fsys, path)
 		if err != nil {
 			return err
 		}
@@ -99,7 +98,7 @@ func longProductFiles(root string, limit int) ([]string, error) {
 			return nil
 		}
 		if n := bytes.Count(text, []byte("\n")); n > limit {
-			long = append(long, fmt.Sprintf("%s: %d lines", rel, n))
+			long = append(long, fmt.Sprintf("%s: %d lines", path, n))
 		}
 		return nil
 	})
