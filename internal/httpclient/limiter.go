@@ -25,6 +25,8 @@ type Limiter struct {
 	waiting  int       // list requests waiting for the bucket
 	left     int       // requests the server's window has left, counting ours since its answer
 	leftTill time.Time // when the server's window resets; zero: no word from the server
+
+	now func() time.Time // time.Now; tests set a fake clock
 }
 
 // SecondaryShare is the part of a budget that secondary requests may use at
@@ -40,7 +42,7 @@ var ErrNoBudget = errors.New("no request left in the budget for a secondary requ
 // fixed nor a sliding one-minute window at the vendor ever counts more than
 // perMinute. perMinute <= 0 disables the bucket but keeps the pauses.
 func NewLimiter(perMinute float64, burst int) *Limiter {
-	l := &Limiter{}
+	l := &Limiter{now: time.Now}
 	l.SetLimit(perMinute, burst)
 	return l
 }
@@ -179,13 +181,14 @@ func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
 	if bucket != nil {
 		// A reservation, not bucket.Wait: it says whether a sleep is needed,
 		// so that an unthrottled request reports no wait at all.
-		r := bucket.Reserve()
-		if d := r.Delay(); d > 0 {
+		now := l.now()
+		r := bucket.ReserveN(now, 1)
+		if d := r.DelayFrom(now); d > 0 {
 			start := time.Now()
 			err = sleepCtx(ctx, d)
 			waited += time.Since(start)
 			if err != nil {
-				r.Cancel()
+				r.CancelAt(l.now())
 			}
 		}
 	}
@@ -212,7 +215,7 @@ func (l *Limiter) waitServer(ctx context.Context) (time.Duration, error) {
 		if err := ctx.Err(); err != nil {
 			return waited, err
 		}
-		d := l.blockedFor(time.Now())
+		d := l.blockedFor(l.now())
 		if d <= 0 {
 			return waited, nil
 		}
@@ -238,7 +241,7 @@ func (l *Limiter) WaitSecondary(ctx context.Context, deadline time.Time) (time.D
 		if err := ctx.Err(); err != nil {
 			return waited, err
 		}
-		now := time.Now()
+		now := l.now()
 		d := l.trySecondary(now)
 		if d == 0 {
 			l.sent()
@@ -247,8 +250,9 @@ func (l *Limiter) WaitSecondary(ctx context.Context, deadline time.Time) (time.D
 		if now.Add(d).After(deadline) {
 			return waited, ErrNoBudget
 		}
+		start := time.Now()
 		err := sleepCtx(ctx, d)
-		waited += time.Since(now)
+		waited += time.Since(start)
 		if err != nil {
 			return waited, err
 		}

@@ -127,20 +127,43 @@ func TestLimiterSecondaryYieldsToWaitingListRequests(t *testing.T) {
 	<-listDone
 }
 
-// Secondary requests get at most SecondaryShare of the budget.
+// Secondary requests get at most SecondaryShare of the budget. A fake
+// clock: the share refills a request every 20.3 ms, less than a busy
+// machine may take between two calls.
 func TestLimiterSecondaryShare(t *testing.T) {
-	l := NewLimiter(6000, 100)
-	_, err := l.WaitSecondary(context.Background(), time.Now())
-	require.NoError(t, err)
-	_, err = l.WaitSecondary(context.Background(), time.Now())
-	require.ErrorIs(t, err, ErrNoBudget, "the share refills at about 49/s: no second one at once")
+	clock := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	l := NewLimiter(6000, 100) // refill (6000-100)/60 = 98.33/s; the share 49.17/s
+	l.now = func() time.Time { return clock }
+	secondary := func() error {
+		_, err := l.WaitSecondary(context.Background(), clock) // a deadline of now: never sleeps
+		return err
+	}
+	require.NoError(t, secondary())
+	require.ErrorIs(t, secondary(), ErrNoBudget, "no second one at the same instant")
+	clock = clock.Add(20 * time.Millisecond)
+	require.ErrorIs(t, secondary(), ErrNoBudget, "20 ms later: not yet (one per 20.34 ms)")
+	clock = clock.Add(time.Millisecond)
+	require.NoError(t, secondary(), "21 ms later: the share has one again")
 	for range 50 {
-		waited, waitErr := l.Wait(context.Background())
-		require.NoError(t, waitErr)
+		waited, err := l.Wait(context.Background())
+		require.NoError(t, err)
 		require.Zero(t, waited, "list requests still have the bucket")
 	}
+	// Tried every millisecond for 10 s: the share holds one request at most,
+	// refilled 20.34 ms after it was taken, so one is taken every 21 ms:
+	// at 42, 63, ... 10,017 ms, 476 in all, under the share's 491.7.
+	taken := 0
+	for range 10_000 {
+		clock = clock.Add(time.Millisecond)
+		if secondary() == nil {
+			taken++
+		}
+	}
+	assert.Equal(t, 476, taken)
+	assert.LessOrEqual(t, float64(taken), SecondaryShare*l.PerMinute()/6, "at most the share of 10 s of refill")
+
 	var nilL *Limiter
-	_, err = nilL.WaitSecondary(context.Background(), time.Now())
+	_, err := nilL.WaitSecondary(context.Background(), time.Now())
 	assert.NoError(t, err)
 }
 

@@ -63,6 +63,15 @@ type rule struct {
 }
 
 // severity evaluates the rules for one record.
+//
+// Why not contrib's pkg/stanza severity parser (issue #21; the module is
+// served at v0.165.1): it reads one parse_from field of a stanza
+// entry.Entry and looks its text up in a value-to-severity table (integer
+// ranges are expanded into that table). Our specs need rules over several
+// fields taken in order, decimal ranges (min/max), numbers compared in
+// canonical form, booleans and a text per rule; and every fastjson record
+// would first have to become an entry.Entry. It would also bring
+// expr-lang, go-syslog and doublestar into the collector for one lookup.
 type severity struct {
 	fields      []decode.Path // distinct rule fields, looked up once per record
 	rules       []rule

@@ -2,6 +2,9 @@ package apilogsreceiver
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,15 +21,48 @@ import (
 
 func configopaqueString(s string) configopaque.String { return configopaque.String(s) }
 
+// TestStartDoesNoIO: Start sends no request to the API and neither reads
+// nor writes the storage (it only takes its client, as contrib receivers
+// do); the polls it launches do both, after it returned. The storage holds
+// every read and write until the test opens it, and the engine reads the
+// cursor before it sends any request: so while the storage is closed,
+// whatever reaches the API or the storage came from Start itself, and a
+// Start that read the storage would never return.
 func TestStartDoesNoIO(t *testing.T) {
+	var requests atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer api.Close()
+	store := &gatedStorage{gate: make(chan struct{})}
+	storageID := storagetest.NewStorageID("gated")
+	host := storagetest.NewStorageHost().WithExtension(storageID, store)
+
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
-	cfg.API = "oms_action_logs"
-	cfg.ClientConfig.Endpoint = "http://127.0.0.1:1" // nothing listens there
+	cfg.API = "tines_action_logs" // streams from the config: no discovery request
+	cfg.ActionIDs = []int64{1001}
+	cfg.ClientConfig.Endpoint = api.URL
 	cfg.APIKey = "k"
+	cfg.Storage = &storageID
+	cfg.BackOff.Enabled = false
 	rcv := newTestReceiver(t, nopSettings(), cfg, consumertest.NewNop())
-	start := time.Now()
-	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()), "an unreachable API is a poll failure, not a start failure")
-	assert.Less(t, time.Since(start), time.Second)
+	started := make(chan error, 1)
+	go func() { started <- rcv.Start(context.Background(), host) }()
+	select {
+	case err := <-started:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second): // a bound for a loaded machine, not a measurement
+		close(store.gate)
+		require.FailNow(t, "Start waited on the storage")
+	}
+	assert.Zero(t, requests.Load(), "requests to the API during Start")
+	assert.Equal(t, int32(1), store.clients.Load(), "Start takes one storage client")
+
+	// The counters see what the polls do once the storage opens.
+	close(store.gate)
+	require.Eventually(t, func() bool { return store.calls.Load() > 0 && requests.Load() > 0 }, 30*time.Second, 10*time.Millisecond,
+		"the first poll reads its cursor and reaches the API")
 	require.NoError(t, rcv.Shutdown(context.Background()))
 }
 

@@ -87,23 +87,57 @@ func TestEarlyExitFailsTheWaits(t *testing.T) {
 }
 
 func TestSampleMemory(t *testing.T) {
-	m := SampleMemory(os.Getpid(), 10*time.Millisecond)
+	pid := os.Getpid()
+	m := SampleMemory(pid, 10*time.Millisecond)
 	from := time.Now()
+	cpu0, err := CPUTime(pid)
+	require.NoError(t, err)
+	// Spend 100 ms of CPU (not of wall time: a loaded machine only makes
+	// it take longer), touching 32 MiB on the way.
 	buf := make([]byte, 32<<20)
-	for i := range buf {
-		buf[i] = byte(i)
+	var spent time.Duration
+	for spent < 100*time.Millisecond {
+		for i := range buf {
+			buf[i]++
+		}
+		cpu, err := CPUTime(pid)
+		require.NoError(t, err)
+		spent = cpu - cpu0
 	}
-	time.Sleep(50 * time.Millisecond)
+	burnt := time.Now()
+	// CPUBetween reads the sample nearest before each instant: wait for
+	// one taken after the burn.
+	require.Eventually(t, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return len(m.cpu) > 0 && m.cpu[len(m.cpu)-1].at.After(burnt)
+	}, 10*time.Second, 5*time.Millisecond)
 	to := time.Now()
 	peak, last := m.Finish()
-	assert.Positive(t, peak)
+	assert.GreaterOrEqual(t, peak, 32.0, "the 32 MiB touched are in the peak RSS (MiB)")
 	assert.Positive(t, last)
 	assert.GreaterOrEqual(t, peak, last)
-	assert.GreaterOrEqual(t, m.CPUBetween(from, to), time.Duration(0))
-	cpu, err := CPUTime(os.Getpid())
-	require.NoError(t, err)
-	assert.Positive(t, cpu)
+	// The sample before from holds at most cpu0, the one before to at
+	// least cpu0 + spent: CPU time only grows.
+	assert.GreaterOrEqual(t, m.CPUBetween(from, to), spent)
 	_ = buf[len(buf)-1]
+}
+
+// TestCPUBetweenPicksSamplesBefore: CPUBetween is the difference of the
+// samples nearest before each instant, 0 before the first sample.
+func TestCPUBetweenPicksSamplesBefore(t *testing.T) {
+	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	m := &MemSampler{cpu: []cpuSample{
+		{t0, 1 * time.Second},
+		{t0.Add(10 * time.Millisecond), 1500 * time.Millisecond},
+		{t0.Add(20 * time.Millisecond), 3 * time.Second},
+	}}
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	assert.Equal(t, 2*time.Second, m.CPUBetween(ms(0), ms(25)))
+	assert.Equal(t, 500*time.Millisecond, m.CPUBetween(ms(5), ms(15)))
+	assert.Equal(t, 1500*time.Millisecond, m.CPUBetween(ms(10), ms(20)), "a sample at the instant counts")
+	assert.Equal(t, time.Duration(0), m.CPUBetween(ms(11), ms(19)), "no sample between")
+	assert.Equal(t, 1500*time.Millisecond, m.CPUBetween(ms(-1), ms(10)), "before the first sample: 0")
 }
 
 func TestExtraConfigsAndEnv(t *testing.T) {
