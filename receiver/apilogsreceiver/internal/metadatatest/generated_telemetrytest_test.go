@@ -22,6 +22,8 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.APILogsCheckpointErrors.Add(context.Background(), 1)
 	tb.APILogsCursorIdsDropped.Add(context.Background(), 1)
 	tb.APILogsCursorLag.Record(context.Background(), 1)
+	tb.APILogsCursorReadErrors.Add(context.Background(), 1)
+	tb.APILogsCursorsSetAside.Add(context.Background(), 1)
 	tb.APILogsInvalidRecords.Add(context.Background(), 1)
 	tb.APILogsLastSuccess.Record(context.Background(), 1)
 	tb.APILogsPages.Add(context.Background(), 1)
@@ -40,6 +42,12 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsCursorLag(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsCursorReadErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsCursorsSetAside(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsInvalidRecords(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
