@@ -97,7 +97,8 @@ const (
 // Once a chunk went out, the rest of the page is mapped and delivered
 // whatever happens, so that the checkpoint follows and a graceful stop
 // repeats nothing; mapping is linear, so that takes at most what one page
-// at max_body_size takes.
+// at max_body_size takes. (Stop cancels the deliveries themselves after
+// its grace period: then the page is read again after the restart.)
 //
 // A chunk the pipeline accepted before it refused a later one of the same
 // page is remembered (see committer): its records are skipped when the
@@ -205,15 +206,19 @@ const (
 // consume hands a page to the pipeline. A permanent pipeline error is logged
 // and counted and the page is passed over (retrying data the pipeline
 // rejects for good would stall the stream forever); any other error leaves
-// the cursor where it was. The pipeline gets a context that shutdown does not
-// cancel: a page it has started to accept must finish so that the checkpoint
-// can follow.
+// the cursor where it was. The pipeline gets the source's delivery context,
+// not the poll's: Stop lets a page the pipeline has started to accept
+// finish for a grace period, so that the checkpoint follows, and only then
+// cancels it (an exporter whose endpoint never answers, retrying). An error
+// once it is cancelled is never taken for permanent: the page is read again.
 func (st *stream) consume(ctx context.Context, ld plog.Logs, n int) error {
 	src := st.src
-	dctx := src.deps.ObsRep.StartLogsOp(context.WithoutCancel(ctx))
+	src.consuming.Add(1)
+	defer src.consuming.Add(-1)
+	dctx := src.deps.ObsRep.StartLogsOp(src.deliveryContext(ctx))
 	err := src.deps.Consumer.ConsumeLogs(dctx, ld)
 	src.deps.ObsRep.EndLogsOp(dctx, "json", n, err)
-	if err != nil && consumererror.IsPermanent(err) {
+	if err != nil && dctx.Err() == nil && consumererror.IsPermanent(err) {
 		src.deps.Logger.Error("The pipeline permanently rejected a page; it is skipped",
 			zap.String("stream", st.id), zap.Int("records", n), zap.Error(err))
 		return nil

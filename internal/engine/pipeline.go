@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -16,14 +17,22 @@ import (
 // stream goes back to the last state the committer saved, so nothing is
 // checkpointed ahead of what the pipeline accepted.
 type committer struct {
-	st    *stream
-	ctx   context.Context
-	queue chan commit
-	done  chan struct{}
+	st  *stream
+	ctx context.Context
+	// saveCtx is the delivery context, not the poll's: a checkpoint follows
+	// a page the pipeline accepted while Stop lets deliveries finish, and
+	// ends only when Stop gives up on them.
+	saveCtx context.Context
+	queue   chan commit
+	done    chan struct{}
 
-	mu      sync.Mutex
-	err     error
-	saved   *cursor.State // the last state written after an accepted page
+	mu  sync.Mutex
+	err error
+	// saveErr is a failed write of an accepted page's state: the state is
+	// kept in memory (saved, and the stream's unsaved), and what follows
+	// is not delivered until a write succeeds (storage.go).
+	saveErr error
+	saved   *cursor.State // the last state of an accepted page (written unless saveErr)
 	pages   int
 	records int
 	// accepted are the ids of the chunks of a page accepted since the last
@@ -43,11 +52,12 @@ type commit struct {
 
 func newCommitter(ctx context.Context, st *stream) *committer {
 	c := &committer{
-		st:    st,
-		ctx:   ctx,
-		queue: make(chan commit, 1), // one page mapped ahead of the one being delivered
-		done:  make(chan struct{}),
-		saved: cursor.Clone(st.cur.State),
+		st:      st,
+		ctx:     ctx,
+		saveCtx: st.src.deliveryContext(ctx),
+		queue:   make(chan commit, 1), // one page mapped ahead of the one being delivered
+		done:    make(chan struct{}),
+		saved:   cursor.Clone(st.cur.State),
 	}
 	go c.run()
 	return c
@@ -74,8 +84,9 @@ func (c *committer) run() {
 			c.mu.Unlock()
 			continue
 		}
-		c.st.saveState(c.ctx, item.state)
+		saveErr := c.st.saveState(c.saveCtx, item.state)
 		c.mu.Lock()
+		c.saveErr = saveErr
 		c.saved = item.state
 		c.pages++
 		c.records += item.n
@@ -84,10 +95,12 @@ func (c *committer) run() {
 	}
 }
 
+// failed reports whether the committer delivers no more: the pipeline
+// refused a page, or a page's state could not be written.
 func (c *committer) failed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.err != nil
+	return c.err != nil || c.saveErr != nil
 }
 
 // send queues a page; it waits while another page is already queued.
@@ -96,16 +109,20 @@ func (c *committer) send(item commit) { c.queue <- item }
 // finish waits for every queued page. On a refused page the stream's state
 // goes back to the last saved one, and the ids of chunks of that page the
 // pipeline did accept are kept in the stream (partial) until its walk ends,
-// so that reading the page again skips them. It returns the pages and
-// records accepted.
+// so that reading the page again skips them. After a failed write, the
+// state goes back to the last accepted page's, which the stream keeps to
+// write again (unsaved). It returns the pages and records accepted.
 func (c *committer) finish() (pages, records int, err error) {
 	close(c.queue)
 	<-c.done
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err != nil {
+	if c.err != nil || c.saveErr != nil {
 		c.st.cur.Restore(c.saved)
 	}
+	if c.saveErr != nil {
+		c.st.unsaved = c.saved
+	}
 	c.st.keepPartial(c.accepted, c.err == nil && c.st.cur.State.Walk == nil)
-	return c.pages, c.records, c.err
+	return c.pages, c.records, errors.Join(c.err, c.saveErr)
 }

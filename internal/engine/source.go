@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/consumer"
@@ -47,6 +48,11 @@ type Observer interface {
 	// StreamRemoved says that discovery dropped the stream and no poll of
 	// it runs: its gauges stop reporting it.
 	StreamRemoved(stream string)
+	// CursorReadError counts reads of a stored cursor that failed (the
+	// stream waits for a read that succeeds).
+	CursorReadError(stream string)
+	// CursorSetAside counts stored cursors found unusable and kept aside.
+	CursorSetAside(stream string)
 }
 
 // StatusSink learns the outcome of every poll of every stream; the receiver
@@ -133,6 +139,14 @@ type Source struct {
 	sched   *scheduler
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	// deliver is the context of ConsumeLogs and of checkpoints, cancelled
+	// by Stop after deliveryGrace; consuming counts the calls in flight.
+	deliver        context.Context
+	cancelDeliver  context.CancelFunc
+	consuming      atomic.Int64
+	deliveryGrace  time.Duration
+	abandonWorkers time.Duration
 }
 
 // New checks the settings and prepares a source; it does no I/O.
@@ -161,7 +175,7 @@ func New(set Settings, deps Deps) (*Source, error) {
 	if deps.Observer == nil {
 		deps.Observer = nopObserver{}
 	}
-	s := &Source{set: set, deps: deps, streams: map[string]*stream{}}
+	s := &Source{set: set, deps: deps, streams: map[string]*stream{}, deliveryGrace: deliveryGrace, abandonWorkers: abandonWorkers}
 	// Workers build their own decoder and mapper; building one here checks
 	// the spec before Start.
 	if _, err := s.newWorker(); err != nil {
@@ -210,6 +224,7 @@ func discoveryWanted(d *apispec.Discover, vars apispec.Vars) bool {
 func (s *Source) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	s.deliver, s.cancelDeliver = context.WithCancel(context.Background())
 	s.sched = newScheduler(s.set.Now)
 	ids := s.set.StreamIDs
 	if len(ids) == 0 && s.set.Spec.Streams.Key == "" {
@@ -240,26 +255,6 @@ func (s *Source) Start() {
 			defer s.wg.Done()
 			s.discoverLoop(ctx)
 		}()
-	}
-}
-
-// Stop cancels in-flight requests and waits for the workers, at most until
-// ctx is done. A page already accepted by the pipeline is still checkpointed.
-func (s *Source) Stop(ctx context.Context) error {
-	if s.cancel == nil {
-		return nil
-	}
-	s.cancel()
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%s: stopping: %w", s.set.SourceID, ctx.Err())
 	}
 }
 
@@ -313,10 +308,7 @@ func (s *Source) work(ctx context.Context, w *worker) {
 		if ctx.Err() != nil {
 			return
 		}
-		due := s.set.Now().Add(s.set.Interval)
-		if st.notBefore.After(due) {
-			due = st.notBefore
-		}
+		due := st.nextDue(s.set.Now())
 		// Under s.mu, so that setStreams cannot revive the stream between
 		// done and forget.
 		s.mu.Lock()
@@ -338,3 +330,5 @@ func (nopObserver) RefusedNextLink(string)          {}
 func (nopObserver) TieRecordsMissed(string, int)    {}
 func (nopObserver) CursorIDsDropped(string, int)    {}
 func (nopObserver) StreamRemoved(string)            {}
+func (nopObserver) CursorReadError(string)          {}
+func (nopObserver) CursorSetAside(string)           {}

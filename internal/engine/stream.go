@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
@@ -43,6 +44,12 @@ type stream struct {
 	stallUntil time.Time
 	partial    map[string]struct{} // ids of a page accepted in part (see mapPage)
 
+	// Storage faults (storage.go): the accepted state a failed write left
+	// in memory, and the backoff of a stream whose storage fails.
+	unsaved        *cursor.State
+	storageBackoff *backoff.ExponentialBackOff
+	storageRetryAt time.Time
+
 	// scheduler fields, guarded by the scheduler's mutex
 	due     time.Time
 	index   int
@@ -73,37 +80,6 @@ func newStream(src *Source, id string) *stream {
 	}
 }
 
-// load reads the stored cursor. Missing or unusable state is never fatal:
-// the stream warns and starts from start_at.
-func (st *stream) load(ctx context.Context) {
-	log := st.src.deps.Logger.With(zap.String("stream", st.id))
-	m := st.src.machine
-	fresh := func() *cursor.Cursor {
-		return m.Fresh(st.identity, st.src.set.StartAt(st.src.set.Now()))
-	}
-	raw, err := st.src.deps.Store.Load(ctx, st.key)
-	switch {
-	case err != nil:
-		log.Warn("Cannot read the stored cursor; starting from start_at", zap.Error(err))
-		st.cur = fresh()
-	case raw == nil:
-		st.cur = fresh()
-	default:
-		state, err := cursor.Unmarshal(raw)
-		switch {
-		case err != nil:
-			log.Warn("Stored cursor is unusable; starting from start_at", zap.Error(err))
-			st.cur = fresh()
-		case state.Identity != st.identity:
-			log.Info("Stored cursor belongs to another api, endpoint or reset label; starting from start_at")
-			st.cur = fresh()
-		default:
-			st.dropForeignLink(log, state)
-			st.cur = cursor.Resume(state)
-		}
-	}
-}
-
 // dropForeignLink keeps a stored walk from following a next link the client
 // would refuse (another origin, or userinfo), which would fail every poll
 // for good: such a link is never stored now, but a state written by an
@@ -117,19 +93,6 @@ func (st *stream) dropForeignLink(log *zap.Logger, state *cursor.State) {
 	log.Warn("The stored cursor holds a next-page link to another origin or with userinfo; the walk goes on from its first page",
 		zap.String("link_origin", originOnly(w.Next.URL)))
 	w.Next = cursor.NewPager(st.src.set.Spec.Pagination, st.src.set.PageSize).First()
-}
-
-// save persists the state. It runs even when the poll is being cancelled:
-// the pipeline already has the page, so the checkpoint must follow it.
-func (st *stream) saveState(ctx context.Context, state *cursor.State) {
-	state.UpdatedAt = st.src.set.Now().UnixNano()
-	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := st.src.deps.Store.Save(saveCtx, st.key, state); err != nil {
-		st.src.deps.Observer.CheckpointError(st.id)
-		st.src.deps.Logger.Warn("Cannot write the cursor; the pages since the last write may be read again after a restart",
-			zap.String("stream", st.id), zap.Error(err))
-	}
 }
 
 // poll runs one poll and reports its outcome.
@@ -199,6 +162,7 @@ func (st *stream) report(err error) {
 	now := set.Now()
 	var status error
 	if err == nil {
+		st.storageRetry(nil, now)
 		st.src.deps.Observer.LastSuccess(st.id, now)
 		if st.lastErr != "" {
 			log.Info("Stream recovered", zap.String("stream", st.id), zap.Duration("failed_for", now.Sub(st.failingSince)))
@@ -219,6 +183,9 @@ func (st *stream) report(err error) {
 			st.notBefore = now.Add(slowRetry(set.Interval))
 		}
 		retryAt := now.Add(set.Interval)
+		if at, ok := st.storageRetry(err, now); ok {
+			retryAt = at
+		}
 		if st.notBefore.After(retryAt) {
 			retryAt = st.notBefore
 		}
@@ -243,7 +210,7 @@ func (st *stream) logFailure(err error, now, retryAt time.Time) {
 	log := st.src.deps.Logger
 	switch msg := err.Error(); {
 	case msg != st.lastErr:
-		log.Error("Poll failed; the cursor is unchanged and the stream retries at retry_at",
+		log.Error(failureMessage(err),
 			zap.String("stream", st.id), zap.Time("retry_at", retryAt.UTC()), zap.Error(err))
 		st.lastErr, st.failingSince, st.lastErrLogged = msg, now, now
 	case now.Sub(st.lastErrLogged) >= failureRepeat:
@@ -339,6 +306,10 @@ func (st *stream) describe(err error) string {
 		return fmt.Sprintf("token request POST %s: status %d", se.Path, se.Status)
 	case errors.As(err, &te) && strings.HasPrefix(te.Method, "token request"):
 		return te.Method + " " + te.Path + ": network error"
+	}
+	var storeErr *StorageError
+	if errors.As(err, &storeErr) {
+		return "storage extension: cannot " + storeErr.Op
 	}
 	if _, ok := httpclient.IsThrottled(err); ok {
 		return req + ": rate limited by the API"

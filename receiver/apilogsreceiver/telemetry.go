@@ -170,6 +170,14 @@ func (o *observer) CheckpointError(stream string) {
 	o.tb.APILogsCheckpointErrors.Add(context.Background(), 1, o.streamAttrs(stream))
 }
 
+func (o *observer) CursorReadError(stream string) {
+	o.tb.APILogsCursorReadErrors.Add(context.Background(), 1, o.streamAttrs(stream))
+}
+
+func (o *observer) CursorSetAside(stream string) {
+	o.tb.APILogsCursorsSetAside.Add(context.Background(), 1, o.streamAttrs(stream))
+}
+
 func (o *observer) RefusedNextLink(stream string) {
 	o.tb.APILogsRefusedNextLinks.Add(context.Background(), 1, o.streamAttrs(stream))
 }

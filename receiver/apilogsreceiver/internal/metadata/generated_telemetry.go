@@ -31,6 +31,8 @@ type TelemetryBuilder struct {
 	APILogsCheckpointErrors metric.Int64Counter
 	APILogsCursorIdsDropped metric.Int64Counter
 	APILogsCursorLag        metric.Float64ObservableGauge
+	APILogsCursorReadErrors metric.Int64Counter
+	APILogsCursorsSetAside  metric.Int64Counter
 	APILogsInvalidRecords   metric.Int64Counter
 	APILogsLastSuccess      metric.Int64ObservableGauge
 	APILogsPages            metric.Int64Counter
@@ -124,7 +126,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	var err, errs error
 	builder.APILogsCheckpointErrors, err = builder.meter.Int64Counter(
 		"otelcol_api_logs_checkpoint_errors",
-		metric.WithDescription("Cursor writes to the storage extension that failed. [Development]"),
+		metric.WithDescription("Cursor writes to the storage extension that failed, retries included; the stream keeps its cursor in memory and reads no further until a write succeeds. [Development]"),
 		metric.WithUnit("{error}"),
 	)
 	errs = errors.Join(errs, err)
@@ -138,6 +140,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_api_logs_cursor_lag",
 		metric.WithDescription("Time between now and the stream's cursor, after its last poll. [Development]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.APILogsCursorReadErrors, err = builder.meter.Int64Counter(
+		"otelcol_api_logs_cursor_read_errors",
+		metric.WithDescription("Reads of a stored cursor from the storage extension that failed; the stream does not poll until a read succeeds. [Development]"),
+		metric.WithUnit("{error}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.APILogsCursorsSetAside, err = builder.meter.Int64Counter(
+		"otelcol_api_logs_cursors_set_aside",
+		metric.WithDescription("Stored cursors found unusable and kept aside under <key>.corrupt.<unix seconds>; the stream starts from start_at. [Development]"),
+		metric.WithUnit("{cursor}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.APILogsInvalidRecords, err = builder.meter.Int64Counter(

@@ -30,6 +30,8 @@ func TestSetupTelemetry(t *testing.T) {
 	}))
 	tb.APILogsCheckpointErrors.Add(context.Background(), 1)
 	tb.APILogsCursorIdsDropped.Add(context.Background(), 1)
+	tb.APILogsCursorReadErrors.Add(context.Background(), 1)
+	tb.APILogsCursorsSetAside.Add(context.Background(), 1)
 	tb.APILogsInvalidRecords.Add(context.Background(), 1)
 	tb.APILogsPages.Add(context.Background(), 1)
 	tb.APILogsPolls.Add(context.Background(), 1)
@@ -47,6 +49,12 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsCursorLag(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsCursorReadErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsCursorsSetAside(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsInvalidRecords(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
