@@ -77,8 +77,9 @@ const TieMissOdds = 1e-9
 // probability below TieMissOdds when every read is a fresh random order
 // (see the model above). A group that fits one page needs one read; one
 // pass over the pages is always within the bound, so that a group in a
-// stable order is read whole. Computed per read, not stored: a group of 250
-// read 100 at a time takes at most 64 reads, one of 1,200 at most 320.
+// stable order is read whole. A group of 250 read 100 at a time takes at
+// most 64 reads, one of 1,200 at most 320; the expected number is far lower
+// (the reads stop once every id was seen).
 func TieReadBound(n, p int) int {
 	if n <= 0 {
 		return 1

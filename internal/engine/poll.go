@@ -150,7 +150,7 @@ func (st *stream) notice(out cursor.Outcome) {
 	}
 	if out.TieMissing > 0 {
 		st.src.deps.Observer.TieRecordsMissed(st.id, out.TieMissing)
-		log.Warn("Read a group of records that share one timestamp as often as allowed and still missed some: the API counts more records at that timestamp than its pages return (had it only ordered them anew on every request, the reads allowed miss one with a chance below one in a billion)",
+		log.Warn("Read a group of records that share one timestamp as often as allowed and still missed some: the API's pages at that timestamp never showed as many records as it counts there (had it only ordered them anew on every request, the reads allowed miss one with a chance below one in a billion)",
 			zap.String("stream", st.id), zap.Int("missing", out.TieMissing), zap.Int("reads", out.TieReads))
 	}
 	if out.Expired > 0 {
