@@ -253,6 +253,10 @@ func (o *observer) RefusedNextLink(stream string) {
 	o.tb.APILogsRefusedNextLinks.Add(context.Background(), 1, o.attrs(stream))
 }
 
+func (o *observer) TieRead(stream string) {
+	o.tb.APILogsTieReads.Add(context.Background(), 1, o.streamAttrs(stream))
+}
+
 func (o *observer) TieRecordsMissed(stream string, n int) {
 	o.tb.APILogsTieRecordsMissed.Add(context.Background(), int64(n), o.attrs(stream))
 }
