@@ -254,7 +254,7 @@ func (o *observer) RefusedNextLink(stream string) {
 }
 
 func (o *observer) TieRead(stream string) {
-	o.tb.APILogsTieReads.Add(context.Background(), 1, o.streamAttrs(stream))
+	o.tb.APILogsTieReads.Add(context.Background(), 1, o.attrs(stream))
 }
 
 func (o *observer) TieRecordsMissed(stream string, n int) {

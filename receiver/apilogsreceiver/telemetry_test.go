@@ -354,7 +354,7 @@ func TestMetricsTieReads(t *testing.T) {
 	shutdownOnCleanup(t, rcv)
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 250 }, 15*time.Second, 20*time.Millisecond)
 
-	stream := attribute.NewSet(attribute.String("source", set.ID.String()), attribute.String("stream", "default"))
+	stream := attribute.NewSet(attribute.String("receiver", set.ID.String()), attribute.String("stream", "default"))
 	reads := sim.Stats().Modes.LogtoTieReads
 	require.Positive(t, reads)
 	metadatatest.AssertEqualAPILogsTieReads(t, tt, []metricdata.DataPoint[int64]{{Attributes: stream, Value: reads}}, metricdatatest.IgnoreTimestamp())
