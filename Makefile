@@ -22,9 +22,13 @@ BENCH_ARGS   ?=
 VICTORIALOGS_VERSION := v1.52.1
 VICTORIALOGS := $(BUILD_DIR)/victorialogs-$(VICTORIALOGS_VERSION)/victoria-logs
 VICTORIALOGS_ADDR ?=
+# etcd, the coordination store of the high-availability tests (api_logs_coordinator): built from
+# tools/etcd (go install refuses go.etcd.io/etcd/server/v3 for its replace directives), about 30 s the first time.
+ETCD_VERSION := v3.6.16
+ETCD         := $(BUILD_DIR)/etcd-$(ETCD_VERSION)/etcd
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: all build collector apisim victorialogs run run-store screenshot test unit e2e chaos chaos-short fuzz fuzz-short bench bench-micro generate lint clean
+.PHONY: all build collector apisim victorialogs etcd run run-store screenshot test unit e2e chaos chaos-short fuzz fuzz-short bench bench-micro generate lint clean
 
 all: build
 
@@ -61,6 +65,13 @@ victorialogs: $(VICTORIALOGS)
 $(VICTORIALOGS):
 	@echo "Installing VictoriaLogs $(VICTORIALOGS_VERSION) with go install into $(dir $@) (about 30 s the first time)"
 	GOBIN=$(dir $@) $(GO) install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VICTORIALOGS_VERSION)
+
+## etcd: build the etcd server $(ETCD_VERSION) into _build (from tools/etcd; the coordinator's tests use it)
+etcd: $(ETCD)
+
+$(ETCD): tools/etcd/go.mod tools/etcd/go.sum
+	@echo "Building etcd $(ETCD_VERSION) from tools/etcd into $(dir $@) (about 30 s the first time)"
+	cd tools/etcd && $(GO) build -o $@ go.etcd.io/etcd/server/v3
 
 ## run: the demo: the simulator (on a free port, see APISIM_ADDR) and the collector with config.yaml,
 ## its metrics and health check on free ports too (Ctrl-C stops both); stops if the simulator does not start
@@ -115,8 +126,8 @@ test: build unit chaos-short fuzz-short
 
 # The log-store tests run against $(VICTORIALOGS); the UI test also needs Chromium (Debian's chromium
 # package): without it the test is skipped, unless APILOGS_REQUIRE_CHROMIUM=1 (.ci/run sets it).
-unit: $(VICTORIALOGS)
-	APILOGS_COLLECTOR=$(COLLECTOR) APILOGS_VICTORIALOGS=$(VICTORIALOGS) $(GO) test -race -count=1 -timeout 20m ./...
+unit: $(VICTORIALOGS) $(ETCD)
+	APILOGS_COLLECTOR=$(COLLECTOR) APILOGS_VICTORIALOGS=$(VICTORIALOGS) APILOGS_ETCD=$(ETCD) $(GO) test -race -count=1 -timeout 20m ./...
 
 ## chaos: the long loss/duplicate run (restarts and SIGKILLs) against the simulator, in two rounds
 ## (Logto tie groups larger than a page; pages capped below page_size on every API; both with Make
