@@ -44,19 +44,19 @@ type Member struct {
 
 // Run starts a cluster of n members for the test and stops it at its end;
 // it skips the test when EnvBinary is unset.
-func Run(t testing.TB, n int) *Cluster {
-	t.Helper()
+func Run(tb testing.TB, n int) *Cluster {
+	tb.Helper()
 	bin := os.Getenv(EnvBinary)
 	if bin == "" {
-		t.Skipf("set %s to an etcd server binary to run the etcd tests (`make unit` and `make test` build it into _build and set it)", EnvBinary)
+		tb.Skipf("set %s to an etcd server binary to run the etcd tests (`make unit` and `make test` build it into _build and set it)", EnvBinary)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := Start(ctx, bin, t.TempDir(), n)
+	c, err := Start(ctx, bin, tb.TempDir(), n)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(c.Stop)
+	tb.Cleanup(c.Stop)
 	return c
 }
 
@@ -134,7 +134,7 @@ func (m *Member) launch(bin string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, m.args...)
+	cmd := exec.Command(bin, m.args...) //nolint:gosec // the etcd binary of APILOGS_ETCD with flags built here
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close()
@@ -161,7 +161,7 @@ func (c *Cluster) WaitHealthy(ctx context.Context) error {
 		for !m.healthy(ctx) {
 			select {
 			case <-m.done:
-				return fmt.Errorf("etcd %s exited (%v); log tail:\n%s", m.name, m.err, m.Tail(2000))
+				return fmt.Errorf("etcd %s exited (%w); log tail:\n%s", m.name, m.err, m.Tail(2000))
 			case <-ctx.Done():
 				return fmt.Errorf("etcd %s never answered /health: %w; log tail:\n%s", m.name, ctx.Err(), m.Tail(2000))
 			case <-time.After(100 * time.Millisecond):
