@@ -17,10 +17,14 @@ import (
 // stream goes back to the last state the committer saved, so nothing is
 // checkpointed ahead of what the pipeline accepted.
 type committer struct {
-	st    *stream
-	ctx   context.Context
-	queue chan commit
-	done  chan struct{}
+	st  *stream
+	ctx context.Context
+	// saveCtx is the delivery context, not the poll's: a checkpoint follows
+	// a page the pipeline accepted while Stop lets deliveries finish, and
+	// ends only when Stop gives up on them.
+	saveCtx context.Context
+	queue   chan commit
+	done    chan struct{}
 
 	mu  sync.Mutex
 	err error
@@ -48,11 +52,12 @@ type commit struct {
 
 func newCommitter(ctx context.Context, st *stream) *committer {
 	c := &committer{
-		st:    st,
-		ctx:   ctx,
-		queue: make(chan commit, 1), // one page mapped ahead of the one being delivered
-		done:  make(chan struct{}),
-		saved: cursor.Clone(st.cur.State),
+		st:      st,
+		ctx:     ctx,
+		saveCtx: st.src.deliveryContext(ctx),
+		queue:   make(chan commit, 1), // one page mapped ahead of the one being delivered
+		done:    make(chan struct{}),
+		saved:   cursor.Clone(st.cur.State),
 	}
 	go c.run()
 	return c
@@ -79,10 +84,7 @@ func (c *committer) run() {
 			c.mu.Unlock()
 			continue
 		}
-		// The checkpoint runs on the delivery context, not the poll's: it
-		// follows a page the pipeline accepted while Stop lets deliveries
-		// finish, and ends only when Stop gives up on them.
-		saveErr := c.st.saveState(c.st.src.deliveryContext(c.ctx), item.state)
+		saveErr := c.st.saveState(c.saveCtx, item.state)
 		c.mu.Lock()
 		c.saveErr = saveErr
 		c.saved = item.state

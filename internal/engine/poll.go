@@ -16,7 +16,7 @@ import (
 // poll is spent, or an error stops it. Every page is delivered and then
 // checkpointed before the next is requested.
 func (st *stream) pollOnce(ctx context.Context, w *worker) (pages, records int, err error) {
-	if err := st.ready(ctx); err != nil {
+	if err = st.ready(ctx); err != nil {
 		return 0, 0, fmt.Errorf("%s: stream %s: %w", st.src.set.SourceID, st.id, err)
 	}
 	commits := newCommitter(ctx, st)

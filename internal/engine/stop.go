@@ -71,6 +71,10 @@ func (s *Source) Stop(ctx context.Context) error {
 	case <-grace.C:
 	case <-ctx.Done():
 	}
+	if n := s.consuming.Load(); n > 0 {
+		s.deps.Logger.Warn("Shutting down: the pipeline has not accepted the pages in flight; their delivery is cancelled and they are read again after the restart",
+			zap.Int64("deliveries", n), zap.Duration("waited", s.deliveryGrace))
+	}
 	s.cancelDeliver()
 	abandon := time.NewTimer(s.abandonWorkers)
 	defer abandon.Stop()

@@ -25,6 +25,8 @@ import (
 // so (a recoverable condition) until a poll succeeds.
 
 // Storage operations that fail a poll.
+//
+//nolint:gosec // G101: words for messages, not credentials
 const (
 	opRead     = "read the stored cursor"
 	opWrite    = "write the cursor"

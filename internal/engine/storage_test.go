@@ -211,7 +211,7 @@ func TestStorageReadFailureWaitsForTheStoredCursor(t *testing.T) {
 	assert.Zero(t, writes)
 
 	r.st.poll(ctx, r.w)
-	assert.NoError(t, status.of(c.stream), "the stream recovers once the read succeeds")
+	require.NoError(t, status.of(c.stream), "the stream recovers once the read succeeds")
 	assert.Equal(t, requestsBefore+1, srv.totalRequests(), "one request: the two new records")
 	assert.Len(t, r.got(), 2, "only the records after the stored cursor")
 	requireExactlyOnce(t, r.want(), first.got(), r.got())
@@ -269,7 +269,7 @@ func TestStorageWriteFailureKeepsTheCursorInMemory(t *testing.T) {
 	require.ErrorAs(t, status.of(c.stream), &se)
 
 	r.st.poll(ctx, r.w)
-	assert.NoError(t, status.of(c.stream))
+	require.NoError(t, status.of(c.stream))
 	assert.Nil(t, r.st.unsaved)
 	assert.Equal(t, requestsBefore+1, srv.totalRequests(), "the third page, once")
 	requireExactlyOnce(t, r.want(), r.got())
