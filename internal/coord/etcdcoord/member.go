@@ -49,7 +49,10 @@ type Observer interface {
 
 // Config of a member.
 type Config struct {
-	Client   *clientv3.Client
+	// NewClient connects to etcd; the member calls it in the background
+	// (with credentials it authenticates, which blocks) and closes the
+	// client when it stops.
+	NewClient func() (*clientv3.Client, error)
 	Prefix   string
 	MemberID string
 	LeaseTTL time.Duration
@@ -63,6 +66,7 @@ type Config struct {
 // Member is one collector of the cluster.
 type Member struct {
 	cfg Config
+	// cli is set by run before any session, and read after it.
 	cli *clientv3.Client
 	log *zap.Logger
 	obs Observer
@@ -94,7 +98,7 @@ type participant struct{ h coord.Handler }
 
 // New prepares a member; Start runs it.
 func New(cfg Config) (*Member, error) {
-	if cfg.Client == nil || cfg.MemberID == "" || cfg.LeaseTTL <= 0 {
+	if cfg.NewClient == nil || cfg.MemberID == "" || cfg.LeaseTTL <= 0 {
 		return nil, errors.New("etcdcoord: client, member id and lease TTL are required")
 	}
 	if cfg.Logger == nil {
@@ -107,7 +111,7 @@ func New(cfg Config) (*Member, error) {
 		cfg.Status = func(error) {}
 	}
 	return &Member{
-		cfg: cfg, cli: cfg.Client, log: cfg.Logger, obs: cfg.Observer,
+		cfg: cfg, log: cfg.Logger, obs: cfg.Observer,
 		units: map[string]*unit{}, poke: make(chan struct{}, 1),
 	}, nil
 }
@@ -139,9 +143,10 @@ func (m *Member) Start() {
 // go with it, so others take over at once) and returns within ctx.
 func (m *Member) Stop(ctx context.Context) error {
 	if m.cancel == nil {
-		return nil
+		return nil // not started, or stopped already
 	}
 	m.cancel()
+	m.cancel = nil
 	done := make(chan struct{})
 	go func() {
 		m.wg.Wait()
@@ -153,12 +158,15 @@ func (m *Member) Stop(ctx context.Context) error {
 		return fmt.Errorf("api_logs_coordinator: stopping: %w", ctx.Err())
 	}
 	m.loseAll(ctx)
+	if m.cli == nil {
+		return nil
+	}
 	if id := clientv3.LeaseID(m.lease.Swap(0)); id != 0 {
 		if _, err := m.cli.Revoke(ctx, id); err != nil {
 			m.log.Info("Could not revoke the lease; its keys expire with it", zap.Error(err))
 		}
 	}
-	return nil
+	return m.cli.Close()
 }
 
 // Join implements coord.Coordinator.
@@ -227,6 +235,21 @@ func (m *Member) key(parts ...string) string {
 // expired lease ends every tenure and a new lease starts over.
 func (m *Member) run(ctx context.Context) {
 	backoff := time.Second
+	for m.cli == nil {
+		cli, err := m.cfg.NewClient()
+		if err == nil {
+			m.cli = cli
+			break
+		}
+		m.setStatus(fmt.Errorf("owns no unit: cannot connect to etcd: %w", err))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, m.cfg.LeaseTTL)
+	}
+	backoff = time.Second
 	for ctx.Err() == nil {
 		sent := time.Now()
 		grantCtx, cancel := context.WithTimeout(ctx, m.cfg.LeaseTTL)

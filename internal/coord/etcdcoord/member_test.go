@@ -88,9 +88,13 @@ type testMember struct {
 	status   atomic.Value
 }
 
+func connect(c *etcdtest.Cluster) (*clientv3.Client, error) {
+	return clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+}
+
 func newClient(t *testing.T, c *etcdtest.Cluster) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := connect(c)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cli.Close() })
 	return cli
@@ -102,7 +106,7 @@ func startMember(t *testing.T, c *etcdtest.Cluster, id string, units []string) *
 	tm := &testMember{id: id, obs: &counters{}, handlers: map[string]*handler{}, leaves: map[string]coord.Leave{}}
 	tm.status.Store("")
 	m, err := New(Config{
-		Client: newClient(t, c), Prefix: "/test/", MemberID: id, LeaseTTL: ttl, Observer: tm.obs,
+		NewClient: func() (*clientv3.Client, error) { return connect(c) }, Prefix: "/test/", MemberID: id, LeaseTTL: ttl, Observer: tm.obs,
 		Status: func(err error) {
 			if err != nil {
 				tm.status.Store(err.Error())
