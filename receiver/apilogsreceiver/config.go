@@ -88,7 +88,11 @@ type Config struct {
 	Body string `mapstructure:"body"`
 
 	// Checkpoints.
-	Storage      *component.ID     `mapstructure:"storage"`
+	Storage *component.ID `mapstructure:"storage"`
+	// Coordinator names an api_logs_coordinator extension: several
+	// collectors poll as one, each budget group on one of them, with the
+	// cursors in etcd (instead of storage).
+	Coordinator  *component.ID     `mapstructure:"coordinator"`
 	ResetCursors map[string]string `mapstructure:"reset_cursors"`
 
 	_ struct{}
@@ -252,6 +256,10 @@ func (cfg *Config) resolve() (*resolved, error) {
 		if _, err := mapper.ParseSeverity(name); err != nil {
 			bad("severity_map."+raw, "%v", err)
 		}
+	}
+
+	if cfg.Coordinator != nil && cfg.Storage != nil {
+		bad("coordinator", "and \"storage\" cannot be set together: with a coordinator the cursors live in etcd")
 	}
 
 	if r.spec != nil {

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/coord"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
@@ -39,6 +40,14 @@ type logsReceiver struct {
 	budget   string // the key of the budget joined in Start; "" before
 	// budgetRate is the rate of that budget when it was joined (0: no limit).
 	budgetRate float64
+
+	// engineSettings and engineDeps (without Store) build a source: in
+	// Start, or each time the coordinator hands this collector the unit.
+	engineSettings engine.Settings
+	engineDeps     engine.Deps
+	// With a coordinator: leave ends the participation; the tenure's source
+	// and store are owned (and guarded) by the handler.
+	leave coord.Leave
 }
 
 func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, shared *budgets) (*logsReceiver, error) {
@@ -99,14 +108,8 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		log.Warn("The endpoint uses plain http: credentials and logs cross the network unencrypted", zap.String("endpoint", r.endpoint.Redacted()))
 	}
 
-	storageClient, err := lr.storageClient(ctx, host)
-	if err != nil {
-		return err
-	}
-	lr.store = cursor.NewStore(storageClient)
 	lr.status = newStatusReporter(host, lr.set.ID.String())
-
-	source, err := engine.New(engine.Settings{
+	lr.engineSettings = engine.Settings{
 		SourceID:          lr.set.ID.String(),
 		API:               cfg.API,
 		Spec:              r.spec,
@@ -127,30 +130,43 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		SeverityOverrides: cfg.SeverityMap,
 		Body:              r.body,
 		MaxBodySize:       cfg.MaxBodySize,
-	}, engine.Deps{
+	}
+	lr.engineDeps = engine.Deps{
 		Client:   api,
-		Store:    lr.store,
 		Consumer: lr.next,
 		ObsRep:   lr.obsrep,
 		Logger:   lr.set.Logger, // the engine redacts its own lines
 		Observer: obs,
 		Status:   lr.status,
 		Redactor: red,
-	})
-	if err != nil {
-		return err
 	}
-	lr.source = source
-	// The polls outlive Start's context, which ends when Start returns; they
-	// run on their own until Shutdown.
-	source.Start() //nolint:contextcheck // see above
+	storage := "none (cursors in memory)"
+	if cfg.Coordinator != nil {
+		if err := lr.joinCoordinator(host); err != nil {
+			return err
+		}
+		storage = "etcd (coordinator " + cfg.Coordinator.String() + ")"
+	} else {
+		storageClient, err := lr.storageClient(ctx, host)
+		if err != nil {
+			return err
+		}
+		lr.store = cursor.NewStore(storageClient)
+		source, err := lr.newSource(lr.store, lr.next)
+		if err != nil {
+			return err
+		}
+		lr.source = source
+		// The polls outlive Start's context, which ends when Start returns; they
+		// run on their own until Shutdown.
+		source.Start() //nolint:contextcheck // see above
+		if cfg.Storage != nil {
+			storage = cfg.Storage.String()
+		}
+	}
 	streams := r.streamIDs
 	if len(streams) == 0 && r.spec.Streams.Key == "" {
 		streams = []string{"default"}
-	}
-	storage := "none (cursors in memory)"
-	if cfg.Storage != nil {
-		storage = cfg.Storage.String()
 	}
 	if len(cfg.movedKeys) > 0 {
 		log.Warn("These keep-alive keys were removed in collector v0.165 (confighttp v1.71) and were read into the keepalive section; write them there",
@@ -168,6 +184,12 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 // It is safe without Start and returns when ctx is done.
 func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 	var errs []error
+	if lr.leave != nil {
+		// Stops the unit's polling after its last checkpoint, then
+		// releases the unit so that another collector takes it at once.
+		errs = append(errs, lr.leave(ctx))
+		lr.leave = nil
+	}
 	if lr.source != nil {
 		errs = append(errs, lr.source.Stop(ctx))
 		lr.set.Logger.Info("Stopped polling")
@@ -183,6 +205,13 @@ func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 		lr.budget = ""
 	}
 	return errors.Join(errs...)
+}
+
+// newSource builds the engine's source with a cursor store and a consumer.
+func (lr *logsReceiver) newSource(store *cursor.Store, next consumer.Logs) (*engine.Source, error) {
+	deps := lr.engineDeps
+	deps.Store, deps.Consumer = store, next
+	return engine.New(lr.engineSettings, deps)
 }
 
 // joinBudget returns the limiter of the request budget this receiver spends,

@@ -53,11 +53,11 @@ type Config struct {
 	// (with credentials it authenticates, which blocks) and closes the
 	// client when it stops.
 	NewClient func() (*clientv3.Client, error)
-	Prefix   string
-	MemberID string
-	LeaseTTL time.Duration
-	Logger   *zap.Logger
-	Observer Observer
+	Prefix    string
+	MemberID  string
+	LeaseTTL  time.Duration
+	Logger    *zap.Logger
+	Observer  Observer
 	// Status learns, on change, why the member owns nothing (nil once it
 	// holds a lease again).
 	Status func(err error)
