@@ -286,31 +286,36 @@ func (m *Member) run(ctx context.Context) {
 }
 
 // session keeps lease alive and reconciles until it expires or ctx ends.
+// Expiry cancels the session's context, so that an etcd request under way
+// (etcd without quorum answers none) does not hold the member past it.
 func (m *Member) session(ctx context.Context, lease clientv3.LeaseID, ttl time.Duration) {
-	expired := make(chan struct{})
+	var expired atomic.Bool
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
+	sctx, cancel := context.WithCancel(ctx)
 	defer cancel() // before wg.Wait
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		m.keepAlive(ctx, lease, ttl, expired)
+		if m.keepAlive(sctx, lease, ttl) {
+			expired.Store(true)
+			cancel()
+		}
 	}()
 	go func() {
 		defer wg.Done()
-		m.watch(ctx)
+		m.watch(sctx)
 	}()
 	tick := time.NewTicker(ttl / 3)
 	defer tick.Stop()
 	for {
-		m.reconcile(ctx, lease)
+		m.reconcile(sctx, lease)
 		select {
-		case <-ctx.Done():
-			return
-		case <-expired:
-			m.log.Warn("The lease may have expired: this collector stopped polling its units and joins again",
-				zap.String("member_id", m.cfg.MemberID))
+		case <-sctx.Done():
+			if expired.Load() {
+				m.log.Warn("The lease may have expired: this collector stopped polling its units and joins again",
+					zap.String("member_id", m.cfg.MemberID))
+			}
 			return
 		case <-m.poke:
 		case <-tick.C:
@@ -320,8 +325,9 @@ func (m *Member) session(ctx context.Context, lease clientv3.LeaseID, ttl time.D
 
 // keepAlive renews the lease every third of its TTL and moves validUntil
 // to the send time of each acknowledged renewal plus the TTL minus margin;
-// it closes expired once validUntil passes without a renewal.
-func (m *Member) keepAlive(ctx context.Context, lease clientv3.LeaseID, ttl time.Duration, expired chan<- struct{}) {
+// it returns true once validUntil passes without a renewal (or etcd no
+// longer knows the lease), false when ctx ends.
+func (m *Member) keepAlive(ctx context.Context, lease clientv3.LeaseID, ttl time.Duration) bool {
 	every := ttl / 3
 	timer := time.NewTimer(every)
 	defer timer.Stop()
@@ -329,18 +335,16 @@ func (m *Member) keepAlive(ctx context.Context, lease clientv3.LeaseID, ttl time
 		deadline := time.Unix(0, m.validUntil.Load())
 		wait := min(every, time.Until(deadline))
 		if wait <= 0 {
-			close(expired)
-			return
+			return true
 		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-timer.C:
 		}
 		if !time.Now().Before(time.Unix(0, m.validUntil.Load())) {
-			close(expired)
-			return
+			return true
 		}
 		sent := time.Now()
 		kaCtx, cancel := context.WithDeadline(ctx, time.Unix(0, m.validUntil.Load()))
@@ -352,8 +356,7 @@ func (m *Member) keepAlive(ctx context.Context, lease clientv3.LeaseID, ttl time
 			m.obs.LeaseRenewed(time.Since(sent))
 			m.setStatus(nil)
 		case errors.Is(err, rpctypes.ErrLeaseNotFound):
-			close(expired)
-			return
+			return true
 		case ctx.Err() == nil:
 			m.setStatus(fmt.Errorf("cannot renew the lease in etcd; stops polling at its expiry: %w", err))
 		}
@@ -494,6 +497,19 @@ func (m *Member) acquire(ctx context.Context, lease clientv3.LeaseID, u *unit) {
 	}
 }
 
+// stopAll tells every participant of a unit to stop, side by side.
+func stopAll(ctx context.Context, parts []*participant) {
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.h.Lost(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
 // lose ends the tenure without touching etcd (it is no longer ours).
 func (m *Member) lose(ctx context.Context, u *unit, why string) {
 	t := u.tenure
@@ -501,9 +517,7 @@ func (m *Member) lose(ctx context.Context, u *unit, why string) {
 	u.tenure = nil
 	lostCtx, cancel := context.WithTimeout(ctx, m.cfg.LeaseTTL)
 	defer cancel()
-	for _, p := range u.parts {
-		p.h.Lost(lostCtx)
-	}
+	stopAll(lostCtx, u.parts)
 	m.changeOwned(-1)
 	m.obs.OwnershipChanged(false)
 	m.log.Warn("Lost a unit: its streams stopped here", zap.String("unit", u.hash), zap.String("reason", why))
@@ -513,9 +527,7 @@ func (m *Member) lose(ctx context.Context, u *unit, why string) {
 // deletes the owner key, so that the preferred member takes it at once.
 func (m *Member) releaseLocked(ctx context.Context, u *unit, why string) {
 	lostCtx, cancel := context.WithTimeout(ctx, m.cfg.LeaseTTL)
-	for _, p := range u.parts {
-		p.h.Lost(lostCtx)
-	}
+	stopAll(lostCtx, u.parts)
 	cancel()
 	_ = m.release(ctx, u)
 	m.log.Info("Released a unit", zap.String("unit", u.hash), zap.String("reason", why))
@@ -543,7 +555,8 @@ func (m *Member) release(ctx context.Context, u *unit) error {
 	return nil
 }
 
-// loseAll ends every tenure (the lease is gone or the member stops).
+// loseAll ends every tenure (the lease is gone or the member stops); the
+// units stop side by side, so that all of them stop within one lease TTL.
 func (m *Member) loseAll(ctx context.Context) {
 	m.mu.Lock()
 	us := make([]*unit, 0, len(m.units))
@@ -551,13 +564,19 @@ func (m *Member) loseAll(ctx context.Context) {
 		us = append(us, u)
 	}
 	m.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, u := range us {
-		u.mu.Lock()
-		if u.tenure != nil {
-			m.lose(ctx, u, "the member's lease ended")
-		}
-		u.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			if u.tenure != nil {
+				m.lose(ctx, u, "the member's lease ended")
+			}
+		}()
 	}
+	wg.Wait()
 }
 
 func (m *Member) changeOwned(d int) {

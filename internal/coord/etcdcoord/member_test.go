@@ -325,10 +325,12 @@ func TestQuorumLossStopsOwner(t *testing.T) {
 	h := a.handlers["unit"]
 	c.Member(1).Stop()
 	c.Member(2).Stop()
+	stopped := time.Now()
 	require.Eventually(t, func() bool {
 		_, lost := h.counts()
 		return lost == 1 && h.owns() == nil
 	}, deadline, 20*time.Millisecond)
+	t.Logf("quorum lost: the owner stopped after %s", time.Since(stopped).Round(10*time.Millisecond))
 	assert.Contains(t, a.status.Load(), "etcd")
 
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
