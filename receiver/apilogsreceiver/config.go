@@ -92,8 +92,12 @@ type Config struct {
 	// Coordinator names an api_logs_coordinator extension: several
 	// collectors poll as one, each budget group on one of them, with the
 	// cursors in etcd (instead of storage).
-	Coordinator  *component.ID     `mapstructure:"coordinator"`
-	ResetCursors map[string]string `mapstructure:"reset_cursors"`
+	Coordinator *component.ID `mapstructure:"coordinator"`
+	// K8sLeaderElector names a leader-election extension (contrib's
+	// k8s_leader_elector, or any with its SetCallBackFuncs): the receiver
+	// polls only while that extension says this collector leads.
+	K8sLeaderElector *component.ID     `mapstructure:"k8s_leader_elector"`
+	ResetCursors     map[string]string `mapstructure:"reset_cursors"`
 
 	_ struct{}
 }
@@ -260,6 +264,9 @@ func (cfg *Config) resolve() (*resolved, error) {
 
 	if cfg.Coordinator != nil && cfg.Storage != nil {
 		bad("coordinator", "and \"storage\" cannot be set together: with a coordinator the cursors live in etcd")
+	}
+	if cfg.Coordinator != nil && cfg.K8sLeaderElector != nil {
+		bad("k8s_leader_elector", "and \"coordinator\" cannot be set together: the coordinator elects an owner per budget group itself")
 	}
 
 	if r.spec != nil {

@@ -57,7 +57,7 @@ type tenureHandler struct {
 func (h *tenureHandler) Acquired(o coord.Ownership) {
 	lr := h.lr
 	store := cursor.NewStore(o.Client())
-	source, err := lr.newSource(store, &ownedConsumer{next: lr.next, owner: o})
+	source, err := lr.newSource(store, &gatedConsumer{next: lr.next, open: o.Valid})
 	if err != nil {
 		// joinCoordinator built one with the same settings.
 		lr.set.Logger.Error("Cannot build the source for the unit this collector owns now", zap.Error(err))
@@ -87,18 +87,19 @@ func (h *tenureHandler) Lost(ctx context.Context) {
 	log.Info("Stopped polling the budget group this collector no longer owns")
 }
 
-// ownedConsumer delivers a page only while the tenure is valid: a member
-// whose lease may have expired (paused, cut off from etcd) emits nothing,
-// and the page is read again by the unit's next owner.
-type ownedConsumer struct {
-	next  consumer.Logs
-	owner coord.Ownership
+// gatedConsumer delivers a page only while open says so: a member whose
+// lease may have expired (paused, cut off from etcd), or a collector that
+// no longer leads, emits nothing, and the page is read again by the next
+// poller (a failed delivery never moves the cursor).
+type gatedConsumer struct {
+	next consumer.Logs
+	open func() bool
 }
 
-func (c *ownedConsumer) Capabilities() consumer.Capabilities { return c.next.Capabilities() }
+func (c *gatedConsumer) Capabilities() consumer.Capabilities { return c.next.Capabilities() }
 
-func (c *ownedConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	if !c.owner.Valid() {
+func (c *gatedConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if !c.open() {
 		return coord.ErrNotValid
 	}
 	return c.next.ConsumeLogs(ctx, ld)

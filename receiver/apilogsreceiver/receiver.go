@@ -48,6 +48,8 @@ type logsReceiver struct {
 	// With a coordinator: leave ends the participation; the tenure's source
 	// and store are owned (and guarded) by the handler.
 	leave coord.Leave
+	// With a leader elector: the current term's source.
+	leader *leaderTerm
 }
 
 func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, shared *budgets) (*logsReceiver, error) {
@@ -152,6 +154,15 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 			return err
 		}
 		lr.store = cursor.NewStore(storageClient)
+		if cfg.Storage != nil {
+			storage = cfg.Storage.String()
+		}
+	}
+	if cfg.K8sLeaderElector != nil {
+		if err := lr.joinLeaderElector(host); err != nil {
+			return err
+		}
+	} else if cfg.Coordinator == nil {
 		source, err := lr.newSource(lr.store, lr.next)
 		if err != nil {
 			return err
@@ -160,9 +171,6 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		// The polls outlive Start's context, which ends when Start returns; they
 		// run on their own until Shutdown.
 		source.Start() //nolint:contextcheck // see above
-		if cfg.Storage != nil {
-			storage = cfg.Storage.String()
-		}
 	}
 	streams := r.streamIDs
 	if len(streams) == 0 && r.spec.Streams.Key == "" {
@@ -189,6 +197,9 @@ func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 		// releases the unit so that another collector takes it at once.
 		errs = append(errs, lr.leave(ctx))
 		lr.leave = nil
+	}
+	if lr.leader != nil {
+		errs = append(errs, lr.leader.end(ctx, true))
 	}
 	if lr.source != nil {
 		errs = append(errs, lr.source.Stop(ctx))
