@@ -97,7 +97,8 @@ const (
 // Once a chunk went out, the rest of the page is mapped and delivered
 // whatever happens, so that the checkpoint follows and a graceful stop
 // repeats nothing; mapping is linear, so that takes at most what one page
-// at max_body_size takes.
+// at max_body_size takes. (Stop cancels the deliveries themselves after
+// its grace period: then the page is read again after the restart.)
 //
 // A chunk the pipeline accepted before it refused a later one of the same
 // page is remembered (see committer): its records are skipped when the

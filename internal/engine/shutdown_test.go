@@ -111,7 +111,9 @@ func stuckRig(t *testing.T, ignoreContext bool) (*rig, *faultyStorage, *stuckCon
 // a context Stop never cancelled, and Stop waited until its own deadline.
 func TestStopCancelsAConsumerBlockedOnItsContext(t *testing.T) {
 	r, fs, cons := stuckRig(t, false)
-	r.src.deliveryGrace = 0
+	// No grace; and room for a loaded machine to end the poll once its
+	// delivery is cancelled (Stop returns as soon as it has ended).
+	r.src.deliveryGrace, r.src.abandonWorkers = 0, 20*time.Second
 	var err error
 	within(t, "Stop", func() { err = r.src.Stop(context.Background()) })
 	require.NoError(t, err)

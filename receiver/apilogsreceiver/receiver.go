@@ -187,9 +187,13 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	return nil
 }
 
-// Shutdown stops the polls (in-flight requests are cancelled, a page the
-// pipeline already accepted is still checkpointed) and closes the storage.
-// It is safe without Start and returns when ctx is done.
+// Shutdown stops the polls and closes the storage; it is safe without Start
+// and bounded whatever the pipeline does (engine.Source.Stop): in-flight
+// requests are cancelled at once, pages already in ConsumeLogs get a short
+// grace to be accepted and checkpointed, then their context is cancelled
+// too (they are read again after a restart). The store is closed last and
+// refuses any write from a poll stuck in a consumer that ignores its
+// context, so nothing is written after Shutdown returns.
 func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 	var errs []error
 	if lr.leave != nil {
