@@ -1,7 +1,12 @@
 package e2e
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -9,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/etcdtest"
@@ -290,4 +296,49 @@ func nonZero(m map[string]int) map[string]int {
 		}
 	}
 	return out
+}
+
+// TestHAKubernetesExample: the recipe's collector configuration is valid for
+// the built collector, and its manifests say what the recipe promises: three
+// collector replicas with a disruption budget leaving two, member_id from
+// the pod name, and a three-member etcd with auto-compaction that is never
+// drained below quorum.
+func TestHAKubernetesExample(t *testing.T) {
+	bin := collectorBinary(t)
+	dir := "../../../examples/ha-kubernetes/"
+	cmd := exec.Command(bin, "validate", "--config", dir+"config.yaml")
+	cmd.Env = append(exampleEnv(t), "POD_NAME=otelcol-api-logs-0")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "collector validate:\n%s", out)
+
+	kinds := map[string]map[string]any{}
+	for _, f := range []string{"collector.yaml", "etcd.yaml"} {
+		raw, rerr := os.ReadFile(dir + f)
+		require.NoError(t, rerr)
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		for {
+			var doc map[string]any
+			derr := dec.Decode(&doc)
+			if errors.Is(derr, io.EOF) {
+				break
+			}
+			require.NoError(t, derr, f)
+			name := doc["metadata"].(map[string]any)["name"].(string)
+			kinds[doc["kind"].(string)+"/"+name] = doc
+		}
+	}
+	spec := func(key string) map[string]any {
+		require.Contains(t, kinds, key)
+		return kinds[key]["spec"].(map[string]any)
+	}
+	assert.Equal(t, 3, spec("Deployment/otelcol-api-logs")["replicas"], "replicas")
+	assert.Equal(t, 2, spec("PodDisruptionBudget/otelcol-api-logs")["minAvailable"])
+	assert.Equal(t, 3, spec("StatefulSet/etcd")["replicas"])
+	assert.Equal(t, 1, spec("PodDisruptionBudget/etcd")["maxUnavailable"])
+	etcd, err := os.ReadFile(dir + "etcd.yaml")
+	require.NoError(t, err)
+	assert.Contains(t, string(etcd), "--auto-compaction-retention=1h")
+	collector, err := os.ReadFile(dir + "collector.yaml")
+	require.NoError(t, err)
+	assert.Contains(t, string(collector), "fieldPath: metadata.name")
 }
