@@ -91,7 +91,9 @@ type Config struct {
 	Storage *component.ID `mapstructure:"storage"`
 	// Coordinator names an api_logs_coordinator extension: several
 	// collectors poll as one, each budget group on one of them, with the
-	// cursors in etcd (instead of storage).
+	// cursors in etcd. With storage beside it, storage is only read: the
+	// one-time migration imports a stream's stored cursor into etcd when
+	// etcd has none.
 	Coordinator *component.ID `mapstructure:"coordinator"`
 	// K8sLeaderElector names a leader-election extension (contrib's
 	// k8s_leader_elector, or any with its SetCallBackFuncs): the receiver
@@ -262,9 +264,6 @@ func (cfg *Config) resolve() (*resolved, error) {
 		}
 	}
 
-	if cfg.Coordinator != nil && cfg.Storage != nil {
-		bad("coordinator", "and \"storage\" cannot be set together: with a coordinator the cursors live in etcd")
-	}
 	if cfg.Coordinator != nil && cfg.K8sLeaderElector != nil {
 		bad("k8s_leader_elector", "and \"coordinator\" cannot be set together: the coordinator elects an owner per budget group itself")
 	}

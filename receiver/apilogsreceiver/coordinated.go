@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
@@ -56,7 +57,11 @@ type tenureHandler struct {
 
 func (h *tenureHandler) Acquired(o coord.Ownership) {
 	lr := h.lr
-	store := cursor.NewStore(o.Client())
+	client := o.Client()
+	if lr.importFrom != nil {
+		client = &importingClient{Client: client, from: lr.importFrom, log: lr.set.Logger}
+	}
+	store := cursor.NewStore(client)
 	source, err := lr.newSource(store, &gatedConsumer{next: lr.next, open: o.Valid})
 	if err != nil {
 		// joinCoordinator built one with the same settings.
@@ -103,4 +108,34 @@ func (c *gatedConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 		return coord.ErrNotValid
 	}
 	return c.next.ConsumeLogs(ctx, ld)
+}
+
+// importingClient is the one-time migration from a storage extension to
+// etcd: a cursor etcd lacks is read from the storage extension and written
+// into etcd (fenced, like every write) before the stream uses it, so the
+// stream neither replays nor skips; every write goes to etcd only, and the
+// storage extension is left as it was.
+type importingClient struct {
+	storage.Client // the tenure's etcd client
+	from           storage.Client
+	log            *zap.Logger
+}
+
+func (c *importingClient) Get(ctx context.Context, key string) ([]byte, error) {
+	value, err := c.Client.Get(ctx, key)
+	if err != nil || value != nil {
+		return value, err
+	}
+	stored, err := c.from.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("reading the cursor to import from \"storage\": %w", err)
+	}
+	if stored == nil {
+		return nil, nil
+	}
+	if err := c.Client.Set(ctx, key, stored); err != nil {
+		return nil, fmt.Errorf("importing the cursor of \"storage\" into etcd: %w", err)
+	}
+	c.log.Info("Imported a stream's cursor from the storage extension into etcd; once every stream has one, remove storage", zap.String("key", key))
+	return stored, nil
 }

@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
+
 	"github.com/otelcol-api-logs/otelcol-api-logs/extension/apilogscoordinatorextension"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/etcdtest"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
@@ -100,17 +102,59 @@ func TestCoordinatedReceiversOneOwner(t *testing.T) {
 	assert.ElementsMatch(t, simIDs(sim, simulator.APITinesActionLogs, "1001"), append(uids(owner.sink), uids(other.sink)...))
 }
 
-// TestCoordinatorWithStorageRejected: the cursors live in etcd with a
-// coordinator, so storage beside it is a configuration error naming both
-// keys.
-func TestCoordinatorWithStorageRejected(t *testing.T) {
-	cfg := NewFactory().CreateDefaultConfig().(*Config)
-	cfg.API = "tines_audit_logs"
-	cfg.ClientConfig.Endpoint = "https://acme.tines.com"
-	cfg.APIKey = "k"
-	storage := component.MustNewID("file_storage")
-	cfg.Coordinator, cfg.Storage = &coordinatorID, &storage
-	require.EqualError(t, cfg.Validate(), `"coordinator" and "storage" cannot be set together: with a coordinator the cursors live in etcd`)
+// TestCoordinatorImportsStorageCursor: the one-time migration. A receiver
+// with file storage delivers the history; the same receiver with a
+// coordinator and that storage delivers only the records added since (the
+// cursor is imported into etcd, no replay); a collector with the
+// coordinator alone then resumes from etcd (only the newest records).
+func TestCoordinatorImportsStorageCursor(t *testing.T) {
+	etcd := etcdtest.Run(t, 1)
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	storageID := storagetest.NewStorageID("checkpoints")
+	cfg := tinesConfig(sim, simulator.DefaultKeys().Tines)
+	cfg.Storage = &storageID
+	// The storage client is keyed by the receiver's id: the same receiver,
+	// before and after the coordinator is added.
+	set := nopSettings()
+	alone := &consumertest.LogsSink{}
+	rcv := newTestReceiver(t, set, cfg, alone)
+	fileHost := storagetest.NewStorageHost().WithFileBackedStorageExtension("checkpoints", dir)
+	require.NoError(t, rcv.Start(context.Background(), fileHost))
+	require.Eventually(t, func() bool { return alone.LogRecordCount() >= 25 }, time.Minute, 20*time.Millisecond)
+	require.NoError(t, rcv.Shutdown(context.Background()))
+
+	sim.AddRecords(simulator.APITinesActionLogs, "1001", 5, time.Now())
+	migrating := *cfg
+	migrating.Coordinator = &coordinatorID
+	require.NoError(t, migrating.Validate(), "coordinator with storage: the migration")
+	f := apilogscoordinatorextension.NewFactory()
+	ecfg := f.CreateDefaultConfig()
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{"endpoints": etcd.Endpoints(), "member_id": "a", "lease_ttl": "2s"}).Unmarshal(ecfg))
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), ecfg)
+	require.NoError(t, err)
+	host := extensionsHost{Host: storagetest.NewStorageHost().WithFileBackedStorageExtension("checkpoints", dir), exts: map[component.ID]component.Component{}}
+	for id, c := range host.Host.GetExtensions() {
+		host.exts[id] = c
+	}
+	host.exts[coordinatorID] = ext
+	require.NoError(t, ext.Start(context.Background(), host))
+	imported := &consumertest.LogsSink{}
+	rcv = newTestReceiver(t, set, &migrating, imported)
+	require.NoError(t, rcv.Start(context.Background(), host))
+	require.Eventually(t, func() bool { return imported.LogRecordCount() >= 5 }, time.Minute, 20*time.Millisecond)
+	require.NoError(t, rcv.Shutdown(context.Background()))
+	require.NoError(t, ext.Shutdown(context.Background()))
+	assert.Len(t, uids(imported), 5, "the imported cursor resumes where storage left off")
+
+	sim.AddRecords(simulator.APITinesActionLogs, "1001", 3, time.Now())
+	etcdOnly := tinesConfig(sim, simulator.DefaultKeys().Tines)
+	etcdOnly.Coordinator = &coordinatorID
+	b := startCollector(t, etcd.Endpoints(), "b", etcdOnly)
+	require.Eventually(t, func() bool { return b.sink.LogRecordCount() >= 3 }, time.Minute, 20*time.Millisecond)
+	assert.Len(t, uids(b.sink), 3, "the cursor is in etcd now")
+	all := append(append(uids(alone), uids(imported)...), uids(b.sink)...)
+	assert.ElementsMatch(t, simIDs(sim, simulator.APITinesActionLogs, "1001"), all)
 }
 
 // TestMissingCoordinatorExtension: Start names the key and the extension.

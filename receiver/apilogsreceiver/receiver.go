@@ -48,6 +48,9 @@ type logsReceiver struct {
 	// With a coordinator: leave ends the participation; the tenure's source
 	// and store are owned (and guarded) by the handler.
 	leave coord.Leave
+	// importFrom is the storage extension's client of the one-time
+	// migration (coordinator and storage both set); nil otherwise.
+	importFrom storage.Client
 	// With a leader elector: the current term's source.
 	leader *leaderTerm
 }
@@ -144,10 +147,19 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	storage := "none (cursors in memory)"
 	if cfg.Coordinator != nil {
+		if cfg.Storage != nil {
+			// The one-time migration: read-only, see importingClient.
+			if lr.importFrom, err = lr.storageClient(ctx, host); err != nil {
+				return err
+			}
+		}
 		if err := lr.joinCoordinator(host); err != nil {
 			return err
 		}
 		storage = "etcd (coordinator " + cfg.Coordinator.String() + ")"
+		if cfg.Storage != nil {
+			storage += ", importing cursors etcd lacks from " + cfg.Storage.String()
+		}
 	} else {
 		storageClient, err := lr.storageClient(ctx, host)
 		if err != nil {
@@ -201,6 +213,10 @@ func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 		// releases the unit so that another collector takes it at once.
 		errs = append(errs, lr.leave(ctx))
 		lr.leave = nil
+	}
+	if lr.importFrom != nil {
+		errs = append(errs, lr.importFrom.Close(ctx))
+		lr.importFrom = nil
 	}
 	if lr.leader != nil {
 		errs = append(errs, lr.leader.end(ctx, true))
