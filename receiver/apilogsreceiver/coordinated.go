@@ -133,7 +133,7 @@ func (c *importingClient) Get(ctx context.Context, key string) ([]byte, error) {
 	if stored == nil {
 		return nil, nil
 	}
-	if err := c.Client.Set(ctx, key, stored); err != nil {
+	if err := c.Set(ctx, key, stored); err != nil {
 		return nil, fmt.Errorf("importing the cursor of \"storage\" into etcd: %w", err)
 	}
 	c.log.Info("Imported a stream's cursor from the storage extension into etcd; once every stream has one, remove storage", zap.String("key", key))
