@@ -72,9 +72,10 @@ func (c *coordinator) Start(ctx context.Context, host component.Host) error {
 			Username:    cfg.Username,
 			Password:    string(cfg.Password),
 			Logger:      clientLog,
-			// A member with a dead connection must learn it within the
-			// lease, not after TCP's timeouts.
-			DialKeepAliveTime:    cfg.LeaseTTL / 3,
+			// gRPC pings a silent connection every 10 s (its minimum) and
+			// drops it after a third of the lease without an answer; the
+			// lease itself is renewed, and measured, by the member.
+			DialKeepAliveTime:    10 * time.Second,
 			DialKeepAliveTimeout: cfg.LeaseTTL / 3,
 			TLS:                  tlsCfg,
 		}
