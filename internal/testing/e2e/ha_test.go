@@ -43,8 +43,13 @@ type haCluster struct {
 
 func startHACluster(t *testing.T, etcd *etcdtest.Cluster, n int) *haCluster {
 	t.Helper()
+	return startHAClusterWith(t, etcd, n, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: initialRecords, Seed: 19})
+}
+
+func startHAClusterWith(t *testing.T, etcd *etcdtest.Cluster, n int, opts simulator.Options) *haCluster {
+	t.Helper()
 	collectorBinary(t)
-	sim := startSimulator(t, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: initialRecords, Seed: 19})
+	sim := startSimulator(t, opts)
 	sink := startSink(t)
 	c := &haCluster{t: t, sim: sim, sink: sink, receivers: chaosrun.BuiltinReceivers(sim.URL()), created: map[string]int{}}
 	for _, r := range c.receivers {
@@ -341,4 +346,74 @@ func TestHAKubernetesExample(t *testing.T) {
 	collector, err := os.ReadFile(dir + "collector.yaml")
 	require.NoError(t, err)
 	assert.Contains(t, string(collector), "fieldPath: metadata.name")
+}
+
+// TestHAChaosRound: records arrive all the time (every 100 ms per stream)
+// while the cluster goes through six events, one every 4 s, on a fixed
+// rotation over the three collectors: kill -9 (restarted a second later),
+// SIGSTOP for twice lease_ttl then SIGCONT, SIGTERM (restarted a second
+// later). Afterwards nothing is lost, and the duplicates stay within one
+// page per stream per kill or pause.
+func TestHAChaosRound(t *testing.T) {
+	etcd := etcdtest.Run(t, 1)
+	c := startHAClusterWith(t, etcd, 3, simulator.Options{
+		Mode: simulator.ModeDemo, InitialRecords: initialRecords, Seed: 23, NewRecordEvery: 100 * time.Millisecond,
+	})
+	type event struct {
+		what   string
+		member int
+	}
+	events := []event{{"kill", 0}, {"pause", 1}, {"term", 2}, {"kill", 1}, {"pause", 2}, {"term", 0}}
+	interrupts := 0
+	for _, e := range events {
+		time.Sleep(4 * time.Second) // the records keep coming between events
+		h := c.members[e.member]
+		switch e.what {
+		case "kill":
+			h.col.Kill()
+			interrupts++
+			time.Sleep(time.Second) // down for a second
+			h.start()
+		case "pause":
+			require.NoError(t, syscall.Kill(h.col.Pid(), syscall.SIGSTOP))
+			interrupts++
+			time.Sleep(2 * haLeaseTTL) // paused for twice lease_ttl
+			require.NoError(t, syscall.Kill(h.col.Pid(), syscall.SIGCONT))
+		case "term":
+			h.stop()
+			time.Sleep(time.Second) // down for a second
+			h.start()
+		}
+		t.Logf("%s c%d", e.what, e.member)
+	}
+	c.sim.Pause()
+	created := map[string]int{}
+	for _, tally := range chaosrun.CountAll(c.sim, c.sink, c.receivers) {
+		created[tally.Receiver] = tally.Created
+	}
+	waitFor(t, 2*time.Minute, allDelivered(c.sim, c.sink, c.receivers, created))
+	total, dups := 0, 0
+	for _, tally := range chaosrun.CountAll(c.sim, c.sink, c.receivers) {
+		r := receiverByID(c.receivers, tally.Receiver)
+		t.Logf("%s", tally)
+		total += tally.Created
+		dups += tally.Duplicated
+		assert.Zero(t, tally.Lost, "%s", tally)
+		assert.Zero(t, tally.Unexpected, "%s", tally)
+		assert.LessOrEqual(t, tally.Duplicated, haPageSize*r.Streams*interrupts, "%s: more than one page per stream per kill or pause", tally)
+	}
+	t.Logf("%d records created and delivered, %d delivered twice over %d kills and pauses (%.1f per interruption)",
+		total, dups, interrupts, float64(dups)/float64(interrupts))
+	for _, h := range c.members {
+		h.stop()
+	}
+}
+
+func receiverByID(rs []chaosrun.Receiver, id string) chaosrun.Receiver {
+	for _, r := range rs {
+		if r.ID == id {
+			return r
+		}
+	}
+	return chaosrun.Receiver{}
 }
