@@ -163,6 +163,7 @@ bench-micro:
 ## generate: regenerate the mdatagen code
 generate:
 	cd receiver/apilogsreceiver && $(GO) generate ./...
+	cd extension/apilogscoordinatorextension && $(GO) generate ./...
 
 ## lint: gofmt, then golangci-lint (tools/go.mod) with .golangci.yml, the collector core's linter set
 ## (govet included); not part of `make test` or CI yet
