@@ -84,6 +84,7 @@ func (h *tenureHandler) Lost(ctx context.Context) {
 		return
 	}
 	err := errors.Join(source.Stop(ctx), store.Close(ctx))
+	h.lr.status.clear()
 	log := h.lr.set.Logger
 	if err != nil {
 		log.Warn("Stopped polling the budget group this collector no longer owns", zap.Error(err))

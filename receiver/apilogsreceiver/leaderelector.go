@@ -101,6 +101,7 @@ func (t *leaderTerm) end(ctx context.Context, closing bool) error {
 		return nil
 	}
 	err := source.Stop(ctx)
+	t.lr.status.clear()
 	t.lr.set.Logger.Info("This collector no longer leads: stopped polling")
 	return err
 }

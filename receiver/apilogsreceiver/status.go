@@ -45,6 +45,21 @@ func (s *statusReporter) StreamStatus(stream string, err error) {
 	componentstatus.ReportStatus(s.host, ev)
 }
 
+// clear forgets every stream's outcome: their polls stopped here (another
+// collector owns them now), so their last failure is no longer this
+// receiver's condition.
+func (s *statusReporter) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.failed)
+	ev, key := s.event()
+	if key == s.last {
+		return
+	}
+	s.last = key
+	componentstatus.ReportStatus(s.host, ev)
+}
+
 // event is the aggregate: a permanent error (credentials) wins over a
 // recoverable one (a failing or stalled stream); the first such stream, in
 // name order, is named. The message is a fixed description of the failure

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	zapobserver "go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
@@ -94,4 +95,19 @@ func TestStatusSaysAStreamStalls(t *testing.T) {
 	require.True(t, ok)
 	assert.WithinDuration(t, time.Now().Add(24*time.Hour), resume, time.Minute)
 	assert.Contains(t, ev.Err().Error(), resume.Format(time.RFC3339))
+}
+
+// TestStatusClearedWhenPollingMovesAway: a receiver whose streams stopped
+// here (the unit went to another collector) reports StatusOK instead of its
+// last failure.
+func TestStatusClearedWhenPollingMovesAway(t *testing.T) {
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	s := newStatusReporter(host, "api_logs/x")
+	s.StreamStatus("1001", &engine.StreamError{Class: "network error"})
+	s.clear()
+	s.clear()
+	events := host.snapshot()
+	require.Len(t, events, 2)
+	assert.Equal(t, componentstatus.StatusRecoverableError, events[0].Status())
+	assert.Equal(t, componentstatus.StatusOK, events[1].Status())
 }
