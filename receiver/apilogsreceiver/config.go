@@ -92,8 +92,18 @@ type Config struct {
 	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
 
 	// Checkpoints.
-	Storage      *component.ID     `mapstructure:"storage"`
-	ResetCursors map[string]string `mapstructure:"reset_cursors"`
+	Storage *component.ID `mapstructure:"storage"`
+	// Coordinator names an api_logs_coordinator extension: several
+	// collectors poll as one, each budget group on one of them, with the
+	// cursors in etcd. With storage beside it, storage is only read: the
+	// one-time migration imports a stream's stored cursor into etcd when
+	// etcd has none.
+	Coordinator *component.ID `mapstructure:"coordinator"`
+	// K8sLeaderElector names a leader-election extension (contrib's
+	// k8s_leader_elector, or any with its SetCallBackFuncs): the receiver
+	// polls only while that extension says this collector leads.
+	K8sLeaderElector *component.ID     `mapstructure:"k8s_leader_elector"`
+	ResetCursors     map[string]string `mapstructure:"reset_cursors"`
 
 	_ struct{}
 }
@@ -256,6 +266,10 @@ func (cfg *Config) resolve() (*resolved, error) {
 		if _, err := mapper.ParseSeverity(name); err != nil {
 			bad("severity_map."+raw, "%v", err)
 		}
+	}
+
+	if cfg.Coordinator != nil && cfg.K8sLeaderElector != nil {
+		bad("k8s_leader_elector", "and \"coordinator\" cannot be set together: the coordinator elects an owner per budget group itself")
 	}
 
 	if r.spec != nil {

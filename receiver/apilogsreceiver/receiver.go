@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/coord"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
@@ -39,6 +40,19 @@ type logsReceiver struct {
 	budget   string // the key of the budget joined in Start; "" before
 	// budgetRate is the rate of that budget when it was joined (0: no limit).
 	budgetRate float64
+
+	// engineSettings and engineDeps (without Store) build a source: in
+	// Start, or each time the coordinator hands this collector the unit.
+	engineSettings engine.Settings
+	engineDeps     engine.Deps
+	// With a coordinator: leave ends the participation; the tenure's source
+	// and store are owned (and guarded) by the handler.
+	leave coord.Leave
+	// importFrom is the storage extension's client of the one-time
+	// migration (coordinator and storage both set); nil otherwise.
+	importFrom storage.Client
+	// With a leader elector: the current term's source.
+	leader *leaderTerm
 }
 
 func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, shared *budgets) (*logsReceiver, error) {
@@ -102,14 +116,8 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		log.Warn("The endpoint uses plain http: credentials and logs cross the network unencrypted", zap.String("endpoint", r.endpoint.Redacted()))
 	}
 
-	storageClient, err := lr.storageClient(ctx, host)
-	if err != nil {
-		return err
-	}
-	lr.store = cursor.NewStore(storageClient)
 	lr.status = newStatusReporter(host, lr.set.ID.String())
-
-	source, err := engine.New(engine.Settings{
+	lr.engineSettings = engine.Settings{
 		SourceID:          lr.set.ID.String(),
 		API:               cfg.API,
 		Spec:              r.spec,
@@ -130,9 +138,9 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		SeverityOverrides: cfg.SeverityMap,
 		Body:              r.body,
 		MaxBodySize:       cfg.MaxBodySize,
-	}, engine.Deps{
+	}
+	lr.engineDeps = engine.Deps{
 		Client:   api,
-		Store:    lr.store,
 		Consumer: lr.next,
 		ObsRep:   lr.obsrep,
 		Logger:   lr.set.Logger, // the engine redacts its own lines
@@ -140,21 +148,49 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		Status:   lr.status,
 		Redactor: red,
 		Resource: resourceFunc(cfg.ResourceAttributes, lr.set.ID.String(), cfg.API, r.endpoint.Hostname(), r.spec.Streams.Attribute),
-	})
-	if err != nil {
-		return err
 	}
-	lr.source = source
-	// The polls outlive Start's context, which ends when Start returns; they
-	// run on their own until Shutdown.
-	source.Start() //nolint:contextcheck // see above
+	storage := "none (cursors in memory)"
+	if cfg.Coordinator != nil {
+		if cfg.Storage != nil {
+			// The one-time migration: read-only, see importingClient.
+			if lr.importFrom, err = lr.storageClient(ctx, host); err != nil {
+				return err
+			}
+		}
+		if err := lr.joinCoordinator(host); err != nil {
+			return err
+		}
+		storage = "etcd (coordinator " + cfg.Coordinator.String() + ")"
+		if cfg.Storage != nil {
+			storage += ", importing cursors etcd lacks from " + cfg.Storage.String()
+		}
+	} else {
+		storageClient, err := lr.storageClient(ctx, host)
+		if err != nil {
+			return err
+		}
+		lr.store = cursor.NewStore(storageClient)
+		if cfg.Storage != nil {
+			storage = cfg.Storage.String()
+		}
+	}
+	if cfg.K8sLeaderElector != nil {
+		if err := lr.joinLeaderElector(host); err != nil {
+			return err
+		}
+	} else if cfg.Coordinator == nil {
+		source, err := lr.newSource(lr.store, lr.next)
+		if err != nil {
+			return err
+		}
+		lr.source = source
+		// The polls outlive Start's context, which ends when Start returns; they
+		// run on their own until Shutdown.
+		source.Start() //nolint:contextcheck // see above
+	}
 	streams := r.streamIDs
 	if len(streams) == 0 && r.spec.Streams.Key == "" {
 		streams = []string{"default"}
-	}
-	storage := "none (cursors in memory)"
-	if cfg.Storage != nil {
-		storage = cfg.Storage.String()
 	}
 	if len(cfg.movedKeys) > 0 {
 		log.Warn("These keep-alive keys were removed in collector v0.165 (confighttp v1.71) and were read into the keepalive section; write them there",
@@ -179,6 +215,19 @@ func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 	if lr.status != nil {
 		lr.status.stop()
 	}
+	if lr.leave != nil {
+		// Stops the unit's polling after its last checkpoint, then
+		// releases the unit so that another collector takes it at once.
+		errs = append(errs, lr.leave(ctx))
+		lr.leave = nil
+	}
+	if lr.importFrom != nil {
+		errs = append(errs, lr.importFrom.Close(ctx))
+		lr.importFrom = nil
+	}
+	if lr.leader != nil {
+		errs = append(errs, lr.leader.end(ctx, true))
+	}
 	if lr.source != nil {
 		errs = append(errs, lr.source.Stop(ctx))
 		lr.set.Logger.Info("Stopped polling")
@@ -194,6 +243,13 @@ func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 		lr.budget = ""
 	}
 	return errors.Join(errs...)
+}
+
+// newSource builds the engine's source with a cursor store and a consumer.
+func (lr *logsReceiver) newSource(store *cursor.Store, next consumer.Logs) (*engine.Source, error) {
+	deps := lr.engineDeps
+	deps.Store, deps.Consumer = store, next
+	return engine.New(lr.engineSettings, deps)
 }
 
 // joinBudget returns the limiter of the request budget this receiver spends,

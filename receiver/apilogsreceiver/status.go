@@ -76,6 +76,16 @@ func (s *statusReporter) report() {
 	componentstatus.ReportStatus(s.host, ev)
 }
 
+// clear forgets every stream's outcome: their polls stopped here (another
+// collector owns them now), so their last failure is no longer this
+// receiver's condition.
+func (s *statusReporter) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.failed)
+	s.report()
+}
+
 // event is the aggregate: OK, or a RecoverableError naming the first failing
 // stream in name order. The message is a fixed description of the failure
 // class (the configured request and status code, "network error", "records

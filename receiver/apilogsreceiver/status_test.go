@@ -200,3 +200,18 @@ func TestStatusSilentAfterShutdownBegan(t *testing.T) {
 	require.Len(t, events, 1)
 	assert.Equal(t, componentstatus.StatusRecoverableError, events[0].Status())
 }
+
+// TestStatusClearedWhenPollingMovesAway: a receiver whose streams stopped
+// here (the unit went to another collector) reports StatusOK instead of its
+// last failure.
+func TestStatusClearedWhenPollingMovesAway(t *testing.T) {
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	s := newStatusReporter(host, "api_logs/x")
+	s.StreamStatus("1001", &engine.StreamError{Class: "network error"})
+	s.clear()
+	s.clear()
+	events := host.snapshot()
+	require.Len(t, events, 2)
+	assert.Equal(t, componentstatus.StatusRecoverableError, events[0].Status())
+	assert.Equal(t, componentstatus.StatusOK, events[1].Status())
+}

@@ -26,6 +26,16 @@ type Config struct {
 	// RetryOnFailure sets short retry intervals for failing API requests.
 	RetryOnFailure bool
 	LogLevel       string // default info
+	// Coordinator, when set, runs the receivers under an api_logs_coordinator
+	// extension (cursors in etcd) instead of file_storage.
+	Coordinator *Coordinator
+}
+
+// Coordinator is the api_logs_coordinator extension of a Config.
+type Coordinator struct {
+	Endpoints []string
+	MemberID  string
+	LeaseTTL  string // default 2s
 }
 
 // Render returns the YAML.
@@ -38,6 +48,16 @@ func (c Config) Render() string {
 	w("  file_storage:")
 	w("    directory: %s", c.StorageDir)
 	w("    create_directory: true")
+	extensions := "file_storage, health_check"
+	cursors := "storage: file_storage"
+	if co := c.Coordinator; co != nil {
+		w("  api_logs_coordinator:")
+		w("    endpoints: [%s]", strings.Join(co.Endpoints, ", "))
+		w("    member_id: %s", co.MemberID)
+		w("    lease_ttl: %s", or(co.LeaseTTL, "2s"))
+		extensions += ", api_logs_coordinator"
+		cursors = "coordinator: api_logs_coordinator"
+	}
 	w("  health_check:")
 	w("    endpoint: %s", c.HealthAddr)
 	w("receivers:")
@@ -50,7 +70,7 @@ func (c Config) Render() string {
 		}
 		w("    collection_interval: %s", interval)
 		w("    start_at: %q", startAt)
-		w("    storage: file_storage")
+		w("    %s", cursors)
 		if ps := cmp.Or(r.PageSize, c.PageSize); ps > 0 {
 			w("    page_size: %d", ps)
 		}
@@ -82,7 +102,7 @@ func (c Config) Render() string {
 	w("      level: none")
 	w("    logs:")
 	w("      level: %s", or(c.LogLevel, "info"))
-	w("  extensions: [file_storage, health_check]")
+	w("  extensions: [%s]", extensions)
 	w("  pipelines:")
 	w("    logs:")
 	w("      receivers: [%s]", strings.Join(ids, ", "))
