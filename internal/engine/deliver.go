@@ -63,7 +63,8 @@ func newResourceAttrs(set Settings) resourceAttrs {
 	return resourceAttrs{source: set.SourceID, api: set.API, host: set.Endpoint.Hostname(), streamAttr: set.Spec.Streams.Attribute}
 }
 
-func (r resourceAttrs) fill(m pcommon.Map, stream string) {
+func (r resourceAttrs) fill(res pcommon.Resource, stream string) {
+	m := res.Attributes()
 	m.PutStr("api_logs.source", r.source)
 	m.PutStr("api_logs.api", r.api)
 	m.PutStr("api_logs.stream", stream)
@@ -185,7 +186,7 @@ var errChunkRefused = errors.New("the pipeline refused a chunk of the page")
 func (st *stream) newChunk(capacity int) (commit, plog.LogRecordSlice) {
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
-	st.src.resource.fill(rl.Resource().Attributes(), st.id)
+	st.src.resource(rl.Resource(), st.id)
 	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(ScopeName)
 	lrs := sl.LogRecords()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -117,7 +118,16 @@ type Deps struct {
 	// Redactor knows the source's secrets; every log line and error of the
 	// engine goes through it. Nil: the Client's, when it has one.
 	Redactor *httpclient.Redactor
+	// Resource fills the resource of the logs of a stream (once per page or
+	// chunk). Nil: every resource attribute (resourceAttrs); the receiver
+	// passes the generated ResourceBuilder's, which its resource_attributes
+	// settings switch.
+	Resource ResourceFunc
 }
+
+// ResourceFunc fills res, empty, with the resource attributes of the logs
+// of stream (DefaultStream for an API without streams).
+type ResourceFunc func(res pcommon.Resource, stream string)
 
 // Source polls every stream of one API source.
 type Source struct {
@@ -132,7 +142,7 @@ type Source struct {
 	enrichKeys []string
 
 	machine  *cursor.Machine
-	resource resourceAttrs
+	resource ResourceFunc
 
 	mu      sync.Mutex
 	streams map[string]*stream
@@ -206,7 +216,10 @@ func New(set Settings, deps Deps) (*Source, error) {
 	}
 	s.machine = cursor.NewMachine(set.Spec, set.PageSize, set.Settle, maxWindow)
 	s.machine.SetMaxPending(set.MaxPending)
-	s.resource = newResourceAttrs(set)
+	s.resource = deps.Resource
+	if s.resource == nil {
+		s.resource = newResourceAttrs(set).fill
+	}
 	return s, nil
 }
 
@@ -259,6 +272,9 @@ func (s *Source) Start() {
 }
 
 const defaultStream = "default"
+
+// DefaultStream is the stream of an API without streams.
+const DefaultStream = defaultStream
 
 // setStreams makes the scheduled streams exactly ids. There is one stream
 // object per id, hence per cursor key, at any time: a stream removed while

@@ -17,6 +17,7 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/mapper"
+	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadata"
 )
 
 // Config is one API source. Its streams (Tines actions, Make scenarios, ...)
@@ -86,6 +87,9 @@ type Config struct {
 	// map with the message in the attribute api_logs.message (the shape
 	// before messages existed).
 	Body string `mapstructure:"body"`
+	// ResourceAttributes switches each resource attribute of the emitted
+	// logs on or off (metadata.yaml resource_attributes; all on by default).
+	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
 
 	// Checkpoints.
 	Storage      *component.ID     `mapstructure:"storage"`

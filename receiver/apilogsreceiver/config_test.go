@@ -333,6 +333,7 @@ func TestConfigUnmarshalMap(t *testing.T) {
 			"keepalive":            map[string]any{"idle_conn_timeout": "7s"},
 			"vars":                 map[string]any{"a": "b"},
 			"body":                 "record",
+			"resource_attributes":  map[string]any{"server.address": map[string]any{"enabled": false}},
 		}},
 		{name: "unknown key far from any", set: map[string]any{"zzzzzz": 1}, want: `"zzzzzz" is not an api_logs key (the README lists them under Options)`},
 		{name: "keep-alive key confighttp v1.71 removed", set: map[string]any{"idle_conn_timeout": "7s"}},
@@ -345,6 +346,7 @@ func TestConfigUnmarshalMap(t *testing.T) {
 		{name: "duration typo", set: map[string]any{"collection_interval": "5 minutes"}, want: `"collection_interval" must be a duration with a unit, such as 30s, 5m or 1h30m; got "5 minutes"`},
 		{name: "custom section typo", set: map[string]any{"custom": map[string]any{"pagination": map[string]any{"tpye": "page"}}}, want: `"custom.pagination.tpye" is not an api_logs key; did you mean "custom.pagination.type"?`},
 		{name: "message part typo", set: map[string]any{"custom": map[string]any{"records": map[string]any{"message": []any{map[string]any{"feild": "x"}}}}}, want: `"custom.records.message[0].feild" is not an api_logs key; did you mean "custom.records.message[0].field"?`},
+		{name: "resource attribute typo", set: map[string]any{"resource_attributes": map[string]any{"api_logs.sorce": map[string]any{"enabled": false}}}, want: `"resource_attributes.api_logs.sorce" is not an api_logs key; did you mean "resource_attributes.api_logs.source"?`},
 		{name: "severity rule typo", set: map[string]any{"custom": map[string]any{"severity": map[string]any{"rules": []any{map[string]any{"feild": "x"}}}}}, want: `"custom.severity.rules[0].feild" is not an api_logs key; did you mean "custom.severity.rules[0].field"?`},
 	}
 	for _, tt := range tests {
@@ -362,6 +364,28 @@ func TestConfigUnmarshalMap(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})
+	}
+}
+
+// resource_attributes switches each attribute; the others keep their
+// default (on).
+func TestResourceAttributesConfig(t *testing.T) {
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{
+		"api": "tines_action_logs", "endpoint": "https://acme.tines.com", "api_key": "k", "action_ids": []any{1},
+		"resource_attributes": map[string]any{
+			"api_logs.source": map[string]any{"enabled": false},
+			"tines.action.id": map[string]any{"enabled": false},
+		},
+	}).Unmarshal(cfg))
+	assert.False(t, cfg.ResourceAttributes.APILogsSource.Enabled)
+	assert.False(t, cfg.ResourceAttributes.TinesActionID.Enabled)
+	for name, on := range map[string]bool{
+		"api_logs.api": cfg.ResourceAttributes.APILogsAPI.Enabled, "api_logs.stream": cfg.ResourceAttributes.APILogsStream.Enabled,
+		"server.address": cfg.ResourceAttributes.ServerAddress.Enabled, "make.scenario.id": cfg.ResourceAttributes.MakeScenarioID.Enabled,
+		"make.module.id": cfg.ResourceAttributes.MakeModuleID.Enabled,
+	} {
+		assert.True(t, on, name)
 	}
 }
 

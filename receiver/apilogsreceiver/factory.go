@@ -42,6 +42,7 @@ func createDefaultConfig() component.Config {
 		MaxConcurrentPolls: apispec.DefaultConcurrentPolls,
 		EnrichExecutions:   true,
 		Body:               mapper.BodyNameMessage,
+		ResourceAttributes: metadata.DefaultResourceAttributesConfig(),
 		BackOff:            backOff,
 	}
 }

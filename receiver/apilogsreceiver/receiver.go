@@ -66,7 +66,7 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	lr.telem = telem
-	obs, err := newObserver(telem, lr.set.ID.String())
+	obs, err := newObserver(telem, lr.set.ID.String(), perStreamLevel(ctx, lr.set.MeterProvider))
 	if err != nil {
 		return err
 	}
@@ -139,6 +139,7 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		Observer: obs,
 		Status:   lr.status,
 		Redactor: red,
+		Resource: resourceFunc(cfg.ResourceAttributes, lr.set.ID.String(), cfg.API, r.endpoint.Hostname(), r.spec.Streams.Attribute),
 	})
 	if err != nil {
 		return err

@@ -133,6 +133,6 @@ func TestStorageReadFailureIsARecoverableWait(t *testing.T) {
 	assert.Equal(t, componentstatus.StatusRecoverableError, events[0].Status())
 	require.EqualError(t, events[0].Err(), "1 of the streams failing; stream 1001: storage extension: cannot read the stored cursor")
 	assert.Equal(t, componentstatus.StatusOK, events[1].Status())
-	stream := attribute.NewSet(attribute.String("source", set.ID.String()), attribute.String("stream", "1001"))
+	stream := attribute.NewSet(attribute.String("receiver", set.ID.String()), attribute.String("stream", "1001"))
 	metadatatest.AssertEqualAPILogsCursorReadErrors(t, tt, []metricdata.DataPoint[int64]{{Attributes: stream, Value: 2}}, metricdatatest.IgnoreTimestamp())
 }

@@ -37,7 +37,6 @@ type TelemetryBuilder struct {
 	APILogsLastSuccess      metric.Int64ObservableGauge
 	APILogsPages            metric.Int64Counter
 	APILogsPolls            metric.Int64Counter
-	APILogsRecords          metric.Int64Counter
 	APILogsRefusedNextLinks metric.Int64Counter
 	APILogsRequests         metric.Int64Counter
 	APILogsRetries          metric.Int64Counter
@@ -138,7 +137,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.APILogsCursorLag, err = builder.meter.Float64ObservableGauge(
 		"otelcol_api_logs_cursor_lag",
-		metric.WithDescription("Time between now and the stream's cursor, after its last poll. [Development]"),
+		metric.WithDescription("Time between now and a stream's cursor, after its last poll: per stream at level detailed, otherwise the largest over the receiver's live streams. [Development]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
@@ -162,7 +161,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.APILogsLastSuccess, err = builder.meter.Int64ObservableGauge(
 		"otelcol_api_logs_last_success",
-		metric.WithDescription("Unix time of the stream's last successful poll. [Development]"),
+		metric.WithDescription("Unix time of a stream's last successful poll: per stream at level detailed, otherwise the oldest (smallest) over the receiver's live streams that succeeded once. [Development]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
@@ -176,12 +175,6 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_api_logs_polls",
 		metric.WithDescription("Polls by outcome (success, failure). [Development]"),
 		metric.WithUnit("{poll}"),
-	)
-	errs = errors.Join(errs, err)
-	builder.APILogsRecords, err = builder.meter.Int64Counter(
-		"otelcol_api_logs_records",
-		metric.WithDescription("Records delivered to the pipeline. [Development]"),
-		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.APILogsRefusedNextLinks, err = builder.meter.Int64Counter(

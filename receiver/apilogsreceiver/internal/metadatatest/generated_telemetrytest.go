@@ -56,7 +56,7 @@ func AssertEqualAPILogsCursorIdsDropped(t *testing.T, tt *componenttest.Telemetr
 func AssertEqualAPILogsCursorLag(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_api_logs_cursor_lag",
-		Description: "Time between now and the stream's cursor, after its last poll. [Development]",
+		Description: "Time between now and a stream's cursor, after its last poll: per stream at level detailed, otherwise the largest over the receiver's live streams. [Development]",
 		Unit:        "s",
 		Data: metricdata.Gauge[float64]{
 			DataPoints: dps,
@@ -118,7 +118,7 @@ func AssertEqualAPILogsInvalidRecords(t *testing.T, tt *componenttest.Telemetry,
 func AssertEqualAPILogsLastSuccess(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_api_logs_last_success",
-		Description: "Unix time of the stream's last successful poll. [Development]",
+		Description: "Unix time of a stream's last successful poll: per stream at level detailed, otherwise the oldest (smallest) over the receiver's live streams that succeeded once. [Development]",
 		Unit:        "s",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
@@ -157,22 +157,6 @@ func AssertEqualAPILogsPolls(t *testing.T, tt *componenttest.Telemetry, dps []me
 		},
 	}
 	got, err := tt.GetMetric("otelcol_api_logs_polls")
-	require.NoError(t, err)
-	metricdatatest.AssertEqual(t, want, got, opts...)
-}
-
-func AssertEqualAPILogsRecords(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
-	want := metricdata.Metrics{
-		Name:        "otelcol_api_logs_records",
-		Description: "Records delivered to the pipeline. [Development]",
-		Unit:        "{record}",
-		Data: metricdata.Sum[int64]{
-			Temporality: metricdata.CumulativeTemporality,
-			IsMonotonic: true,
-			DataPoints:  dps,
-		},
-	}
-	got, err := tt.GetMetric("otelcol_api_logs_records")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

@@ -35,7 +35,6 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.APILogsInvalidRecords.Add(context.Background(), 1)
 	tb.APILogsPages.Add(context.Background(), 1)
 	tb.APILogsPolls.Add(context.Background(), 1)
-	tb.APILogsRecords.Add(context.Background(), 1)
 	tb.APILogsRefusedNextLinks.Add(context.Background(), 1)
 	tb.APILogsRequests.Add(context.Background(), 1)
 	tb.APILogsRetries.Add(context.Background(), 1)
@@ -66,9 +65,6 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsPolls(t, testTel,
-		[]metricdata.DataPoint[int64]{{Value: 1}},
-		metricdatatest.IgnoreTimestamp())
-	AssertEqualAPILogsRecords(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsRefusedNextLinks(t, testTel,
