@@ -13,9 +13,11 @@ APISIM_ADDR  ?=
 # loaded machine runs the same work instead of timing out; `make fuzz` runs longer.
 FUZZTIME     ?= 3000x
 CHAOS_ARGS   ?=
-# The chaos run's rounds: Logto tie groups larger than a page and capped pages cannot share a
-# round (a group larger than the capped tie read is only sampled); unfinished Make runs go in both.
-CHAOS_ROUNDS := ties+pending,cap+pending
+# The chaos run's rounds: Logto tie groups larger than a page in a stable order (ties) and in a new
+# order on every request (shuffled-ties, groups up to 250), then capped pages; tie groups and capped
+# pages cannot share a round (a group read in capped pages takes hundreds of reads when shuffled),
+# nor can the two tie orders; unfinished Make runs go in every round.
+CHAOS_ROUNDS := ties+pending,shuffled-ties+pending,cap+pending
 BENCH_ARGS   ?=
 # VictoriaLogs, the log store of the end-to-end tests and `make run-store`: installed with go install
 # into _build (about 30 s the first time). VICTORIALOGS_ADDR: like APISIM_ADDR, empty for a free port.
@@ -118,16 +120,18 @@ test: build unit chaos-short fuzz-short
 unit: $(VICTORIALOGS)
 	APILOGS_COLLECTOR=$(COLLECTOR) APILOGS_VICTORIALOGS=$(VICTORIALOGS) $(GO) test -race -count=1 -timeout 20m ./...
 
-## chaos: the long loss/duplicate run (restarts and SIGKILLs) against the simulator, in two rounds
-## (Logto tie groups larger than a page; pages capped below page_size on every API; both with Make
-## runs listed before they finish), about 7 minutes
+## chaos: the long loss/duplicate run (restarts and SIGKILLs) against the simulator, in three rounds
+## (Logto tie groups larger than a page in a stable order; groups of up to 250 in a new order on
+## every request; pages capped below page_size on every API; all with Make runs listed before they
+## finish), about 7 minutes
 chaos: build
 	$(GO) run ./internal/testing/cmd/chaos -collector $(COLLECTOR) -duration 6m -restarts 6 -kills 6 -rounds $(CHAOS_ROUNDS) $(CHAOS_ARGS)
 
-# The short run of make test: the same rounds, Make runs pending for at most 4 list answers (a run
-# pending for 10 holds each catch-up 10 s), about 75 seconds.
+# The short run of make test: the same rounds, one restart and one kill each, a tie group every 2 s
+# (a round has about 13 s of creation), Make runs pending for at most 4 list answers (a run pending
+# for 10 holds each catch-up 10 s), about 90 seconds.
 chaos-short: build
-	$(GO) run ./internal/testing/cmd/chaos -collector $(COLLECTOR) -duration 40s -restarts 2 -kills 2 -rounds $(CHAOS_ROUNDS) -make-pending 0,1,2,4 $(CHAOS_ARGS)
+	$(GO) run ./internal/testing/cmd/chaos -collector $(COLLECTOR) -duration 40s -restarts 3 -kills 3 -rounds $(CHAOS_ROUNDS) -tie-group-every 2s -make-pending 0,1,2,4 $(CHAOS_ARGS)
 
 ## fuzz: run every fuzz target for FUZZTIME each (fuzz-short: 3000 executions; fuzz: 60s); every
 ## target runs even when one fails, and the failures are listed at the end

@@ -8,7 +8,7 @@ package cursor
 func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 	walk := c.State.Walk
 	walk.Next = out.Next
-	walk.Upper, walk.Tie, walk.TieReads = out.upper, out.tie, out.tieReads
+	walk.Upper, walk.Tie, walk.TieReads, walk.TiePage = out.upper, out.tie, out.tieReads, out.tiePage
 	c.State.ExclusiveTies = c.State.ExclusiveTies || out.exclusiveTies
 	c.State.InclusiveEnd = c.State.InclusiveEnd || out.inclusiveEnd
 	walk.Pages++

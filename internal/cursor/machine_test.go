@@ -269,7 +269,9 @@ func TestMachine(t *testing.T) {
 			key: 10,
 		},
 		{
-			name: "a large tie group is read up to twice its pages before it is reported",
+			// 40 records read 3 at a time in a new order every time: 14
+			// pages, read in turn until TieReadBound(40, 3) reads.
+			name: "a large tie group is read at most TieReadBound times before it is reported",
 			spec: spec(func(s *apispec.Spec) {
 				s.Records.UnstableTies = true
 				s.Pagination.MaxPageSize = 3
@@ -277,12 +279,18 @@ func TestMachine(t *testing.T) {
 			steps: append([]step{
 				{page: recs("c@5", "b@5", "a@5"), total: 40, deliver: "c b a"},
 				{page: recs("a@5", "b@5", "c@5"), total: 40},
-			}, append(repeat(2*14-1, step{page: recs("a@5", "b@5", "c@5"), total: 40}),
+			}, append(repeat(TieReadBound(40, 3)-1, step{page: recs("a@5", "b@5", "c@5"), total: 40, flags: func(t *testing.T, out Outcome) {
+				assert.True(t, out.TieRead)
+				assert.Zero(t, out.TieMissing)
+			}}),
 				step{page: recs("a@5", "b@5", "c@5"), total: 40, flags: func(t *testing.T, out Outcome) {
 					assert.Equal(t, 37, out.TieMissing)
-					assert.Equal(t, 28, out.TieReads, "ceil(40/3) = 14 pages, each read twice")
+					assert.Equal(t, 329, out.TieReads, "TieReadBound(40, 3)")
 				}},
-				step{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true},
+				step{
+					want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true,
+					flags: func(t *testing.T, out Outcome) { assert.False(t, out.TieRead) },
+				},
 			)...),
 			key: 10,
 		},
@@ -295,8 +303,29 @@ func TestMachine(t *testing.T) {
 			steps: append([]step{
 				{page: recs("c@5", "b@5", "a@5"), total: 4, deliver: "c b a"},
 				{page: recs("a@5", "b@5", "c@5"), total: 4},
-			}, append(repeat(MaxTieReads-1, step{page: recs("a@5", "b@5", "c@5"), total: 4}),
-				step{page: recs("a@5", "b@5", "c@5"), total: 4, flags: func(t *testing.T, out Outcome) { assert.Equal(t, 1, out.TieMissing) }},
+			}, append(repeat(TieReadBound(4, 3)-1, step{page: recs("a@5", "b@5", "c@5"), total: 4}),
+				step{page: recs("a@5", "b@5", "c@5"), total: 4, flags: func(t *testing.T, out Outcome) {
+					assert.Equal(t, 1, out.TieMissing)
+					assert.Equal(t, 27, out.TieReads, "TieReadBound(4, 3)")
+				}},
+				step{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true},
+			)...),
+			key: 10,
+		},
+		{
+			// Tie reads ask for 10 (the API's largest page) and get 3: the
+			// bound is that of pages of 3 (81 reads for 12), not of 10 (23),
+			// and it holds on the group's short last page too.
+			name: "a tie group served in pages smaller than asked is read as often as those pages need",
+			spec: spec(func(s *apispec.Spec) { s.Records.UnstableTies = true }), until: 10,
+			steps: append([]step{
+				{page: recs("c@5", "b@5", "a@5"), total: 12, deliver: "c b a"},
+				{page: recs("a@5", "b@5", "c@5"), total: 12},
+			}, append(repeat(TieReadBound(12, 3)-1, step{page: recs("a@5", "b@5", "c@5"), size: 3, total: 12}),
+				step{page: recs("a@5"), size: 3, total: 12, flags: func(t *testing.T, out Outcome) {
+					assert.Equal(t, 9, out.TieMissing)
+					assert.Equal(t, 81, out.TieReads, "TieReadBound(12, 3)")
+				}},
 				step{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), End: at(5), PageSize: 3}, page: nil, done: true},
 			)...),
 			key: 10,
@@ -323,6 +352,28 @@ func TestMachine(t *testing.T) {
 				{want: win(-1, 4, 1), page: recs("z@3"), total: 1, deliver: "z", done: true},
 			},
 			key: 10, inclusiveEnd: true,
+		},
+		{
+			// The API counts 4 at the second and lists 3: page 2 of the tie
+			// read is empty. Only the first page of a tie read can show that
+			// the bounds are exclusive.
+			name: "an empty later page of a tie read keeps inclusive bounds",
+			spec: spec(func(s *apispec.Spec) {
+				s.Records.UnstableTies = true
+				s.Pagination.MaxPageSize = 3
+			}), until: 10,
+			steps: []step{
+				{page: recs("c@5", "b@5", "a@5"), total: 4, deliver: "c b a"},
+				{page: recs("a@5", "b@5", "c@5"), total: 4},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("b@5", "a@5", "c@5"), total: 4},
+				{
+					want: &Request{Position: Position{Page: 2, Read: 3}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: nil, total: 4,
+					flags: func(t *testing.T, out Outcome) { assert.False(t, out.exclusiveTies) },
+				},
+				{want: &Request{Position: Position{Page: 1}, Windowed: true, Tie: true, Start: at(5), End: at(5), PageSize: 3}, page: recs("d@5", "a@5", "c@5"), total: 4, deliver: "d"},
+				{page: recs("z@1"), deliver: "z", done: true},
+			},
+			key: 10,
 		},
 		{
 			name: "a tie read from T to T that finds nothing at T switches to exclusive bounds",

@@ -24,10 +24,13 @@ type Outcome struct {
 	// one timestamp than the API's largest page holds, and since the API
 	// orders them differently on every request some may be missed.
 	TieOverflow bool
+	// TieRead: the page read one timestamp alone (a tie read): a request
+	// spent on a group of records that share a timestamp and filled a page.
+	TieRead bool
 	// TieMissing is set when a tie group was read as often as allowed
-	// (TieReads times, see MaxTieReads) and the ids seen still fall short of
-	// the count the API reports for that timestamp: that many records may
-	// be missed.
+	// (TieReads times, see TieReadBound) and the ids seen still fall short
+	// of the count the API reports for that timestamp: that many records
+	// may be missed.
 	TieMissing int
 	TieReads   int
 	// Held counts unfinished records (records.unfinished) younger than
@@ -56,6 +59,7 @@ type Outcome struct {
 	upper    int64
 	tie      bool
 	tieReads int
+	tiePage  int
 	// exclusiveTies: a tie read from T to T found nothing at T although the
 	// walk has read records there: the API's bounds are exclusive.
 	exclusiveTies bool
@@ -82,21 +86,23 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	if err := m.checkOrder(recs); err != nil {
 		return Outcome{}, err
 	}
-	if walk.Tie && !c.State.ExclusiveTies && !c.filterIgnored && !hasKey(recs, walk.Upper) {
+	if walk.Tie && walk.Next == m.firstPosition() && !c.State.ExclusiveTies && !c.filterIgnored && !hasKey(recs, walk.Upper) {
 		// A tie read from T to T came back without T, which the walk has
 		// read records at: the API's bounds are exclusive. Read it again
-		// from T-1 to T+1; nothing of this page is delivered.
+		// from T-1 to T+1; nothing of this page is delivered. Only the
+		// first page tells: a later one is empty where the API counts more
+		// records than it lists.
 		out := Outcome{
 			top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge,
 			edgeIDs: walk.EdgeIDs, edgeNear: walk.EdgeNear, Next: walk.Next,
-			upper: walk.Upper, tie: true, tieReads: walk.TieReads, exclusiveTies: true,
-			hold: walk.Hold, hasHold: walk.HasHold,
+			upper: walk.Upper, tie: true, tieReads: walk.TieReads, tiePage: walk.TiePage, exclusiveTies: true,
+			hold: walk.Hold, hasHold: walk.HasHold, TieRead: true,
 		}
 		return out, nil
 	}
 	out := Outcome{
 		top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge,
-		hold: walk.Hold, hasHold: walk.HasHold,
+		hold: walk.Hold, hasHold: walk.HasHold, TieRead: walk.Tie,
 	}
 
 	if !walk.Windowed && !out.hasTop {
@@ -207,7 +213,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 
 	out.Done = stopped || ended || len(recs) == 0 || m.pager.Last(page, walk.Next, len(recs))
 	out.Next = m.pager.Next(walk.Next, page, len(recs))
-	out.upper, out.tie, out.tieReads = walk.Upper, walk.Tie, walk.TieReads
+	out.upper, out.tie, out.tieReads, out.tiePage = walk.Upper, walk.Tie, walk.TieReads, walk.TiePage
 	ignored := c.filterIgnored
 	if walk.Tie && !ignored {
 		for i := range recs {

@@ -65,8 +65,9 @@ type Walk struct {
 	// API's maximum size: a tie group that filled a whole page.
 	Tie bool `json:"tie,omitempty"`
 	// TieReads counts the reads of the current tie group, bounded by
-	// MaxTieReads.
+	// TieReadBound; TiePage is the largest page a read of it returned.
 	TieReads int `json:"tie_reads,omitempty"`
+	TiePage  int `json:"tie_page,omitempty"`
 	// Unbounded walks (no time filter, newest first) fix Top from the first
 	// page: records above it belong to the next walk; Key becomes Top.
 	Top    int64 `json:"top,omitempty"`

@@ -141,13 +141,16 @@ func (st *stream) notice(out cursor.Outcome) {
 		log.Warn("The API returned records outside the requested time window; they are skipped here and read in their own window",
 			zap.String("stream", st.id), zap.Int("count", out.Outside))
 	}
+	if out.TieRead {
+		st.src.deps.Observer.TieRead(st.id)
+	}
 	if out.TieOverflow {
 		log.Warn("More records share one timestamp than the API's largest page holds, and the API orders them differently on every request: some may be missed",
 			zap.String("stream", st.id))
 	}
 	if out.TieMissing > 0 {
 		st.src.deps.Observer.TieRecordsMissed(st.id, out.TieMissing)
-		log.Warn("Read a group of records that share one timestamp as often as allowed, each of its pages in turn, and still missed some: the API orders them differently on every request",
+		log.Warn("Read a group of records that share one timestamp as often as allowed and still missed some: the API's pages at that timestamp never showed as many records as it counts there (had it only ordered them anew on every request, the reads allowed miss one with a chance below one in a billion)",
 			zap.String("stream", st.id), zap.Int("missing", out.TieMissing), zap.Int("reads", out.TieReads))
 	}
 	if out.Expired > 0 {

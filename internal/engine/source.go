@@ -40,8 +40,10 @@ type Observer interface {
 	LastSuccess(stream string, t time.Time)
 	CheckpointError(stream string)
 	RefusedNextLink(stream string)
-	// TieRecordsMissed counts records of a tie group that MaxTieReads reads
-	// did not see.
+	// TieRead counts one request that read one timestamp alone (a tie read).
+	TieRead(stream string)
+	// TieRecordsMissed counts records of a tie group that cursor.TieReadBound
+	// reads did not see.
 	TieRecordsMissed(stream string, n int)
 	// CursorIDsDropped counts ids the cursor could not keep within its
 	// checkpoint budget.
@@ -343,6 +345,7 @@ func (nopObserver) CursorLag(string, time.Duration) {}
 func (nopObserver) LastSuccess(string, time.Time)   {}
 func (nopObserver) CheckpointError(string)          {}
 func (nopObserver) RefusedNextLink(string)          {}
+func (nopObserver) TieRead(string)                  {}
 func (nopObserver) TieRecordsMissed(string, int)    {}
 func (nopObserver) CursorIDsDropped(string, int)    {}
 func (nopObserver) StreamRemoved(string)            {}

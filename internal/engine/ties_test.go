@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,20 +136,14 @@ func TestMovingListOldestFirst(t *testing.T) {
 // counts was seen, on Logto 1.42 (inclusive bounds)
 // and 1.40-1.41 (exclusive bounds, 400 on start_time = end_time), with the
 // collector restarted in the middle of the group: every record exactly once.
+// In a stable order one pass over the group's pages reads it whole.
 func TestLogtoTieGroupsLargerThanAPage(t *testing.T) {
 	c := caseOf(t, simulator.APILogtoLogs)
 	for _, version := range []struct {
 		name         string
 		v140, stable bool
 	}{{"1.42", false, false}, {"1.40", true, false}, {"1.42/stable_order", false, true}, {"1.40/stable_order", true, true}} {
-		groups := []int{90, 150, 250}
-		if version.stable {
-			// Paged through in a stable order, a group of any size is exact;
-			// one in a new order on every request is only sampled (at most
-			// 24 reads for 1,200), so that case stays at 250.
-			groups = append(groups, 1200)
-		}
-		for _, group := range groups {
+		for _, group := range []int{90, 150, 250, 1200} {
 			t.Run(fmt.Sprintf("%s/%d", version.name, group), func(t *testing.T) {
 				srv := newSimServer(t, simulator.Options{Seed: int64(group), Logto140: version.v140, LogtoStableTies: version.stable})
 				base := baseTime()
@@ -158,9 +153,11 @@ func TestLogtoTieGroupsLargerThanAPage(t *testing.T) {
 				clock := &fakeClock{now: base.Add(10 * time.Millisecond)}
 				store := cursor.NewStore(nil)
 				var got [][]string
+				obs := &tieObserver{}
 				// Restart after every other page: each new rig resumes from the stored walk.
-				for restart := 0; restart < 60; restart++ {
+				for restart := 0; restart < 1000; restart++ {
 					r := newRig(t, srv, c, store, clock, withPageSize(100), withMaxPages(2))
+					r.src.deps.Observer = obs
 					_, _, err := r.poll()
 					require.NoError(t, err)
 					got = append(got, r.got())
@@ -169,6 +166,11 @@ func TestLogtoTieGroupsLargerThanAPage(t *testing.T) {
 					}
 				}
 				requireExactlyOnce(t, srv.expected(c), got...)
+				if version.stable && group > 100 {
+					// A page of 100 all in the group's millisecond; the tie
+					// reads then read its pages once each.
+					assert.Equal(t, int64((group+99)/100), obs.reads.Load(), "tie reads of a group in a stable order")
+				}
 			})
 		}
 	}
@@ -260,4 +262,141 @@ func TestLogtoTieGroupFillingAPageKeepsInclusiveBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tieObserver counts tie reads and the tie records reported missed.
+type tieObserver struct {
+	nopObserver
+	reads, missed atomic.Int64
+}
+
+func (o *tieObserver) TieRead(string)                   { o.reads.Add(1) }
+func (o *tieObserver) TieRecordsMissed(_ string, n int) { o.missed.Add(int64(n)) }
+
+// Logto tie groups of 90 to 250 records in one millisecond, and of 1,200,
+// in a new random order on every request (the simulator reshuffles each
+// answer), with the collector restarted after every one to four pages (in
+// the middle of most groups): every record exactly once, no group reported
+// short, on Logto 1.42 and 1.40-1.41. Each tie read is one list request
+// through the client (and its budget), counted by TieRead as the server
+// counts single-millisecond requests, and no group takes more reads than
+// TieReadBound. The previous bound (20 reads, or twice the group's pages)
+// lost records here: a group of 1,200 read 24 times misses about one in
+// eight of its records, one of 250 read 20 times misses one now and then.
+func TestLogtoShuffledTieGroupsExactThroughRestarts(t *testing.T) {
+	c := caseOf(t, simulator.APILogtoLogs)
+	groups := []int{90, 101, 130, 150, 199, 200, 1200}
+	for range 10 {
+		groups = append(groups, 250)
+	}
+	for _, version := range []struct {
+		name string
+		v140 bool
+	}{{"1.42", false}, {"1.40", true}} {
+		t.Run(version.name, func(t *testing.T) {
+			srv := newSimServer(t, simulator.Options{Seed: 11, Logto140: version.v140})
+			base := baseTime()
+			bound := 0
+			for i, n := range groups {
+				addTo(srv, c, n, base.Add(time.Duration(2*i+1)*time.Millisecond))
+				addTo(srv, c, 7, base.Add(time.Duration(2*i+2)*time.Millisecond))
+				bound += cursor.TieReadBound(n, 100)
+			}
+			end := base.Add(time.Duration(2*len(groups)+10) * time.Millisecond)
+			clock := &fakeClock{now: end}
+			store := cursor.NewStore(nil)
+			obs := &tieObserver{}
+			rng := rand.New(rand.NewPCG(11, 7))
+			var got [][]string
+			pages, polls := 0, 0
+			for ; polls < 3000; polls++ {
+				r := newRig(t, srv, c, store, clock, withPageSize(20), withMaxPages(1+rng.IntN(4)))
+				r.src.deps.Observer = obs
+				n, _, err := r.poll()
+				require.NoError(t, err)
+				pages += n
+				got = append(got, r.got())
+				if st := r.stored(); st != nil && st.Walk == nil && st.Key >= end.Add(-time.Millisecond).UnixNano() {
+					break
+				}
+			}
+			requireExactlyOnce(t, srv.expected(c), got...)
+			assert.Zero(t, obs.missed.Load(), "tie records reported missed")
+			reads := obs.reads.Load()
+			assert.Equal(t, srv.sim.Stats().Modes.LogtoTieReads, reads, "tie reads counted = single-millisecond requests the server answered")
+			assert.LessOrEqual(t, reads, int64(bound), "tie reads within the sum of the groups' TieReadBound")
+			assert.GreaterOrEqual(t, reads, int64(len(groups)), "every group was read alone")
+			refused := 0
+			if version.v140 {
+				refused = 1 // the first tie read from T to T, refused with 400 once
+			}
+			srv.mu.Lock()
+			requests := srv.requests["/logto/api/logs"]
+			srv.mu.Unlock()
+			assert.Equal(t, pages+refused, requests, "every list request is a delivered page")
+			t.Logf("%d groups (%d records), %d tie reads (bound %d), %d list requests in %d polls", len(groups), sum(groups), reads, bound, requests, polls+1)
+		})
+	}
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
+}
+
+// inflatedTotal adds extra to the Total-Number of every answer.
+type inflatedTotal struct {
+	http.ResponseWriter
+	extra int
+}
+
+func (w inflatedTotal) WriteHeader(code int) {
+	if v := w.Header().Get("Total-Number"); v != "" {
+		n, _ := strconv.Atoi(v)
+		w.Header().Set("Total-Number", strconv.Itoa(n+w.extra))
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// A Logto that counts one record more than it lists at a millisecond of
+// 150: that millisecond is read exactly TieReadBound(151, 100) times, each
+// a list request counted as a tie read, then the shortfall of one is
+// counted and warned about once, and the walk goes on: every listed record
+// once.
+func TestLogtoTieReadsBoundedWhenTheCountIsNeverReached(t *testing.T) {
+	c := caseOf(t, simulator.APILogtoLogs)
+	srv := newSimServer(t, simulator.Options{Seed: 5})
+	base := baseTime()
+	group := strconv.FormatInt(base.Add(2*time.Millisecond).UnixMilli(), 10)
+	h := srv.sim.Handler()
+	var groupReads atomic.Int64
+	srv.serve = func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query(); q.Get("start_time") == group && q.Get("end_time") == group {
+			groupReads.Add(1)
+			w = inflatedTotal{w, 1}
+		}
+		h.ServeHTTP(w, r)
+	}
+	addTo(srv, c, 30, base.Add(1*time.Millisecond))
+	addTo(srv, c, 150, base.Add(2*time.Millisecond))
+	addTo(srv, c, 30, base.Add(3*time.Millisecond))
+	clock := &fakeClock{now: base.Add(10 * time.Millisecond)}
+	core, logs := observer.New(zapcore.WarnLevel)
+	r := newLoggingRig(t, srv, c, nil, clock, zap.New(core), withPageSize(100))
+	obs := &tieObserver{}
+	r.src.deps.Observer = obs
+	r.drain()
+	requireExactlyOnce(t, srv.expected(c), r.got())
+	bound := cursor.TieReadBound(151, 100)
+	require.Equal(t, 35, bound)
+	assert.Equal(t, int64(bound), groupReads.Load(), "reads of the millisecond of 150")
+	assert.Equal(t, srv.sim.Stats().Modes.LogtoTieReads, obs.reads.Load(), "tie reads counted = single-millisecond requests the server answered")
+	assert.Equal(t, int64(1), obs.missed.Load(), "tie records reported missed")
+	warned := logs.FilterMessageSnippet("still missed some").All()
+	require.Len(t, warned, 1)
+	assert.Equal(t, int64(1), warned[0].ContextMap()["missing"])
+	assert.Equal(t, int64(bound), warned[0].ContextMap()["reads"])
 }

@@ -55,7 +55,12 @@ func perStreamLevel(ctx context.Context, mp metric.MeterProvider) bool {
 // Every measurement of a stream takes its attributes from attrs, which adds
 // the stream only at level detailed; a gauge of streams is a streamGauge,
 // which reports each live stream at level detailed and one aggregate
-// otherwise. A new metric uses these two and nothing else (see attrs).
+// otherwise. A new metric: declare it in metadata.yaml with attributes
+// [receiver, stream] (make generate); a counter adds with o.attrs(stream),
+// extra attributes of a fixed set as attrs' extra arguments; a gauge is an
+// observable one backed by a streamGauge field with its aggregate (larger,
+// smaller), a callback that calls observeGauge, setGauge in the
+// measurement, and a delete in StreamRemoved.
 //
 // The gauges are observable: a synchronous gauge keeps reporting every
 // series it ever recorded (the SDK's cumulative last value), so a stream
@@ -246,6 +251,10 @@ func (o *observer) CursorSetAside(stream string) {
 
 func (o *observer) RefusedNextLink(stream string) {
 	o.tb.APILogsRefusedNextLinks.Add(context.Background(), 1, o.attrs(stream))
+}
+
+func (o *observer) TieRead(stream string) {
+	o.tb.APILogsTieReads.Add(context.Background(), 1, o.attrs(stream))
 }
 
 func (o *observer) TieRecordsMissed(stream string, n int) {

@@ -336,3 +336,28 @@ func TestTelemetryAttributesMatchMetadata(t *testing.T) {
 		assert.Contains(t, md.ResourceAttributes, attr)
 	}
 }
+
+// A Logto millisecond of 250 records, more than a page, is read alone
+// until all 250 were seen: api_logs_tie_reads counts those requests, as
+// many as the server answered for a single millisecond.
+func TestMetricsTieReads(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	sim := startSim(t, simulator.Options{InitialRecords: -1, Seed: 3})
+	sim.AddRecords(simulator.APILogtoLogs, "", 250, time.Now().Add(-time.Minute))
+	sink := &consumertest.LogsSink{}
+	set := metadatatest.NewSettings(tt)
+	cfg := logtoConfig(sim, simulator.DefaultKeys().LogtoClientSecret)
+	cfg.PageSize = 20
+	rcv := newTestReceiver(t, set, cfg, sink)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	shutdownOnCleanup(t, rcv)
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 250 }, 15*time.Second, 20*time.Millisecond)
+
+	stream := attribute.NewSet(attribute.String("receiver", set.ID.String()), attribute.String("stream", "default"))
+	reads := sim.Stats().Modes.LogtoTieReads
+	require.Positive(t, reads)
+	metadatatest.AssertEqualAPILogsTieReads(t, tt, []metricdata.DataPoint[int64]{{Attributes: stream, Value: reads}}, metricdatatest.IgnoreTimestamp())
+	_, err := tt.GetMetric("otelcol_api_logs_tie_records_missed")
+	assert.Error(t, err, "no tie record reported missed")
+}

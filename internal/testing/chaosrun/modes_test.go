@@ -1,6 +1,7 @@
 package chaosrun
 
 import (
+	"io"
 	"testing"
 	"time"
 
@@ -12,11 +13,12 @@ import (
 )
 
 func TestParseRounds(t *testing.T) {
-	rounds, err := ParseRounds("ties+pending, cap+pending,plain")
+	rounds, err := ParseRounds("ties+pending, shuffled-ties+pending,cap+pending,plain")
 	require.NoError(t, err)
-	assert.Equal(t, []Round{{ModeTies, ModePending}, {ModeCap, ModePending}, {}}, rounds)
+	assert.Equal(t, []Round{{ModeTies, ModePending}, {ModeShuffledTies, ModePending}, {ModeCap, ModePending}, {}}, rounds)
 	assert.Equal(t, "ties+pending", rounds[0].String())
-	assert.Equal(t, "plain", rounds[2].String())
+	assert.Equal(t, "shuffled-ties+pending", rounds[1].String())
+	assert.Equal(t, "plain", rounds[3].String())
 	for in, want := range map[string]string{
 		"ties,,cap":  "an empty round",
 		"ties+bogus": `unknown mode "bogus"`,
@@ -29,18 +31,24 @@ func TestParseRounds(t *testing.T) {
 
 func TestOptionsValidate(t *testing.T) {
 	ok := Options{
-		PageSize: 20, TieGroupMin: 101, TieGroupMax: 130, TieGroupEvery: 5 * time.Second, Cap: 13, MakePending: []int{0, 1, 2, 10},
-		Rounds: []Round{{ModeTies, ModePending}, {ModeCap, ModePending}},
+		PageSize: 20, TieGroupMin: 101, TieGroupMax: 130, ShuffledTieGroupMin: 90, ShuffledTieGroupMax: 250, TieGroupEvery: 5 * time.Second,
+		Cap: 13, MakePending: []int{0, 1, 2, 10},
+		Rounds: []Round{{ModeTies, ModePending}, {ModeShuffledTies, ModePending}, {ModeCap, ModePending}},
 	}
 	require.NoError(t, ok.validate())
 	for name, c := range map[string]struct {
 		change func(*Options)
 		want   string
 	}{
-		"ties and cap in one round": {func(o *Options) { o.Rounds = []Round{{ModeTies, ModeCap}} }, "put them in separate rounds"},
-		"a group that fits a page":  {func(o *Options) { o.TieGroupMin = 100 }, "must exceed Logto's largest page (100)"},
-		"a cap at the page size":    {func(o *Options) { o.Cap = 20 }, "want 1 to 19"},
-		"no run pending":            {func(o *Options) { o.MakePending = []int{0} }, "at least one run pending"},
+		"ties and cap in one round":           {func(o *Options) { o.Rounds = []Round{{ModeTies, ModeCap}} }, "put them in separate rounds"},
+		"shuffled ties and cap in one round":  {func(o *Options) { o.Rounds = []Round{{ModeShuffledTies, ModeCap}} }, "in pages of 13"},
+		"both tie orders in one round":        {func(o *Options) { o.Rounds = []Round{{ModeTies, ModeShuffledTies}} }, "put ties and shuffled-ties in separate rounds"},
+		"a group that fits a page":            {func(o *Options) { o.TieGroupMin = 100 }, "must exceed Logto's largest page (100)"},
+		"shuffled groups within the page":     {func(o *Options) { o.ShuffledTieGroupMin = 20 }, "the smallest must exceed the page size (20)"},
+		"shuffled groups that fit a tie read": {func(o *Options) { o.ShuffledTieGroupMax = 100 }, "the largest Logto's largest page (100)"},
+		"no interval":                         {func(o *Options) { o.TieGroupEvery = 0 }, "want a positive interval"},
+		"a cap at the page size":              {func(o *Options) { o.Cap = 20 }, "want 1 to 19"},
+		"no run pending":                      {func(o *Options) { o.MakePending = []int{0} }, "at least one run pending"},
 	} {
 		o := ok
 		c.change(&o)
@@ -115,4 +123,38 @@ func TestVerdictPageBound(t *testing.T) {
 	rows, ok = capped.Verdict(20)
 	assert.False(t, ok)
 	assert.False(t, rows[0].OK, "150 duplicates against 2 kills × 20")
+}
+
+// ties makes Logto return its tie groups in a stable order, shuffled-ties
+// in a new order on every request (the simulator's default), each with its
+// own group sizes.
+func TestSimOptionsTieOrders(t *testing.T) {
+	o := Options{TieGroupMin: 101, TieGroupMax: 130, ShuffledTieGroupMin: 90, ShuffledTieGroupMax: 250, TieGroupEvery: 2 * time.Second}
+	stable := o.simOptions(0, Round{ModeTies})
+	assert.True(t, stable.LogtoStableTies)
+	assert.Equal(t, simulator.TieGroups{APIs: []string{simulator.APILogtoLogs}, Every: 2 * time.Second, Min: 101, Max: 130}, stable.TieGroups)
+	shuffled := o.simOptions(1, Round{ModeShuffledTies, ModePending})
+	assert.False(t, shuffled.LogtoStableTies)
+	assert.Equal(t, simulator.TieGroups{APIs: []string{simulator.APILogtoLogs}, Every: 2 * time.Second, Min: 90, Max: 250}, shuffled.TieGroups)
+	plain := o.simOptions(2, Round{ModeCap})
+	assert.Zero(t, plain.TieGroups.Every)
+}
+
+// A round of tie groups fails on a group reported short, and on no group
+// at all: its groups are counted exactly, so a shortfall is the receiver's.
+func TestCheckModesTies(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		stats    simulator.ModeStats
+		warnings map[string]int
+		problems int
+	}{
+		{"groups read whole", simulator.ModeStats{TieGroups: 3}, nil, 0},
+		{"a group short", simulator.ModeStats{TieGroups: 3}, map[string]int{"tie group missed": 1}, 1},
+		{"no group", simulator.ModeStats{}, nil, 1},
+	} {
+		r := &runner{o: Options{Log: io.Discard}, res: &RoundResult{Modes: Round{ModeShuffledTies}, Stats: c.stats, Warnings: c.warnings}}
+		r.checkModes()
+		assert.Len(t, r.res.Problems, c.problems, c.name)
+	}
 }

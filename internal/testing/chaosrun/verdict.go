@@ -19,7 +19,7 @@ type Row struct {
 // pageBound is the largest page receiver r delivers in one request in round
 // rr: a tie read's page where the round makes tie groups larger than a page.
 func (rr *RoundResult) pageBound(r Receiver, pageSize int) int {
-	if rr.Modes.has(ModeTies) && r.TiePageSize > pageSize {
+	if rr.Modes.ties() && r.TiePageSize > pageSize {
 		return r.TiePageSize
 	}
 	return pageSize
@@ -109,8 +109,9 @@ func (rr *RoundResult) print(w io.Writer, i int, rows []Row) {
 	fmt.Fprintf(w, "\n### round %d: %s (%s, %d graceful restarts, %d SIGKILLs)\n\n", i+1, rr.Modes, rr.Duration, rr.Restarts, rr.Kills)
 	st := rr.Stats
 	var modes []string
-	if rr.Modes.has(ModeTies) {
-		modes = append(modes, fmt.Sprintf("%d Logto tie groups, %d records", st.TieGroups, st.TieGroupRecords))
+	if rr.Modes.ties() {
+		modes = append(modes, fmt.Sprintf("%d Logto tie groups, %d records, %d tie reads (%s per group)",
+			st.TieGroups, st.TieGroupRecords, st.LogtoTieReads, perGroup(st.LogtoTieReads, st.TieGroups)))
 	}
 	if rr.Modes.has(ModeCap) {
 		modes = append(modes, fmt.Sprintf("%d list requests capped", st.CappedRequests))
@@ -157,6 +158,14 @@ func printRows(w io.Writer, rows []Row, receivers []Receiver) {
 	}
 	fmt.Fprintf(w, "| **total** | | %d | %d | %d | %d | %d | %d | %d | %s |\n", sum.Created, sum.Delivered, sum.Lost, sum.WrongState,
 		sum.Phase1Duplicated, sum.Duplicated, sum.Allowed, yes(sum.OK))
+}
+
+// perGroup is reads per group with one decimal; "-" without groups.
+func perGroup(reads, groups int64) string {
+	if groups == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(reads)/float64(groups), 'f', 1, 64)
 }
 
 func yes(ok bool) string {

@@ -149,6 +149,9 @@ func (s *Simulator) logtoList(w http.ResponseWriter, r *http.Request) {
 			logtoError(w, http.StatusBadRequest, "guard.invalid_input", "The request input is invalid. start_time must be less than or equal to end_time.")
 			return
 		}
+		if tr.oneMilli() {
+			s.logtoTieReads.Add(1)
+		}
 	}
 	logKey, userID, appID := q.Get("logKey"), q.Get("userId"), q.Get("applicationId")
 	keep := func(rec *record) bool {

@@ -19,7 +19,7 @@ type Simulator struct {
 	// makeRuns counts the Make scenario runs created (MakePendingLists).
 	makeRuns atomic.Int64
 	// What the modes of real servers did, for Stats.
-	cappedRequests, tieGroups, tieGroupRecords atomic.Int64
+	cappedRequests, tieGroups, tieGroupRecords, logtoTieReads atomic.Int64
 
 	stores map[string]*apiStore
 	mux    *http.ServeMux

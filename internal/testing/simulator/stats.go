@@ -25,6 +25,9 @@ type ModeStats struct {
 	// TieGroups and TieGroupRecords count the TieGroups groups created.
 	TieGroups       int64 `json:"tie_groups"`
 	TieGroupRecords int64 `json:"tie_group_records"`
+	// LogtoTieReads are Logto list requests for a single millisecond (a
+	// receiver's tie reads), whatever created the records there.
+	LogtoTieReads int64 `json:"logto_tie_reads"`
 	// PendingRuns are the Make runs created unfinished (MakePendingLists);
 	// PendingListings how often a list answer showed one unfinished;
 	// StillPending those not final yet.
@@ -75,6 +78,7 @@ func (s *Simulator) Stats() Stats {
 	}
 	st.Modes = ModeStats{
 		CappedRequests: s.cappedRequests.Load(), TieGroups: s.tieGroups.Load(), TieGroupRecords: s.tieGroupRecords.Load(),
+		LogtoTieReads: s.logtoTieReads.Load(),
 	}
 	for _, r := range s.stores[APIMakeScenarioLogs].allRecords() {
 		if p := r.pending; p != nil {

@@ -166,6 +166,16 @@ type timeRange struct {
 	inclusive    bool
 }
 
+// oneMilli reports whether the range holds a single millisecond: from T to
+// T with inclusive bounds, from T-1 to T+1 with exclusive ones (a tie read).
+func (tr timeRange) oneMilli() bool {
+	if !tr.hasLo || !tr.hasHi {
+		return false
+	}
+	d := tr.hi.Sub(tr.lo)
+	return tr.inclusive && d == 0 || !tr.inclusive && d == 2*time.Millisecond
+}
+
 func (tr timeRange) contains(t time.Time) bool {
 	if tr.hasLo && (t.Before(tr.lo) || (!tr.inclusive && t.Equal(tr.lo))) {
 		return false

@@ -45,7 +45,27 @@ func TestTieGroups(t *testing.T) {
 		r := get(t, fmt.Sprintf("%s/logto/api/logs?page_size=100&start_time=%d&end_time=%d", srv.URL, ms, ms), auth...)
 		assert.Equal(t, strconv.Itoa(n), r.header.Get("Total-Number"))
 	}
-	assert.Equal(t, ModeStats{TieGroups: 2, TieGroupRecords: int64(len(refs))}, s.Stats().Modes)
+	assert.Equal(t, ModeStats{TieGroups: 2, TieGroupRecords: int64(len(refs)), LogtoTieReads: 2}, s.Stats().Modes, "each millisecond read alone is a tie read")
+}
+
+// A Logto request for one millisecond is counted as a tie read: from T to T
+// where the bounds are inclusive (1.42), from T-1 to T+1 where they are
+// exclusive (1.40-1.41); a wider window, one bound alone or a refused
+// request is not.
+func TestLogtoTieReadsCounted(t *testing.T) {
+	for _, v140 := range []bool{false, true} {
+		o := quietOpts()
+		o.Logto140 = v140
+		s, srv := newSim(t, o)
+		auth := []string{"Authorization", "Bearer " + logtoToken(t, srv.URL)}
+		ms := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+		list := func(query string) { get(t, srv.URL+"/logto/api/logs?page_size=100"+query, auth...) }
+		list(fmt.Sprintf("&start_time=%d&end_time=%d", ms, ms))     // 1.40: refused (400)
+		list(fmt.Sprintf("&start_time=%d&end_time=%d", ms-1, ms+1)) // 1.42: three milliseconds
+		list(fmt.Sprintf("&start_time=%d&end_time=%d", ms-5, ms+5))
+		list(fmt.Sprintf("&start_time=%d", ms))
+		assert.Equal(t, int64(1), s.Stats().Modes.LogtoTieReads, "Logto140=%v", v140)
+	}
 }
 
 func TestTieGroupsValidated(t *testing.T) {

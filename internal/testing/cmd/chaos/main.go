@@ -6,9 +6,10 @@
 //
 // -rounds runs the simulator's modes of real servers, each round with its
 // own simulator, collector and storage: "ties" (Logto tie groups larger
-// than a page), "cap" (every API caps its pages below page_size silently),
-// "pending" (Make runs listed before they finish), joined by "+" within a
-// round, rounds separated by ",".
+// than a page, in a stable order), "shuffled-ties" (Logto tie groups of up
+// to 250 in a new order on every request), "cap" (every API caps its pages
+// below page_size silently), "pending" (Make runs listed before they
+// finish), joined by "+" within a round, rounds separated by ",".
 package main
 
 import (
@@ -31,9 +32,10 @@ func main() {
 	flag.DurationVar(&o.Duration, "duration", time.Minute, "total time of every round's two phases (graceful restarts, then SIGKILLs)")
 	flag.IntVar(&o.Restarts, "restarts", 2, "graceful restarts (SIGTERM), spread over the rounds' first phases")
 	flag.IntVar(&o.Kills, "kills", 2, "SIGKILLs, spread over the rounds' second phases")
-	rounds := flag.String("rounds", "plain", "rounds and their modes: ties, cap, pending joined by + (plain: none), rounds separated by , (e.g. ties+pending,cap+pending)")
-	tieGroups := flag.String("tie-groups", "101-130", "ties mode: size range of the Logto tie groups (records in one millisecond); above 100, Logto's largest page, and above -page-size")
-	flag.DurationVar(&o.TieGroupEvery, "tie-group-every", 5*time.Second, "ties mode: one Logto tie group every")
+	rounds := flag.String("rounds", "plain", "rounds and their modes: ties, shuffled-ties, cap, pending joined by + (plain: none), rounds separated by , (e.g. ties+pending,shuffled-ties+pending,cap+pending)")
+	tieGroups := flag.String("tie-groups", "101-130", "ties mode: size range of the Logto tie groups (records in one millisecond, in a stable order); above 100, Logto's largest page, and above -page-size")
+	shuffledTieGroups := flag.String("shuffled-tie-groups", "90-250", "shuffled-ties mode: size range of the Logto tie groups in a new order on every request; the smallest above -page-size, the largest above 100")
+	flag.DurationVar(&o.TieGroupEvery, "tie-group-every", 5*time.Second, "ties and shuffled-ties modes: one Logto tie group every")
 	flag.IntVar(&o.Cap, "cap", 13, "cap mode: the page size every API gives, below -page-size")
 	makePending := flag.String("make-pending", "0,1,2,10", "pending mode: the i-th Make run is listed pending for the i-th of these list answers (cyclic; 0: final at once)")
 	flag.IntVar(&o.PageSize, "page-size", 20, "receiver page_size (small, so pages shift during walks)")
@@ -54,6 +56,9 @@ func main() {
 	}
 	if o.TieGroupMin, o.TieGroupMax, err = parseRange(*tieGroups); err != nil {
 		fail(fmt.Errorf("-tie-groups: %w", err))
+	}
+	if o.ShuffledTieGroupMin, o.ShuffledTieGroupMax, err = parseRange(*shuffledTieGroups); err != nil {
+		fail(fmt.Errorf("-shuffled-tie-groups: %w", err))
 	}
 	if o.MakePending, err = parseInts(*makePending); err != nil {
 		fail(fmt.Errorf("-make-pending: %w", err))

@@ -41,6 +41,7 @@ type TelemetryBuilder struct {
 	APILogsRequests         metric.Int64Counter
 	APILogsRetries          metric.Int64Counter
 	APILogsThrottledTime    metric.Float64Counter
+	APILogsTieReads         metric.Int64Counter
 	APILogsTieRecordsMissed metric.Int64Counter
 }
 
@@ -199,6 +200,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_api_logs_throttled_time",
 		metric.WithDescription("Time spent waiting on rate limits (client budget, Retry-After, X-RateLimit-Reset). [Development]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.APILogsTieReads, err = builder.meter.Int64Counter(
+		"otelcol_api_logs_tie_reads",
+		metric.WithDescription("List requests that read one timestamp alone, because more records share it than a page holds (Logto); each is charged to the request budget like any list request. [Development]"),
+		metric.WithUnit("{request}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.APILogsTieRecordsMissed, err = builder.meter.Int64Counter(

@@ -39,6 +39,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.APILogsRequests.Add(context.Background(), 1)
 	tb.APILogsRetries.Add(context.Background(), 1)
 	tb.APILogsThrottledTime.Add(context.Background(), 1)
+	tb.APILogsTieReads.Add(context.Background(), 1)
 	tb.APILogsTieRecordsMissed.Add(context.Background(), 1)
 	AssertEqualAPILogsCheckpointErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -78,6 +79,9 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsThrottledTime(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsTieReads(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsTieRecordsMissed(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
