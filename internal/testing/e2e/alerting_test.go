@@ -39,9 +39,9 @@ const (
 // (403): APILogsStreamFailing for api_logs/tines_actions goes pending, then
 // fires, no sooner than 3 intervals plus its `for:` after the refusal; once
 // the action answers again the alert clears. While it fires, every query of
-// deploy/grafana/api-logs.json, evaluated by that Prometheus, returns data;
-// with APILOGS_ALERTS_SCREENSHOT set, Prometheus' graph page of those queries
-// is saved there.
+// deploy/grafana/api-logs.json, evaluated by that Prometheus, returns data.
+// With APILOGS_ALERTS_SCREENSHOT set, Prometheus' graph page of those queries
+// over the last minute (refusal, alert, recovery) is saved there at the end.
 func TestAlertStreamFailing(t *testing.T) {
 	promBin := prometheusBinary(t)
 	sim := deploySimulator(t)
@@ -141,9 +141,6 @@ func TestAlertStreamFailing(t *testing.T) {
 			exprs = append(exprs, q.promQL())
 		}
 	}
-	if path := os.Getenv(EnvAlertsScreenshot); path != "" {
-		screenshotGraphs(t, prom, exprs, path)
-	}
 
 	sim.Restore(simulator.APITinesActionLogs, "1002")
 	restored := time.Now()
@@ -153,6 +150,9 @@ func TestAlertStreamFailing(t *testing.T) {
 		}
 		return ""
 	})
+	if path := os.Getenv(EnvAlertsScreenshot); path != "" {
+		screenshotGraphs(t, prom, exprs, path)
+	}
 	t.Logf("pending %s and firing %s after the refusal, cleared %s after the action answered again",
 		pendingAt.Sub(revoked).Round(100*time.Millisecond), firingAt.Sub(revoked).Round(100*time.Millisecond), time.Since(restored).Round(100*time.Millisecond))
 	// A refused action is asked again after 10 intervals, not every interval.
@@ -162,16 +162,18 @@ func TestAlertStreamFailing(t *testing.T) {
 	require.NoError(t, col.Stop(10*time.Second), "the collector must exit 0 soon after SIGTERM")
 }
 
-// screenshotGraphs saves Prometheus' graph page of exprs (the last 2
-// minutes) as a PNG at path.
+// screenshotGraphs saves Prometheus' graph page of exprs (the last minute:
+// the refusal, the alert and the recovery) as a PNG at path. The classic UI
+// draws a graph in about 710 pixels; a window shorter than the page would
+// scroll to the last expression's field.
 func screenshotGraphs(t *testing.T, prom *prometheus.Server, exprs []string, path string) {
 	t.Helper()
 	browser := chromium(t)
-	browser.Height = 420 * len(exprs)
+	browser.Width, browser.Height = 1200, 710*len(exprs)+120
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o750))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	url := prom.GraphURL(exprs, "2m")
+	url := prom.GraphURL(exprs, "1m")
 	t.Logf("graph: %s", url)
 	require.NoError(t, browser.Screenshot(ctx, url, path))
 	t.Logf("screenshot: %s", path)

@@ -60,9 +60,11 @@ func TestAlertMetricsExist(t *testing.T) {
 	started := time.Now()
 
 	var series []promSeries
-	want := []string{`otelcol_api_logs_polls{outcome="failure"}`, `otelcol_api_logs_requests{outcome="429"}`, "otelcol_api_logs_retries",
+	want := []string{
+		`otelcol_api_logs_polls{outcome="failure"}`, `otelcol_api_logs_requests{outcome="429"}`, "otelcol_api_logs_retries",
 		"otelcol_api_logs_throttled_time", "otelcol_api_logs_last_success", "otelcol_api_logs_cursor_lag",
-		"otelcol_receiver_accepted_log_records", "otelcol_receiver_refused_log_records"}
+		"otelcol_receiver_accepted_log_records", "otelcol_receiver_refused_log_records",
+	}
 	waitFor(t, time.Minute, func() string {
 		if err := col.Ended(); err != nil {
 			return err.Error()
@@ -157,8 +159,10 @@ func TestAlertMetricsExist(t *testing.T) {
 		}
 	}
 	// Only the counters of faults this run cannot provoke may be checked against metadata.yaml alone.
-	assert.ElementsMatch(t, []string{"otelcol_api_logs_checkpoint_errors", "otelcol_api_logs_cursor_read_errors",
-		"otelcol_api_logs_cursors_set_aside", "otelcol_api_logs_tie_records_missed"}, keys(declaredOnly))
+	assert.ElementsMatch(t, []string{
+		"otelcol_api_logs_checkpoint_errors", "otelcol_api_logs_cursor_read_errors",
+		"otelcol_api_logs_cursors_set_aside", "otelcol_api_logs_tie_records_missed",
+	}, keys(declaredOnly))
 
 	outcomes := meta.Attributes["outcome"].Enum
 	for _, s := range alertTestSeries(t) {

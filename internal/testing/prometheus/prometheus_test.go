@@ -49,7 +49,7 @@ func TestCompress(t *testing.T) {
 	assert.Equal(t, "expr: increase(x[40000ms]) or (x unless x offset 120000ms) and rate(y[30000ms])\nfor: 10000ms\n  for: 1000ms\nlabel: form 5m\n", out)
 
 	_, err = Compress("for: 1ms", 30)
-	assert.EqualError(t, err, "1ms divided by 30 is not a whole number of milliseconds")
+	require.EqualError(t, err, "1ms divided by 30 is not a whole number of milliseconds")
 	_, err = Compress("for: 1m", 0)
 	assert.Error(t, err)
 }
