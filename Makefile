@@ -28,9 +28,13 @@ VICTORIALOGS_ADDR ?=
 # tools/etcd (go install refuses go.etcd.io/etcd/server/v3 for its replace directives), about 30 s the first time.
 ETCD_VERSION := v3.6.16
 ETCD         := $(BUILD_DIR)/etcd-$(ETCD_VERSION)/etcd
+# Prometheus and promtool (Debian's prometheus package, 2.42; .ci/run installs it) for the tests of
+# deploy/prometheus and deploy/grafana: skipped when absent, unless APILOGS_REQUIRE_PROMETHEUS=1.
+PROMETHEUS   ?= /usr/bin/prometheus
+PROMTOOL     ?= /usr/bin/promtool
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: all build collector apisim victorialogs etcd run run-store screenshot test unit e2e chaos chaos-short fuzz fuzz-short bench bench-micro generate lint clean
+.PHONY: all build collector apisim victorialogs etcd run run-store screenshot alerts test unit e2e chaos chaos-short fuzz fuzz-short bench bench-micro generate lint clean
 
 all: build
 
@@ -117,19 +121,32 @@ run run-store: build
 	echo "make $@: simulator $$url, collector metrics 127.0.0.1:$$1, health check 127.0.0.1:$$2; Ctrl-C stops $$stops"; \
 	APISIM_URL=$$url VICTORIALOGS_URL=http://$$vladdr METRICS_PORT=$$1 HEALTH_CHECK_ENDPOINT=127.0.0.1:$$2 $(COLLECTOR) $$configs
 
-## screenshot: docs/images/victorialogs.png, VictoriaLogs' web UI as the UI test sees it (headless Chromium)
+## screenshot: docs/images/victorialogs.png, VictoriaLogs' web UI as the UI test sees it, and
+## docs/images/prometheus-dashboard.png, Prometheus' graphs of the dashboard's queries while a stream fails (headless Chromium)
 screenshot: build $(VICTORIALOGS)
 	APILOGS_COLLECTOR=$(COLLECTOR) APILOGS_VICTORIALOGS=$(VICTORIALOGS) APILOGS_REQUIRE_CHROMIUM=1 \
 	  APILOGS_SCREENSHOT=$(CURDIR)/docs/images/victorialogs.png \
 	  $(GO) test -count=1 -run '^TestVictoriaLogsUI$$' -v ./internal/testing/e2e/
+	APILOGS_COLLECTOR=$(COLLECTOR) APILOGS_PROMETHEUS=$(PROMETHEUS) APILOGS_REQUIRE_PROMETHEUS=1 APILOGS_REQUIRE_CHROMIUM=1 \
+	  APILOGS_ALERTS_SCREENSHOT=$(CURDIR)/docs/images/prometheus-dashboard.png \
+	  $(GO) test -count=1 -run '^TestAlertStreamFailing$$' -v ./internal/testing/e2e/
+
+## alerts: promtool check rules and test rules on deploy/prometheus (also part of `make test`)
+alerts:
+	$(PROMTOOL) check rules deploy/prometheus/alerts.yaml
+	cd deploy/prometheus && $(PROMTOOL) test rules alerts_test.yaml
 
 ## test: every test: unit and end-to-end with -race, the short chaos run, a brief fuzz of every target
 test: build unit chaos-short fuzz-short
 
 # The log-store tests run against $(VICTORIALOGS); the UI test also needs Chromium (Debian's chromium
-# package): without it the test is skipped, unless APILOGS_REQUIRE_CHROMIUM=1 (.ci/run sets it).
+# package): without it the test is skipped, unless APILOGS_REQUIRE_CHROMIUM=1 (.ci/run sets it). The
+# alerting tests run $(PROMETHEUS) and $(PROMTOOL) alike (APILOGS_REQUIRE_PROMETHEUS=1); the
+# coordinator's tests run $(ETCD).
 unit: $(VICTORIALOGS) $(ETCD)
-	APILOGS_COLLECTOR=$(COLLECTOR) APILOGS_VICTORIALOGS=$(VICTORIALOGS) APILOGS_ETCD=$(ETCD) $(GO) test -race -count=1 -timeout 20m ./...
+	APILOGS_COLLECTOR=$(COLLECTOR) APILOGS_VICTORIALOGS=$(VICTORIALOGS) APILOGS_ETCD=$(ETCD) \
+	  APILOGS_PROMETHEUS=$(PROMETHEUS) APILOGS_PROMTOOL=$(PROMTOOL) \
+	  $(GO) test -race -count=1 -timeout 20m ./...
 
 ## chaos: the long loss/duplicate run (restarts and SIGKILLs) against the simulator, in three rounds
 ## (Logto tie groups larger than a page in a stable order; groups of up to 250 in a new order on

@@ -4,5 +4,7 @@
 // it they are skipped. The log-store tests also need VictoriaLogs
 // (APILOGS_VICTORIALOGS, which `make unit` installs and sets) and the UI test
 // Chromium (/usr/bin/chromium or APILOGS_CHROMIUM; skipped without it unless
-// APILOGS_REQUIRE_CHROMIUM=1, as in CI).
+// APILOGS_REQUIRE_CHROMIUM=1, as in CI). The alerting tests need Debian's
+// prometheus (APILOGS_PROMETHEUS, default /usr/bin/prometheus; skipped without
+// it unless APILOGS_REQUIRE_PROMETHEUS=1, as in CI).
 package e2e
