@@ -15,6 +15,11 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 	walk.Top, walk.HasTop = out.top, out.hasTop
 	walk.Edge, walk.EdgeIDs, walk.HasEdge, walk.EdgeNear = out.edge, out.edgeIDs, out.hasEdge, out.edgeNear
 	walk.Seen = append(walk.Seen, out.seenAdd...)
+	walk.EdgeSpan = max(walk.EdgeSpan, out.edgeSpan)
+	if out.lastID != "" {
+		walk.LastID = out.lastID
+	}
+	c.State.Disorder = max(c.State.Disorder, out.disorder)
 	walk.Hold, walk.HasHold = out.hold, out.hasHold
 	c.filterIgnored = c.filterIgnored || out.FilterIgnored
 	c.loops.apply(out.loops)
@@ -27,6 +32,9 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 		key = walk.End
 	case walk.HasTop && walk.Top > key:
 		key = walk.Top
+		if bound, ok := m.clockBound(walk); ok && key > bound {
+			key = max(c.State.Key, bound) // a record dated ahead of the clock
+		}
 	}
 	reached := int64(0)
 	if walk.HasHold && walk.Hold-m.precision < key {
@@ -38,7 +46,7 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 		}
 		key = max(c.State.Key, walk.Hold-m.precision)
 	}
-	floor := key - m.overlap
+	floor := key - m.span(c.State.Disorder)
 	merged := make([]Seen, 0, len(c.State.Seen)+len(walk.Seen))
 	ids := make(map[string]struct{}, cap(merged))
 	for _, list := range [][]Seen{walk.Seen, c.State.Seen} {

@@ -36,6 +36,17 @@ type Outcome struct {
 	// Expired counts unfinished records delivered as they stand because
 	// they are older than max_pending.
 	Expired int
+	// Widened is set when the page showed records out of the declared order
+	// by more than the stream re-read so far: Disorder names the records
+	// and how far, and the stream's disorder becomes DisorderWindow
+	// (State.Disorder) once the page is applied.
+	Widened        bool
+	Disorder       Disorder
+	DisorderWindow int64
+	// Future counts records delivered although they are dated after the
+	// poll's clock plus settle (see Machine.clockBound); FutureExample is one.
+	Future        int
+	FutureExample Seen
 	// IDsDropped counts ids the cursor could not keep within its budget
 	// (see CheckpointBudget): records with those ids may be delivered again.
 	IDsDropped int
@@ -51,6 +62,9 @@ type Outcome struct {
 	edgeNear []Seen
 	hasEdge  bool
 	seenAdd  []Seen
+	edgeSpan int64
+	lastID   string
+	disorder int64
 	hold     int64
 	hasHold  bool
 	upper    int64
@@ -72,14 +86,17 @@ type Outcome struct {
 // overlap are old (and a record a further overlap below ends a newest-first
 // walk: records after it cannot be newer than the overlap unless the page
 // is out of order); records seen at the cursor boundary or on the delivered
-// side of the walk's edge were delivered already. An error means the page
-// contradicts the declared order (see checkOrder) or the walk goes round in
-// circles (see checkLoops); the page must not be applied then.
+// side of the walk's edge were delivered already. Records out of the
+// declared order widen the overlap for this page and the stream (see
+// Disorder). An error means the page is plainly reversed (see checkReversed)
+// or the walk goes round in circles (see checkLoops); the page must not be
+// applied then.
 func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, error) {
 	walk := c.State.Walk
 	newestFirst := m.newestFirst()
 	recs := page.Records
-	if err := m.checkOrder(recs); err != nil {
+	disorder, shifted, err := m.measureOrder(walk, recs)
+	if err != nil {
 		return Outcome{}, err
 	}
 	if walk.Tie && !c.State.ExclusiveTies && !c.filterIgnored && !hasKey(recs, walk.Upper) {
@@ -90,13 +107,26 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge,
 			edgeIDs: walk.EdgeIDs, edgeNear: walk.EdgeNear, Next: walk.Next,
 			upper: walk.Upper, tie: true, tieReads: walk.TieReads, exclusiveTies: true,
-			hold: walk.Hold, hasHold: walk.HasHold,
+			hold: walk.Hold, hasHold: walk.HasHold, edgeSpan: walk.EdgeSpan, lastID: walk.LastID,
 		}
 		return out, nil
 	}
 	out := Outcome{
 		top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge,
-		hold: walk.Hold, hasHold: walk.HasHold,
+		hold: walk.Hold, hasHold: walk.HasHold, disorder: c.State.Disorder, lastID: walk.LastID,
+	}
+	if disorder.By > 0 {
+		if w := widen(disorder.By); w > c.State.Disorder {
+			out.Widened, out.Disorder, out.DisorderWindow, out.disorder = true, disorder, w, w
+		}
+	}
+	span := m.span(out.disorder)
+	out.edgeSpan = max(walk.EdgeSpan, span)
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Problem == "" {
+			out.lastID = strings.Clone(recs[i].ID)
+			break
+		}
 	}
 
 	if !walk.Windowed && !out.hasTop {
@@ -112,13 +142,18 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 		upper, lower, final = walk.End, walk.Start, walk.End
 	} else {
 		upper, hasUpper = out.top, out.hasTop
-		lower = c.State.Key - m.overlap
+		lower = c.State.Key - span
 		final = c.State.Key
 		if out.hasTop && out.top > final {
 			final = out.top
 		}
+		if bound, ok := m.clockBound(walk); ok && final > bound {
+			final = max(c.State.Key, bound)
+		}
 	}
-	seenFloor := final - m.overlap
+	future, checkFuture := m.clockBound(walk)
+	checkFuture = checkFuture && !walk.Windowed
+	seenFloor := final - span
 	p := m.precision
 	// An unfinished record younger than max_pending (measured from the poll
 	// that began the walk) is held back. The key may then stay as low as
@@ -161,7 +196,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			if walk.Windowed && r.Key < walk.Start-p {
 				out.Outside++
 			}
-			if newestFirst && r.Key < lower-m.overlap {
+			if newestFirst && r.Key < lower-span {
 				stopped = true
 				break
 			}
@@ -175,8 +210,15 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			if !newestFirst {
 				past = -past
 			}
+			// Records the page repeats from the previous one are told
+			// apart within the span the walk had; those after them
+			// within the span this page widened it to.
+			edgeSpan := out.edgeSpan
+			if i < shifted {
+				edgeSpan = walk.EdgeSpan
+			}
 			switch {
-			case past > walk.EdgeSpan:
+			case past > edgeSpan:
 				continue
 			case past > 0:
 				if _, ok := nearIDs[r.ID]; ok {
@@ -197,6 +239,12 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 				continue
 			}
 			out.Expired++
+		}
+		if checkFuture && r.Key > future {
+			if out.Future == 0 {
+				out.FutureExample = Seen{ID: strings.Clone(r.ID), Key: r.Key}
+			}
+			out.Future++
 		}
 		out.Deliver = append(out.Deliver, i)
 	}
@@ -237,7 +285,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	case !out.Done && walk.Windowed && newestFirst && m.spec.Records.UnstableTies && !ignored:
 		m.lowerUpperBound(walk, &out, recs)
 	}
-	err := m.checkLoops(c, page, &out)
+	err = m.checkLoops(c, page, &out)
 	return out, err
 }
 
@@ -268,7 +316,7 @@ func (m *Machine) moveEdge(walk *Walk, out *Outcome, recs []decode.Record, seenF
 		if !newestFirst {
 			past = -past
 		}
-		return past > 0 && past <= walk.EdgeSpan
+		return past > 0 && past <= out.edgeSpan
 	}
 	var ids []string
 	var kept []Seen

@@ -41,6 +41,12 @@ type State struct {
 	// came back with records at that unit: the API's end bound is inclusive
 	// (Logto 1.42), so later requests end at the bound itself.
 	InclusiveEnd bool `json:"inclusive_end,omitempty"`
+	// Disorder, in ns, widens the re-read below Key and the span in which
+	// records are told apart by id beyond the overlap: twice the largest
+	// disorder the API showed (records out of the declared order by more
+	// than the overlap), at most MaxDisorder. States stored before it
+	// existed have 0: the overlap alone.
+	Disorder int64 `json:"disorder,omitempty"`
 	// UpdatedAt is unix ns of the last write, for operators.
 	UpdatedAt int64 `json:"updated_at"`
 }
@@ -81,13 +87,19 @@ type Walk struct {
 	EdgeIDs []string `json:"edge_ids,omitempty"`
 	HasEdge bool     `json:"has_edge,omitempty"`
 	// EdgeSpan is how far on the delivered side of Edge records are told
-	// apart by id instead of being skipped as delivered: the disorder the
-	// order check lets through (one time unit plus settle), so a record
-	// that arrives a little out of order on the next page is not lost.
+	// apart by id instead of being skipped as delivered: the overlap (one
+	// time unit plus settle) and the stream's Disorder, widened within the
+	// walk when a page shows more, so a record that comes out of order on
+	// the next page is not lost.
 	// EdgeNear holds the delivered records in that span, beside Edge
 	// itself. Walks stored before EdgeSpan existed have 0: Edge alone.
 	EdgeSpan int64  `json:"edge_span,omitempty"`
 	EdgeNear []Seen `json:"edge_near,omitempty"`
+	// LastID is the id of the last usable record of the previous page, in
+	// API order: a page that repeats it repeats what came before it too
+	// (the list shifted down), and only what follows it is measured for
+	// disorder against the edge.
+	LastID string `json:"last_id,omitempty"`
 	// Seen collects delivered records whose key is close enough to the end
 	// of the walk to become the next State.Seen.
 	Seen []Seen `json:"seen,omitempty"`
@@ -128,6 +140,9 @@ func Unmarshal(b []byte) (*State, error) {
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIncompatible, err)
+	}
+	if s.Disorder < 0 {
+		return nil, fmt.Errorf("%w: negative disorder", ErrIncompatible)
 	}
 	if s.Version != Version {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrIncompatible, s.Version, Version)
