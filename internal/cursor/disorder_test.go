@@ -108,8 +108,8 @@ func TestMachineDisorder(t *testing.T) {
 		{
 			// Akinon OMS: a record with a higher id is 20 s older than the
 			// one after it. Before, every poll failed on this page for good.
-			name:  "newest first without a time filter: the walk goes on past the disorder, and the next walk re-reads twice it below the cursor",
-			spec:  spec(unfiltered), until: 50,
+			name: "newest first without a time filter: the walk goes on past the disorder, and the next walk re-reads twice it below the cursor",
+			spec: spec(unfiltered), until: 50,
 			state: &State{Key: at(10)},
 			steps: []step{
 				{page: recs("p@40", "l@20", "o@39"), deliver: "p l o", flags: widened(38, "l", "o")},
@@ -120,8 +120,8 @@ func TestMachineDisorder(t *testing.T) {
 			key: 55, disorder: 38,
 		},
 		{
-			name:  "without a time filter the walk stops only twice the widened span below the cursor",
-			spec:  spec(unfiltered), until: 100,
+			name: "without a time filter the walk stops only twice the widened span below the cursor",
+			spec: spec(unfiltered), until: 100,
 			state: &State{Key: at(50), Disorder: int64(20 * time.Second)},
 			steps: []step{
 				// the span is 21 s: s (below the re-read, from 29) does not
@@ -132,8 +132,8 @@ func TestMachineDisorder(t *testing.T) {
 			key: 60, disorder: 20,
 		},
 		{
-			name:  "next links without a time filter",
-			spec:  spec(nextLinks), until: 50,
+			name: "next links without a time filter",
+			spec: spec(nextLinks), until: 50,
 			state: &State{Key: at(10)},
 			steps: []step{
 				{page: recs("p@40", "l@20"), next: "https://api/p2", deliver: "p l"},
@@ -232,8 +232,8 @@ func TestMachineClockBound(t *testing.T) {
 		{
 			// Tines action logs: before, the cursor moved to the future
 			// record and the stream read nothing dated before it.
-			name:  "newest first without a time filter",
-			spec:  spec(unfiltered), until: 10,
+			name: "newest first without a time filter",
+			spec: spec(unfiltered), until: 10,
 			state: &State{Key: at(5)},
 			steps: []step{
 				{page: recs("f@3600", "c@9", "b@8"), deliver: "f c b", flags: future(1, "f")},
@@ -246,8 +246,8 @@ func TestMachineClockBound(t *testing.T) {
 			key: 30, seen: "f",
 		},
 		{
-			name:  "newest first without a time filter, with settle: the clock plus settle",
-			spec:  spec(unfiltered), until: 10, settle: 2 * time.Second,
+			name: "newest first without a time filter, with settle: the clock plus settle",
+			spec: spec(unfiltered), until: 10, settle: 2 * time.Second,
 			state: &State{Key: at(5)},
 			steps: []step{
 				{page: recs("f@3600", "c@9"), size: 3, deliver: "f c", done: true, flags: future(1, "f")},
@@ -255,8 +255,8 @@ func TestMachineClockBound(t *testing.T) {
 			key: 12,
 		},
 		{
-			name:  "next links without a time filter",
-			spec:  spec(nextLinks), until: 10,
+			name: "next links without a time filter",
+			spec: spec(nextLinks), until: 10,
 			state: &State{Key: at(5)},
 			steps: []step{
 				{page: recs("f@3600", "c@9"), next: "https://api/p2", deliver: "f c", flags: future(1, "f")},
