@@ -16,6 +16,9 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 	walk.Edge, walk.EdgeIDs, walk.HasEdge, walk.EdgeNear = out.edge, out.edgeIDs, out.hasEdge, out.edgeNear
 	walk.Seen = append(walk.Seen, out.seenAdd...)
 	walk.EdgeSpan = max(walk.EdgeSpan, out.edgeSpan)
+	if out.reread != 0 {
+		walk.Reread = out.reread
+	}
 	if out.lastID != "" {
 		walk.LastID = out.lastID
 	}
@@ -62,7 +65,12 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 		delete(ids, s.ID)
 	}
 	merged = kept
-	c.State.Key, c.State.Seen, c.State.Walk, c.State.Reached = key, merged, nil, reached
+	reread := walk.Reread
+	if reread == 0 {
+		reread = m.overlap
+	}
+	seenFrom := min(max(m.seenFrom(c.State), key-reread), key-m.overlap)
+	c.State.Key, c.State.Seen, c.State.Walk, c.State.Reached, c.State.SeenFrom = key, merged, nil, reached, seenFrom
 	c.seen = ids
 	c.loops.forget()
 	return dropped

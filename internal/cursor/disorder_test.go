@@ -88,14 +88,19 @@ func TestMachineDisorder(t *testing.T) {
 			key: 10, disorder: 10,
 		},
 		{
+			// The disorder showed on the second page: records the first
+			// delivered below the widened span were not kept, so the next
+			// window starts where ids were kept (19), and the one after it
+			// the widened span below the cursor.
 			name: "oldest first with a time filter",
 			spec: spec(oldestFirst), until: 20,
 			steps: []step{
 				{page: recs("a@2", "b@3", "x@9"), deliver: "a b x"},
 				{page: recs("c@4", "d@5"), deliver: "c d", done: true, flags: widened(10, "x", "c")},
-				{until: 30, want: win(9, 30, 1), page: recs("l@12", "n@25"), deliver: "l n", done: true},
+				{until: 30, want: win(19, 30, 1), page: recs("n@25"), deliver: "n", done: true},
+				{until: 60, want: win(19, 60, 1), page: recs("n@25", "l@21", "o@50"), size: 4, deliver: "l o", done: true},
 			},
-			key: 30, disorder: 10,
+			key: 60, disorder: 10,
 		},
 		{
 			name: "oldest first: a record older than the one before it on the same page",
@@ -125,8 +130,13 @@ func TestMachineDisorder(t *testing.T) {
 			state: &State{Key: at(50), Disorder: int64(20 * time.Second)},
 			steps: []step{
 				// the span is 21 s: s (below the re-read, from 29) does not
-				// stop the walk, which stops below 8, and t after it is new
-				{page: recs("p@60", "s@28", "t@35"), deliver: "p t", flags: notWidened},
+				// stop the walk, which stops below 8; t after it is new, and
+				// so is s, listed before it (an API in id order inserted s
+				// after t)
+				{page: recs("p@60", "s@28", "t@35"), deliver: "p s t", flags: func(t *testing.T, out Outcome) {
+					assert.False(t, out.Widened)
+					assert.Equal(t, 1, out.Below)
+				}},
 				{page: recs("u@27", "v@5", "w@6"), deliver: "", done: true},
 			},
 			key: 60, disorder: 20,
@@ -150,7 +160,7 @@ func TestMachineDisorder(t *testing.T) {
 					assert.Equal(t, int64(MaxDisorder), out.DisorderWindow)
 				}},
 			},
-			key: 7300, disorder: 3600,
+			key: 7300, disorder: 900,
 		},
 		{
 			name: "a disorder the stream re-reads already says nothing new",
@@ -159,6 +169,50 @@ func TestMachineDisorder(t *testing.T) {
 				{page: recs("a@50", "b@40", "c@45"), size: 4, deliver: "a b c", done: true, flags: notWidened},
 			},
 			key: 50, disorder: 30,
+		},
+		{
+			// The OMS once caught up: the slow request's record
+			// has the highest id, so it is listed first, 20 s below the
+			// cursor, before the re-read widened. It was inserted after the
+			// records listed after it, which are new: so is it.
+			name:  "the first sign of a disorder in a caught-up stream: the record dated back is delivered",
+			spec:  spec(unfiltered), until: 60,
+			state: &State{Key: at(50)},
+			steps: []step{
+				{page: recs("l@30", "n@55", "m@52", "k@40"), size: 5, deliver: "l n m", done: true, flags: func(t *testing.T, out Outcome) {
+					widened(50, "l", "n")(t, out)
+					assert.Equal(t, 1, out.Below)
+				}},
+				// the next walk: nothing new after it, so it is not delivered again
+				{until: 70, page: recs("o@65", "l@30", "n@55", "m@52"), size: 5, deliver: "o", done: true},
+			},
+			key: 65, disorder: 50,
+		},
+		{
+			name:  "a record dated far back at the top of the list does not stop the walk",
+			spec:  spec(unfiltered), until: 6000,
+			state: &State{Key: at(5000)},
+			steps: []step{
+				{page: recs("l@100", "n@5010", "m@5005"), size: 4, deliver: "l n m", done: true, flags: func(t *testing.T, out Outcome) {
+					assert.True(t, out.Widened)
+					assert.Equal(t, int64(MaxDisorder), out.DisorderWindow)
+				}},
+				{until: 6100, page: recs("o@5020", "l@100", "n@5010", "m@5005"), size: 5, deliver: "o", done: true},
+				{until: 6200, page: recs("q@5030", "o@5020", "l@100", "n@5010"), size: 5, deliver: "q", done: true},
+			},
+			key: 5030, disorder: 900,
+		},
+		{
+			name:  "a record dated ahead of the clock in a list in id order is no disorder",
+			spec:  spec(unfiltered), until: 10,
+			state: &State{Key: at(5)},
+			steps: []step{
+				{page: recs("n@9", "f@3600", "c@8"), size: 4, deliver: "n f c", done: true, flags: func(t *testing.T, out Outcome) {
+					assert.False(t, out.Widened)
+					assert.Equal(t, 1, out.Future)
+				}},
+			},
+			key: 10,
 		},
 		{
 			name: "a short page in the reverse order is disorder, delivered",

@@ -94,7 +94,7 @@ func (m *Machine) Behind(c *Cursor, until int64) bool {
 func (m *Machine) Begin(c *Cursor, until int64) bool {
 	span := m.span(c.State.Disorder)
 	if !m.windowed() {
-		c.State.Walk = &Walk{Next: m.firstPosition(), EdgeSpan: span, Clock: until}
+		c.State.Walk = &Walk{Next: m.firstPosition(), EdgeSpan: span, Reread: span, Clock: until}
 		return true
 	}
 	// A key held below an unfinished record re-reads from there, and the
@@ -109,9 +109,22 @@ func (m *Machine) Begin(c *Cursor, until int64) bool {
 		return false
 	}
 	c.State.Walk = &Walk{
-		Windowed: true, Start: key - span, End: end, Next: m.firstPosition(), EdgeSpan: span, Clock: until,
+		Windowed: true, Start: m.rereadFrom(c.State), End: end, Next: m.firstPosition(), EdgeSpan: span, Reread: span, Clock: until,
 	}
 	return true
+}
+
+// rereadFrom is the lowest key a walk re-reads: its disorder's span below
+// the cursor, but not below SeenFrom.
+func (m *Machine) rereadFrom(st *State) int64 {
+	return max(st.Key-m.span(st.Disorder), m.seenFrom(st))
+}
+
+func (m *Machine) seenFrom(st *State) int64 {
+	if st.SeenFrom != 0 {
+		return st.SeenFrom
+	}
+	return st.Key - m.span(st.Disorder)
 }
 
 // span is how far below the cursor a walk re-reads, and how far on the

@@ -3,6 +3,7 @@ package cursor
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -22,9 +23,13 @@ import (
 
 // MaxDisorder bounds the widening. A record further out of order than
 // that is still delivered when it comes in a page with newer ones, but one
-// that appears later than that below the cursor is not read again: an hour
-// of re-read at every poll is what the bound costs at most.
-const MaxDisorder = time.Hour
+// that appears later than that below the cursor is not read again. The
+// bound is what a poll may cost: a window re-reads up to 15 minutes of
+// records below its cursor, and a walk without a time filter reads down to
+// twice that (a record after one that far back may be that much newer),
+// in pages of the API's size. Disorders seen in practice are seconds (a
+// slow request); one beyond the bound is a bad import, warned about.
+const MaxDisorder = 15 * time.Minute
 
 // ErrOrder fails a poll whose page is plainly not in the declared order:
 // nearly every record is further back than the one before it (a spec that
@@ -48,28 +53,28 @@ type Disorder struct {
 	By            int64
 }
 
-// String names the records and times, for the warning.
-func (d Disorder) String() string {
-	before := d.Before.ID
-	if before == "" {
-		before = "the walk's edge"
-	}
-	return fmt.Sprintf("record %q (%s) after %q (%s): %s", d.After.ID, formatKey(d.After.Key), before, formatKey(d.Before.Key), time.Duration(d.By))
-}
-
 // widen is the disorder a stream re-reads for once d was seen: twice d, at
 // most MaxDisorder.
 func widen(d int64) int64 { return min(2*d, int64(MaxDisorder)) }
 
 // measureOrder finds the largest step back against the declared order on a
 // page, measured against the record furthest along in walk order so far.
-// The page continues the walk's previous page: the measure starts at the
-// walk's edge, after the records the page repeats from the previous page
-// (those before the previous page's last record: a newest-first list shifts
-// down as records arrive). It fails only a page that is plainly reversed.
+// A page that continues the walk's previous page (the next page, not the
+// first again after a lowered bound, a tie read or an API that ignores the
+// time filter) is measured from the walk's edge, after the records it
+// repeats from the previous page (those up to the previous page's last
+// record: a newest-first list shifts down as records arrive). It fails only
+// a page that is plainly reversed.
 func (m *Machine) measureOrder(walk *Walk, recs []decode.Record) (d Disorder, shifted int, err error) {
 	if err := m.checkReversed(recs); err != nil {
 		return Disorder{}, 0, err
+	}
+	ahead := int64(math.MaxInt64) // records dated after it are future ones, not disorder
+	if bound, ok := m.clockBound(walk); ok {
+		ahead = bound
+	}
+	if !m.continues(walk) {
+		return m.measureFrom(recs, 0, ahead, Seen{}, false), 0, nil
 	}
 	if walk.LastID != "" {
 		for i := len(recs) - 1; i >= 0; i-- {
@@ -80,16 +85,26 @@ func (m *Machine) measureOrder(walk *Walk, recs []decode.Record) (d Disorder, sh
 		}
 	}
 	var far Seen
-	has := false
 	if walk.HasEdge {
-		far, has = Seen{Key: walk.Edge}, true
+		far = Seen{Key: walk.Edge}
 		if len(walk.EdgeIDs) > 0 {
 			far.ID = walk.EdgeIDs[0]
 		}
 	}
-	for i := shifted; i < len(recs); i++ {
+	return m.measureFrom(recs, shifted, ahead, far, walk.HasEdge), shifted, nil
+}
+
+// continues reports whether the walk's next page follows the page before it.
+func (m *Machine) continues(walk *Walk) bool {
+	return walk.Pages > 0 && !walk.Tie && walk.Next != m.firstPosition()
+}
+
+// measureFrom measures recs from index from on, against far when has,
+// leaving out records dated after ahead (see Machine.clockBound).
+func (m *Machine) measureFrom(recs []decode.Record, from int, ahead int64, far Seen, has bool) (d Disorder) {
+	for i := from; i < len(recs); i++ {
 		r := &recs[i]
-		if r.Problem != "" {
+		if r.Problem != "" || r.Key > ahead {
 			continue
 		}
 		if !has {
@@ -106,9 +121,9 @@ func (m *Machine) measureOrder(walk *Walk, recs []decode.Record) (d Disorder, sh
 	}
 	d.Before.ID = strings.Clone(d.Before.ID)
 	if d.By <= m.overlap {
-		return Disorder{}, shifted, nil // the overlap absorbs it
+		return Disorder{} // the overlap absorbs it
 	}
-	return d, shifted, nil
+	return d
 }
 
 // back is how far key goes back against the declared order from ref.

@@ -1,6 +1,7 @@
 package cursor
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
@@ -43,6 +44,9 @@ type Outcome struct {
 	Widened        bool
 	Disorder       Disorder
 	DisorderWindow int64
+	// Below counts records delivered from below the re-read because they
+	// come before a new record (see deliverBelow).
+	Below int
 	// Future counts records delivered although they are dated after the
 	// poll's clock plus settle (see Machine.clockBound); FutureExample is one.
 	Future        int
@@ -62,6 +66,7 @@ type Outcome struct {
 	edgeNear []Seen
 	hasEdge  bool
 	seenAdd  []Seen
+	reread   int64
 	edgeSpan int64
 	lastID   string
 	disorder int64
@@ -121,7 +126,17 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 		}
 	}
 	span := m.span(out.disorder)
-	out.edgeSpan = max(walk.EdgeSpan, span)
+	out.reread = walk.Reread
+	if walk.Pages == 0 {
+		out.reread = span
+	}
+	out.edgeSpan = walk.EdgeSpan
+	if walk.Pages == 0 || m.continues(walk) {
+		// A page read again from the first (see continues) brings back
+		// records delivered anywhere in the walk: they are told apart
+		// within the span the walk had, which its edge ids cover.
+		out.edgeSpan = max(walk.EdgeSpan, span)
+	}
 	for i := len(recs) - 1; i >= 0; i-- {
 		if recs[i].Problem == "" {
 			out.lastID = strings.Clone(recs[i].ID)
@@ -142,7 +157,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 		upper, lower, final = walk.End, walk.Start, walk.End
 	} else {
 		upper, hasUpper = out.top, out.hasTop
-		lower = c.State.Key - span
+		lower = max(c.State.Key-span, m.seenFrom(c.State))
 		final = c.State.Key
 		if out.hasTop && out.top > final {
 			final = out.top
@@ -168,6 +183,16 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	}
 
 	stopped := false
+	// A record far below the cursor ends a newest-first walk only when no
+	// record after it on the page is within reach: one that is (the page
+	// showed that much disorder) may be new.
+	lastInRange := -1
+	for i := range recs {
+		if recs[i].Problem == "" && recs[i].Key >= lower {
+			lastInRange = i
+		}
+	}
+	var below []int // unwindowed: records below the re-read, not known to be delivered
 	var edgeIDs, nearIDs map[string]struct{}
 	if walk.HasEdge {
 		edgeIDs = make(map[string]struct{}, len(walk.EdgeIDs))
@@ -196,9 +221,12 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			if walk.Windowed && r.Key < walk.Start-p {
 				out.Outside++
 			}
-			if newestFirst && r.Key < lower-span {
+			if newestFirst && r.Key < lower-span && i > lastInRange {
 				stopped = true
 				break
+			}
+			if _, ok := c.seen[r.ID]; !ok && !walk.Windowed && i >= shifted {
+				below = append(below, i)
 			}
 			continue
 		}
@@ -248,6 +276,9 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 		}
 		out.Deliver = append(out.Deliver, i)
 	}
+	if disorder.By > 0 {
+		m.deliverBelow(&out, recs, below)
+	}
 	m.moveEdge(walk, &out, recs, seenFloor)
 	var dropped int
 	out.seenAdd, dropped = capSeen(out.seenAdd, seenBudget-seenCost(walk.Seen))
@@ -287,6 +318,30 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	}
 	err = m.checkLoops(c, page, &out)
 	return out, err
+}
+
+// deliverBelow delivers the records below the re-read that come before a
+// new record on a page that showed disorder beyond the overlap. A list in id order (Akinon OMS) shows a record
+// dated back where its id puts it: inserted after the records listed after
+// it, so new if one of those is; walked past as old, a record that shows
+// its disorder the first time, before the re-read widened, would be lost.
+// The next walk does not deliver it again: the records after it are not
+// new then.
+func (m *Machine) deliverBelow(out *Outcome, recs []decode.Record, below []int) {
+	if len(below) == 0 || len(out.Deliver) == 0 {
+		return
+	}
+	lastNew := out.Deliver[len(out.Deliver)-1]
+	n := len(out.Deliver)
+	for _, i := range below {
+		if i < lastNew {
+			out.Deliver = append(out.Deliver, i)
+			out.Below++
+		}
+	}
+	if len(out.Deliver) > n {
+		slices.Sort(out.Deliver)
+	}
 }
 
 // moveEdge moves the edge to the last key delivered in walk order, keeps

@@ -47,6 +47,13 @@ type State struct {
 	// than the overlap), at most MaxDisorder. States stored before it
 	// existed have 0: the overlap alone.
 	Disorder int64 `json:"disorder,omitempty"`
+	// SeenFrom: Seen holds every record delivered with a key from SeenFrom
+	// up to Key. A re-read below the cursor goes no lower: records there
+	// were delivered before the disorder widened the re-read, and without
+	// their ids they would be delivered again. It follows the cursor up
+	// until the widened re-read fits. 0: Key less the overlap and Disorder
+	// (states stored before it existed).
+	SeenFrom int64 `json:"seen_from,omitempty"`
 	// UpdatedAt is unix ns of the last write, for operators.
 	UpdatedAt int64 `json:"updated_at"`
 }
@@ -111,6 +118,12 @@ type Walk struct {
 	// it when the walk ends.
 	Hold    int64 `json:"hold,omitempty"`
 	HasHold bool  `json:"has_hold,omitempty"`
+	// Reread is how far below the cursor the walk ends at it keeps the ids
+	// of every record it delivered: the overlap and the stream's Disorder
+	// when it began, or as its first page widened it (later pages may have
+	// delivered records below a wider span before it was known). 0: the
+	// overlap (walks stored before it existed).
+	Reread int64 `json:"reread,omitempty"`
 	// Pages delivered so far, for the max_pages_per_poll guard and metrics.
 	Pages int `json:"pages"`
 }

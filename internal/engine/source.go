@@ -44,6 +44,9 @@ type Observer interface {
 	// CursorIDsDropped counts ids the cursor could not keep within its
 	// checkpoint budget.
 	CursorIDsDropped(stream string, n int)
+	// DisorderWindow is how far beyond the overlap the stream re-reads below
+	// its cursor because its API lists records out of their time order.
+	DisorderWindow(stream string, d time.Duration)
 }
 
 // StatusSink learns the outcome of every poll of every stream; the receiver
@@ -303,11 +306,12 @@ func (s *Source) work(ctx context.Context, w *worker) {
 
 type nopObserver struct{}
 
-func (nopObserver) Poll(string, int, int, error)    {}
-func (nopObserver) InvalidRecords(string, int)      {}
-func (nopObserver) CursorLag(string, time.Duration) {}
-func (nopObserver) LastSuccess(string, time.Time)   {}
-func (nopObserver) CheckpointError(string)          {}
-func (nopObserver) RefusedNextLink(string)          {}
-func (nopObserver) TieRecordsMissed(string, int)    {}
-func (nopObserver) CursorIDsDropped(string, int)    {}
+func (nopObserver) Poll(string, int, int, error)         {}
+func (nopObserver) InvalidRecords(string, int)           {}
+func (nopObserver) CursorLag(string, time.Duration)      {}
+func (nopObserver) LastSuccess(string, time.Time)        {}
+func (nopObserver) CheckpointError(string)               {}
+func (nopObserver) RefusedNextLink(string)               {}
+func (nopObserver) TieRecordsMissed(string, int)         {}
+func (nopObserver) CursorIDsDropped(string, int)         {}
+func (nopObserver) DisorderWindow(string, time.Duration) {}

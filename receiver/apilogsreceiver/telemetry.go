@@ -85,6 +85,10 @@ func (o *observer) CursorLag(stream string, lag time.Duration) {
 	o.tb.APILogsCursorLag.Record(context.Background(), lag.Seconds(), o.streamAttrs(stream))
 }
 
+func (o *observer) DisorderWindow(stream string, d time.Duration) {
+	o.tb.APILogsDisorderWindow.Record(context.Background(), d.Seconds(), o.streamAttrs(stream))
+}
+
 func (o *observer) LastSuccess(stream string, t time.Time) {
 	o.tb.APILogsLastSuccess.Record(context.Background(), t.Unix(), o.streamAttrs(stream))
 }

@@ -7,12 +7,12 @@ import "time"
 //
 // Disorder: Akinon OMS (Django) sets created_at when a request starts and
 // the row gets its id when it commits, so a slow request writes a record
-// with a higher id that is older than records written after it; Tines and
-// Make list by id as well (Tines audit logs by descending id, Make by
-// imtId). Every DisorderEvery-th record created in a stream is dated
-// DisorderBy before the record created just before it, and those APIs list
-// it where its id puts it. Logto and StackOne sort by time in their own
-// queries (Logto: order by created_at; StackOne: order_by=event_time), so
+// with a higher id that is older than records written after it; Tines lists
+// by id as well (audit logs by descending id). Every DisorderEvery-th record
+// created in a stream is dated DisorderBy before the record created just
+// before it, and those APIs list it where its id puts it. Logto, StackOne
+// and Make sort by time (Logto: order by created_at; StackOne:
+// order_by=event_time; Make: by imtId, which begins with the time), so
 // there such a record shows as a late one, in its place by time: the case
 // settle is for.
 //
@@ -22,7 +22,7 @@ import "time"
 // idOrdered reports whether api lists records by id, so that a record dated
 // out of step shows where its id puts it.
 func idOrdered(api string) bool {
-	return api != APILogtoLogs && api != APIStackOneActionLogs
+	return api == APITinesActionLogs || api == APITinesAuditLogs || api == APIOMSActionLogs
 }
 
 // dated is the time a new record of st gets instead of t (at creation, under

@@ -29,6 +29,7 @@ type TelemetryBuilder struct {
 	APILogsCheckpointErrors metric.Int64Counter
 	APILogsCursorIdsDropped metric.Int64Counter
 	APILogsCursorLag        metric.Float64Gauge
+	APILogsDisorderWindow   metric.Float64Gauge
 	APILogsInvalidRecords   metric.Int64Counter
 	APILogsLastSuccess      metric.Int64Gauge
 	APILogsPages            metric.Int64Counter
@@ -85,6 +86,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.APILogsCursorLag, err = builder.meter.Float64Gauge(
 		"otelcol_api_logs_cursor_lag",
 		metric.WithDescription("Time between now and the stream's cursor, after its last poll. [Development]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.APILogsDisorderWindow, err = builder.meter.Float64Gauge(
+		"otelcol_api_logs_disorder_window",
+		metric.WithDescription("How far below its cursor, beyond settle, the stream re-reads because its API listed records out of their time order (twice the largest disorder seen, at most 15m). [Development]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)

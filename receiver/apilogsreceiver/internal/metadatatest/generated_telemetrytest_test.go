@@ -22,6 +22,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.APILogsCheckpointErrors.Add(context.Background(), 1)
 	tb.APILogsCursorIdsDropped.Add(context.Background(), 1)
 	tb.APILogsCursorLag.Record(context.Background(), 1)
+	tb.APILogsDisorderWindow.Record(context.Background(), 1)
 	tb.APILogsInvalidRecords.Add(context.Background(), 1)
 	tb.APILogsLastSuccess.Record(context.Background(), 1)
 	tb.APILogsPages.Add(context.Background(), 1)
@@ -39,6 +40,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsCursorLag(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsDisorderWindow(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsInvalidRecords(t, testTel,
