@@ -175,8 +175,8 @@ func TestMachineDisorder(t *testing.T) {
 			// has the highest id, so it is listed first, 20 s below the
 			// cursor, before the re-read widened. It was inserted after the
 			// records listed after it, which are new: so is it.
-			name:  "the first sign of a disorder in a caught-up stream: the record dated back is delivered",
-			spec:  spec(unfiltered), until: 60,
+			name: "the first sign of a disorder in a caught-up stream: the record dated back is delivered",
+			spec: spec(unfiltered), until: 60,
 			state: &State{Key: at(50)},
 			steps: []step{
 				{page: recs("l@30", "n@55", "m@52", "k@40"), size: 5, deliver: "l n m", done: true, flags: func(t *testing.T, out Outcome) {
@@ -189,8 +189,8 @@ func TestMachineDisorder(t *testing.T) {
 			key: 65, disorder: 50,
 		},
 		{
-			name:  "a record dated far back at the top of the list does not stop the walk",
-			spec:  spec(unfiltered), until: 6000,
+			name: "a record dated far back at the top of the list does not stop the walk",
+			spec: spec(unfiltered), until: 6000,
 			state: &State{Key: at(5000)},
 			steps: []step{
 				{page: recs("l@100", "n@5010", "m@5005"), size: 4, deliver: "l n m", done: true, flags: func(t *testing.T, out Outcome) {
@@ -203,8 +203,8 @@ func TestMachineDisorder(t *testing.T) {
 			key: 5030, disorder: 900,
 		},
 		{
-			name:  "a record dated ahead of the clock in a list in id order is no disorder",
-			spec:  spec(unfiltered), until: 10,
+			name: "a record dated ahead of the clock in a list in id order is no disorder",
+			spec: spec(unfiltered), until: 10,
 			state: &State{Key: at(5)},
 			steps: []step{
 				{page: recs("n@9", "f@3600", "c@8"), size: 4, deliver: "n f c", done: true, flags: func(t *testing.T, out Outcome) {
