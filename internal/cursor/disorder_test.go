@@ -163,6 +163,18 @@ func TestMachineDisorder(t *testing.T) {
 			key: 7300, disorder: 900,
 		},
 		{
+			name: "a disorder beyond MaxDisorder across a page boundary: the record on the next page is delivered",
+			spec: spec(unfiltered), until: 4000,
+			steps: []step{
+				{page: recs("c@3000", "b@2000", "x@100"), deliver: "c b x"},
+				{page: recs("a@1500", "z@50"), deliver: "a z", done: true, flags: func(t *testing.T, out Outcome) {
+					assert.Equal(t, int64(MaxDisorder), out.DisorderWindow)
+					assert.Equal(t, int64(1400*time.Second), out.Disorder.By)
+				}},
+			},
+			key: 3000, disorder: 900,
+		},
+		{
 			name: "a disorder the stream re-reads already says nothing new",
 			spec: spec(unfiltered), until: 100, state: &State{Key: at(1), Disorder: int64(30 * time.Second)},
 			steps: []step{

@@ -135,7 +135,10 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 		// A page read again from the first (see continues) brings back
 		// records delivered anywhere in the walk: they are told apart
 		// within the span the walk had, which its edge ids cover.
-		out.edgeSpan = max(walk.EdgeSpan, span)
+		// Within a walk the span follows the disorder beyond MaxDisorder,
+		// which bounds only the re-read below the cursor: a record that
+		// far out of order on the next page is new, not delivered.
+		out.edgeSpan = max(walk.EdgeSpan, span, m.overlap+disorder.By)
 	}
 	for i := len(recs) - 1; i >= 0; i-- {
 		if recs[i].Problem == "" {
