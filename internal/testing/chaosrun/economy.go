@@ -44,9 +44,11 @@ type EconomyOptions struct {
 	DisorderBy time.Duration
 	// FutureBy dates every FutureEvery-th backlog record (simulator.Options
 	// FutureEvery, 50 here) that long after its time; 0: none. With 150
-	// records and FutureBy under a day, the newest record of each stream is
-	// the one dated ahead: an API with a time filter returns it once the
-	// clock reaches it, so it is counted in EconomyAPI.Ahead, not as lost.
+	// records, FutureBy of a few hours dates the newest record of each
+	// stream ahead of the clock (the backlog's newest records are up to an
+	// hour old) and the others still in the past: an API with a time filter
+	// returns it once the clock reaches it, so it is counted in
+	// EconomyAPI.Ahead, not as lost.
 	FutureBy time.Duration
 	// MakeRequestsPerMinute is the budget of the Make receivers and of the
 	// simulator's "make" limit (600). The idle phase needs more than Make's

@@ -55,24 +55,25 @@ func TestRequestEconomyDisorder(t *testing.T) {
 }
 
 // TestRequestEconomyFutureRecords: the request economy of every built-in
-// API with the newest backlog record of each stream dated an hour ahead
-// (simulator FutureBy). Before, the streams without a time filter (Tines
-// action logs, OMS, Make module logs) moved their cursor to that record and
-// stalled for the hour. Now they deliver it once, with one warning per
+// API with every 50th backlog record dated three hours after its time
+// (simulator FutureBy): the newest of each stream ends up ahead of the
+// clock (the backlog's newest records are up to an hour old). Before, the
+// streams without a time filter (Tines action logs, OMS, Make module logs)
+// moved their cursor to that record and stalled for hours. Now they deliver it once, with one warning per
 // stream, and their cursor stays at the clock; the APIs with a time filter
-// return it once it is due (an hour later, after this run: counted as not
+// return it once it is due (hours later, after this run: counted as not
 // due, never as delivered). Every other record arrives exactly once, the
 // backlog costs at most ceil(150/page)+2 list requests per stream and
 // every idle poll exactly one.
 func TestRequestEconomyFutureRecords(t *testing.T) {
-	res := requireEconomy(t, chaosrun.EconomyOptions{FutureBy: time.Hour})
+	res := requireEconomy(t, chaosrun.EconomyOptions{FutureBy: 3 * time.Hour})
 	assert.Equal(t, int64(3*len(res.Streams)), res.Modes.Future, "every 50th of 150 records in each of the %d streams", len(res.Streams))
 	unfiltered := 0
 	for _, a := range res.APIs {
 		spec, err := apispec.Builtin(a.API)
 		require.NoError(t, err)
 		if spec.TimeFilter != nil {
-			assert.Equal(t, a.Streams, a.Ahead, "%s: the record dated an hour ahead of each stream is not due", a.API)
+			assert.Equal(t, a.Streams, a.Ahead, "%s: the record dated ahead of each stream is not due", a.API)
 			continue
 		}
 		unfiltered += a.Streams
