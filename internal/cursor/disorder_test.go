@@ -241,7 +241,7 @@ func TestMachineDisorder(t *testing.T) {
 }
 
 // A page plainly in the reverse of the declared order (nine in ten of at
-// least eight neighbouring pairs of distinct times) is a wrong spec: the
+// least eight neighboring pairs of distinct times) is a wrong spec: the
 // poll fails, names what was seen, and changes nothing, however often the
 // page comes back.
 func TestMachineReversedPageFails(t *testing.T) {
@@ -253,12 +253,12 @@ func TestMachineReversedPageFails(t *testing.T) {
 		"newest first declared": {
 			order: apispec.OrderNewestFirst,
 			page:  recs("a@1", "b@2", "c@3", "d@4", "e@5", "f@6", "g@7", "h@8", "i@9"),
-			err:   "declares newest first, but 8 of the 8 neighbouring records of distinct times on this page are each newer than the one before",
+			err:   "declares newest first, but 8 of the 8 neighboring records of distinct times on this page are each newer than the one before",
 		},
 		"oldest first declared, with ties and one pair in order": {
 			order: apispec.OrderOldestFirst,
 			page:  recs("k@20", "j@19", "i@18", "h@17", "g@16", "f@15", "e@14", "d@13", "d2@13", "c@12", "b@11", "a@10", "z@30", "y@29", "x@28", "w@27", "v@26", "u@25", "t@24", "s@23", "r@22", "q@21"),
-			err:   "declares oldest first, but 19 of the 20 neighbouring records",
+			err:   "declares oldest first, but 19 of the 20 neighboring records",
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -38,7 +38,7 @@ const MaxDisorder = 15 * time.Minute
 // merely out of order are delivered (see Disorder).
 var ErrOrder = errors.New("records out of the declared order")
 
-// reversedPairs is how many neighbouring records of distinct times a page
+// reversedPairs is how many neighboring records of distinct times a page
 // needs before it can be called reversed: with fewer, a short page of
 // disordered records could look reversed by chance (8 pairs in a random
 // order are all reversed once in 362,880 pages).
@@ -134,7 +134,7 @@ func (m *Machine) back(key, ref int64) int64 {
 	return ref - key
 }
 
-// checkReversed fails a page whose neighbouring records of distinct times
+// checkReversed fails a page whose neighboring records of distinct times
 // are, nearly all of them (9 in 10), in the reverse of the declared order.
 func (m *Machine) checkReversed(recs []decode.Record) error {
 	pairs, reversed := 0, 0
@@ -158,10 +158,6 @@ func (m *Machine) checkReversed(recs []decode.Record) error {
 	if !m.newestFirst() {
 		order, word = "oldest first", "older"
 	}
-	return fmt.Errorf("%w: the API spec declares %s, but %d of the %d neighbouring records of distinct times on this page are each %s than the one before (check records.order in the API spec); the stream retries from this page",
+	return fmt.Errorf("%w: the API spec declares %s, but %d of the %d neighboring records of distinct times on this page are each %s than the one before (check records.order in the API spec); the stream retries from this page",
 		ErrOrder, order, reversed, pairs, word)
-}
-
-func formatKey(k int64) string {
-	return time.Unix(0, k).UTC().Format(time.RFC3339Nano)
 }

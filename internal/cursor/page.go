@@ -280,7 +280,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 		out.Deliver = append(out.Deliver, i)
 	}
 	if disorder.By > 0 {
-		m.deliverBelow(&out, recs, below)
+		m.deliverBelow(&out, below)
 	}
 	m.moveEdge(walk, &out, recs, seenFloor)
 	var dropped int
@@ -306,7 +306,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			out.upper, out.tie = 0, false
 			out.Next = m.firstPosition()
 			out.Done = false
-			err := m.checkLoops(c, page, &out) // before out is copied into the result
+			err = m.checkLoops(c, page, &out) // before out is copied into the result
 			return out, err
 		}
 	}
@@ -330,7 +330,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 // its disorder the first time, before the re-read widened, would be lost.
 // The next walk does not deliver it again: the records after it are not
 // new then.
-func (m *Machine) deliverBelow(out *Outcome, recs []decode.Record, below []int) {
+func (m *Machine) deliverBelow(out *Outcome, below []int) {
 	if len(below) == 0 || len(out.Deliver) == 0 {
 		return
 	}

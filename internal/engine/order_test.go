@@ -41,7 +41,7 @@ func TestReversedPagesFailTheirPoll(t *testing.T) {
 		assert.Zero(t, records)
 		assert.Contains(t, err.Error(), "stream 1001")
 		assert.Contains(t, err.Error(), "GET /tines/api/v1/actions/1001/logs")
-		assert.Contains(t, err.Error(), "declares newest first, but 11 of the 11 neighbouring records")
+		assert.Contains(t, err.Error(), "declares newest first, but 11 of the 11 neighboring records")
 		assert.Nil(t, r.stored(), "the cursor never moved")
 		assert.Empty(t, r.got())
 		clock.Add(time.Minute)
