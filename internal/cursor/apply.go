@@ -22,6 +22,10 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 	if out.lastID != "" {
 		walk.LastID = out.lastID
 	}
+	if out.head != "" {
+		walk.Head = out.head
+	}
+	walk.PastHead = walk.PastHead || out.pastHead
 	c.State.Disorder = max(c.State.Disorder, out.disorder)
 	walk.Hold, walk.HasHold = out.hold, out.hasHold
 	c.filterIgnored = c.filterIgnored || out.FilterIgnored
@@ -65,6 +69,9 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 		delete(ids, s.ID)
 	}
 	merged = kept
+	if walk.Head != "" {
+		c.State.Head = walk.Head
+	}
 	reread := walk.Reread
 	if reread == 0 {
 		reread = m.overlap

@@ -201,6 +201,24 @@ func TestMachineDisorder(t *testing.T) {
 			key: 65, disorder: 50,
 		},
 		{
+			// The same once the stream knows the head of its last walk: the
+			// slow request's record comes after the new ones, before that
+			// head, so it was inserted since.
+			name: "a record listed before the previous walk's first record is new, however far below the cursor",
+			spec: spec(unfiltered), until: 60,
+			state: &State{Key: at(40)},
+			steps: []step{
+				{page: recs("j@48", "i@46"), deliver: "j i", done: true},
+				{until: 100, page: recs("n2@95", "n1@90", "l@28", "j@48", "i@46"), size: 6, deliver: "n2 n1 l", done: true, flags: func(t *testing.T, out Outcome) {
+					widened(40, "l", "j")(t, out)
+					assert.Equal(t, 1, out.Below)
+				}},
+				// the next walk: l comes after the head (n2), nothing new but n3
+				{until: 120, page: recs("n3@110", "n2@95", "n1@90", "l@28", "j@48"), size: 6, deliver: "n3", done: true},
+			},
+			key: 110, disorder: 40,
+		},
+		{
 			name: "a record dated far back at the top of the list does not stop the walk",
 			spec: spec(unfiltered), until: 6000,
 			state: &State{Key: at(5000)},

@@ -45,7 +45,8 @@ type Outcome struct {
 	Disorder       Disorder
 	DisorderWindow int64
 	// Below counts records delivered from below the re-read because they
-	// come before a new record (see deliverBelow).
+	// come before the previous walk's first record (see State.Head) or
+	// before a new record (see deliverBelow).
 	Below int
 	// Future counts records delivered although they are dated after the
 	// poll's clock plus settle (see Machine.clockBound); FutureExample is one.
@@ -67,6 +68,8 @@ type Outcome struct {
 	hasEdge  bool
 	seenAdd  []Seen
 	reread   int64
+	head     string
+	pastHead bool
 	edgeSpan int64
 	lastID   string
 	disorder int64
@@ -196,6 +199,27 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 		}
 	}
 	var below []int // unwindowed: records below the re-read, not known to be delivered
+	// Records listed before the previous walk's Head are new (see
+	// State.Head), within MaxDisorder below the cursor: fresh is the index
+	// of the first record that is not.
+	fresh := 0
+	if !walk.Windowed && newestFirst && c.State.Head != "" && !walk.PastHead {
+		fresh = len(recs)
+		for i := range recs {
+			if recs[i].Problem == "" && recs[i].ID == c.State.Head {
+				fresh, out.pastHead = i, true
+				break
+			}
+		}
+	}
+	if !walk.Windowed && walk.Pages == 0 {
+		for i := range recs {
+			if recs[i].Problem == "" {
+				out.head = strings.Clone(recs[i].ID)
+				break
+			}
+		}
+	}
 	var edgeIDs, nearIDs map[string]struct{}
 	if walk.HasEdge {
 		edgeIDs = make(map[string]struct{}, len(walk.EdgeIDs))
@@ -224,11 +248,17 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			if walk.Windowed && r.Key < walk.Start-p {
 				out.Outside++
 			}
-			if newestFirst && r.Key < lower-span && i > lastInRange {
+			_, seen := c.seen[r.ID]
+			if i < fresh && i >= shifted && !seen && r.Key >= c.State.Key-int64(MaxDisorder) {
+				out.Deliver = append(out.Deliver, i)
+				out.Below++
+				continue
+			}
+			if newestFirst && r.Key < lower-span && i > lastInRange && i >= fresh {
 				stopped = true
 				break
 			}
-			if _, ok := c.seen[r.ID]; !ok && !walk.Windowed && i >= shifted {
+			if !seen && !walk.Windowed && i >= shifted {
 				below = append(below, i)
 			}
 			continue

@@ -54,6 +54,11 @@ type State struct {
 	// until the widened re-read fits. 0: Key less the overlap and Disorder
 	// (states stored before it existed).
 	SeenFrom int64 `json:"seen_from,omitempty"`
+	// Head is the id of the first record of the last walk without a time
+	// filter, in API order. A list in id order (Akinon OMS) lists a record
+	// inserted since before it: new, however far below the cursor its time
+	// is (a slow request sets it before the row gets its id).
+	Head string `json:"head,omitempty"`
 	// UpdatedAt is unix ns of the last write, for operators.
 	UpdatedAt int64 `json:"updated_at"`
 }
@@ -107,6 +112,11 @@ type Walk struct {
 	// (the list shifted down), and only what follows it is measured for
 	// disorder against the edge.
 	LastID string `json:"last_id,omitempty"`
+	// Head is the id of the first record of the walk's first page (it
+	// becomes State.Head); PastHead: a page of the walk showed the previous
+	// walk's Head, so the records listed after it are known.
+	Head     string `json:"head,omitempty"`
+	PastHead bool   `json:"past_head,omitempty"`
 	// Seen collects delivered records whose key is close enough to the end
 	// of the walk to become the next State.Seen.
 	Seen []Seen `json:"seen,omitempty"`

@@ -141,6 +141,49 @@ func TestDisorderedOMSKeepsFlowing(t *testing.T) {
 	assert.Equal(t, int64(40*time.Second), r.stored().Disorder, "kept in the cursor")
 }
 
+// The timeline: the OMS stream is caught up when the slow
+// request's record appears (its id the highest, its created_at 20 s before
+// the record after it, below the cursor), then 15 records over 40 s, a
+// poll after each. Before, every poll failed from the first one on and
+// none of the 16 was delivered. Now all arrive once, the slow one too (it
+// is listed before the first record of the previous walk: inserted since),
+// one poll costs one request, and the stream warns once.
+func TestDisorderedOMSCaughtUpStream(t *testing.T) {
+	c := caseOf(t, simulator.APIOMSActionLogs)
+	srv := newSimServer(t, simulator.Options{})
+	base := baseTime()
+	for i := range 10 {
+		addTo(srv, c, 1, base.Add(-60*time.Second+time.Duration(i)*2*time.Second))
+	}
+	clock := &fakeClock{now: base}
+	requests := listRequests(srv, clock)
+	core, logs := observer.New(zapcore.InfoLevel)
+	settle := func(s *Settings, _ *httpclientConfig) { s.Settle = 2 * time.Second }
+	r := newLoggingRig(t, srv, c, nil, clock, zap.New(core), withPageSize(20), settle)
+	_, records, err := r.poll()
+	require.NoError(t, err)
+	require.Equal(t, 10, records)
+
+	clock.Add(time.Second)
+	addTo(srv, c, 1, base.Add(-62*time.Second)) // 20 s older than the last record, 62 s below the cursor
+	for i := range 16 {
+		if i > 0 {
+			clock.Set(base.Add(time.Second + time.Duration(i)*40*time.Second/15))
+			addTo(srv, c, 1, clock.Now().Add(-time.Second))
+		}
+		before := requests.Load()
+		_, records, err := r.poll()
+		require.NoError(t, err, "poll %d", i)
+		assert.Equal(t, 1, records, "poll %d", i)
+		assert.Equal(t, int64(1), requests.Load()-before, "list requests of poll %d", i)
+	}
+	requireExactlyOnce(t, r.want(), r.got())
+	warned := logs.FilterMessageSnippet("out of the declared order").All()
+	require.Len(t, warned, 1, "one warning, not one per poll")
+	assert.Equal(t, base.Add(-62*time.Second).UTC(), warned[0].ContextMap()["preceding_time"], "the slow one")
+	assert.Equal(t, int64(40*time.Second), r.stored().Disorder)
+}
+
 // sortsByTime: Logto, StackOne and Make sort by time (Make by imtId, which
 // begins with the time), so a record the simulator dates out of step shows
 // there as a late one only, which settle is for.
