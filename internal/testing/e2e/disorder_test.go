@@ -84,3 +84,80 @@ func TestRequestEconomyFutureRecords(t *testing.T) {
 	assert.Equal(t, unfiltered, collectorWarnings(t, res, "dated after the clock"), "one warning per stream without a time filter")
 	assert.Zero(t, collectorWarnings(t, res, "Stream stalled"))
 }
+
+// TestFutureRecordThenNewRecordsEveryAPI: through the built collector, every
+// built-in API with a record dated an hour ahead on top of a short history,
+// then 15 new records per stream. Before, the streams without a time filter
+// (Tines action logs, OMS, Make module logs) moved their cursor to the
+// record an hour ahead and delivered none of the 15 new ones. Now every
+// record arrives once, the one dated ahead at once where the API has no
+// time filter (an API with one returns it once it is due: after this test),
+// and every idle poll afterwards costs exactly one list request.
+func TestFutureRecordThenNewRecordsEveryAPI(t *testing.T) {
+	collectorBinary(t)
+	sim := startSimulator(t, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 61})
+	sink := startSink(t)
+	receivers := chaosrun.BuiltinReceivers(sim.URL())
+	for i := range receivers {
+		if receivers[i].ID == chaosrun.MakeScenarios {
+			receivers[i].Settings = append(receivers[i].Settings, "enrich_executions: false") // list requests only
+		}
+	}
+	const interval = 2 * time.Second
+	h := newHarness(t, chaosrun.Config{Receivers: receivers, SinkURL: sink.Endpoint(), RequestsPerMinute: 600, Settle: "2s", CollectionInterval: interval.String()})
+	notDue := map[string]int{} // receiver -> records dated ahead that its API does not return yet
+	minCreated := map[string]int{}
+	add := func(n int, at func(i int) time.Time) {
+		for _, r := range receivers {
+			for _, s := range r.SimStreams {
+				for i := range n {
+					sim.AddRecords(r.SimAPI, s, 1, at(i))
+				}
+			}
+			minCreated[r.ID] += n * r.Streams
+		}
+	}
+	start := time.Now()
+	add(5, func(i int) time.Time { return start.Add(-5*time.Minute + time.Duration(i)*10*time.Second) })
+	add(1, func(int) time.Time { return start.Add(time.Hour) })
+	for _, r := range receivers {
+		spec, err := apispec.Builtin(r.API)
+		require.NoError(t, err)
+		if spec.TimeFilter != nil {
+			notDue[r.ID] = r.Streams
+		}
+	}
+	delivered := func() string {
+		var pending []string
+		for _, tally := range chaosrun.CountAll(sim, sink, receivers) {
+			if tally.Created < minCreated[tally.Receiver] || tally.Lost != notDue[tally.Receiver] || tally.Duplicated > 0 || tally.Unexpected > 0 {
+				pending = append(pending, tally.String())
+			}
+		}
+		return strings.Join(pending, "; ")
+	}
+	h.start()
+	waitFor(t, time.Minute, delivered)
+	add(15, func(i int) time.Time { return time.Now().Add(time.Duration(i) * 10 * time.Millisecond) })
+	waitFor(t, time.Minute, delivered)
+	done := time.Now()
+	time.Sleep(4*interval + interval/2)
+	assert.Empty(t, delivered(), "nothing more, nothing twice")
+	for _, r := range receivers {
+		for _, s := range r.SimStreams {
+			var idle []time.Time
+			for _, at := range sim.ListRequestTimes(r.SimAPI, s) {
+				if at.After(done) {
+					idle = append(idle, at)
+				}
+			}
+			polls := chaosrun.PollGroups(idle, interval/2)
+			require.GreaterOrEqual(t, len(polls), 3, "%s/%s: idle polls", r.SimAPI, s)
+			for i, p := range polls {
+				assert.Len(t, p, 1, "%s/%s: list requests of idle poll %d", r.SimAPI, s, i)
+			}
+		}
+	}
+	h.stop()
+	assert.Zero(t, strings.Count(h.col.Log(), "Stream stalled"))
+}
