@@ -15,6 +15,18 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 	walk.Top, walk.HasTop = out.top, out.hasTop
 	walk.Edge, walk.EdgeIDs, walk.HasEdge, walk.EdgeNear = out.edge, out.edgeIDs, out.hasEdge, out.edgeNear
 	walk.Seen = append(walk.Seen, out.seenAdd...)
+	walk.EdgeSpan = max(walk.EdgeSpan, out.edgeSpan)
+	if out.reread != 0 {
+		walk.Reread = out.reread
+	}
+	if out.lastID != "" {
+		walk.LastID = out.lastID
+	}
+	if out.head != "" {
+		walk.Head = out.head
+	}
+	walk.PastHead = walk.PastHead || out.pastHead
+	c.State.Disorder = max(c.State.Disorder, out.disorder)
 	walk.Hold, walk.HasHold = out.hold, out.hasHold
 	c.filterIgnored = c.filterIgnored || out.FilterIgnored
 	c.loops.apply(out.loops)
@@ -27,6 +39,9 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 		key = walk.End
 	case walk.HasTop && walk.Top > key:
 		key = walk.Top
+		if bound, ok := m.clockBound(walk); ok && key > bound {
+			key = max(c.State.Key, bound) // a record dated ahead of the clock
+		}
 	}
 	reached := int64(0)
 	if walk.HasHold && walk.Hold-m.precision < key {
@@ -38,7 +53,7 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 		}
 		key = max(c.State.Key, walk.Hold-m.precision)
 	}
-	floor := key - m.overlap
+	floor := key - m.span(c.State.Disorder)
 	merged := make([]Seen, 0, len(c.State.Seen)+len(walk.Seen))
 	ids := make(map[string]struct{}, cap(merged))
 	for _, list := range [][]Seen{walk.Seen, c.State.Seen} {
@@ -54,7 +69,15 @@ func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
 		delete(ids, s.ID)
 	}
 	merged = kept
-	c.State.Key, c.State.Seen, c.State.Walk, c.State.Reached = key, merged, nil, reached
+	if walk.Head != "" {
+		c.State.Head = walk.Head
+	}
+	reread := walk.Reread
+	if reread == 0 {
+		reread = m.overlap
+	}
+	seenFrom := min(max(m.seenFrom(c.State), key-reread), key-m.overlap)
+	c.State.Key, c.State.Seen, c.State.Walk, c.State.Reached, c.State.SeenFrom = key, merged, nil, reached, seenFrom
 	c.seen = ids
 	c.loops.forget()
 	return dropped

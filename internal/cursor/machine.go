@@ -92,8 +92,9 @@ func (m *Machine) Behind(c *Cursor, until int64) bool {
 // window over the whole backlog costs what its records need, however long it
 // spans. It returns false when there is nothing to read yet.
 func (m *Machine) Begin(c *Cursor, until int64) bool {
+	span := m.span(c.State.Disorder)
 	if !m.windowed() {
-		c.State.Walk = &Walk{Next: m.firstPosition(), EdgeSpan: m.overlap, Clock: until}
+		c.State.Walk = &Walk{Next: m.firstPosition(), EdgeSpan: span, Reread: span, Clock: until}
 		return true
 	}
 	// A key held below an unfinished record re-reads from there, and the
@@ -108,9 +109,41 @@ func (m *Machine) Begin(c *Cursor, until int64) bool {
 		return false
 	}
 	c.State.Walk = &Walk{
-		Windowed: true, Start: key - m.overlap, End: end, Next: m.firstPosition(), EdgeSpan: m.overlap, Clock: until,
+		Windowed: true, Start: m.rereadFrom(c.State), End: end, Next: m.firstPosition(), EdgeSpan: span, Reread: span, Clock: until,
 	}
 	return true
+}
+
+// rereadFrom is the lowest key a walk re-reads: its disorder's span below
+// the cursor, but not below SeenFrom.
+func (m *Machine) rereadFrom(st *State) int64 {
+	return max(st.Key-m.span(st.Disorder), m.seenFrom(st))
+}
+
+func (m *Machine) seenFrom(st *State) int64 {
+	if st.SeenFrom != 0 {
+		return st.SeenFrom
+	}
+	return st.Key - m.span(st.Disorder)
+}
+
+// span is how far below the cursor a walk re-reads, and how far on the
+// delivered side of a walk's edge records are told apart by id: the overlap,
+// widened by the stream's disorder (see Disorder).
+func (m *Machine) span(disorder int64) int64 {
+	return m.overlap + min(max(disorder, 0), int64(MaxDisorder))
+}
+
+// clockBound is the highest key a walk that began at clock may move the
+// cursor to: the clock plus settle. A record dated later (a vendor's clock,
+// a bad import) is delivered, and its id kept while it stays above the
+// cursor, but it does not take the cursor past the records dated before it.
+// ok is false for a walk stored before Walk.Clock existed.
+func (m *Machine) clockBound(walk *Walk) (bound int64, ok bool) {
+	if walk.Clock == 0 {
+		return 0, false
+	}
+	return walk.Clock + m.overlap - m.precision, true
 }
 
 func (m *Machine) firstPosition() Position { return m.pager.First() }

@@ -66,6 +66,9 @@ type step struct {
 	done    bool
 	err     error
 	flags   func(t *testing.T, out Outcome)
+	// until, when set, is the closed end of the poll that begins a walk at
+	// this step (later polls of the same stream), in seconds after t0.
+	until int
 }
 
 type machineCase struct {
@@ -78,6 +81,10 @@ type machineCase struct {
 	seen  string
 	// inclusiveEnd: the walk learnt the API's end bound is inclusive.
 	inclusiveEnd bool
+	// settle widens the overlap; disorder is the stream's disorder after
+	// the last step (State.Disorder), in seconds.
+	settle   time.Duration
+	disorder int
 }
 
 func TestMachine(t *testing.T) {
@@ -190,8 +197,8 @@ func TestMachine(t *testing.T) {
 			key: 10,
 		},
 		{
-			name:  "without a time filter the walk goes newest first down to the cursor",
-			spec:  spec(func(s *apispec.Spec) { s.TimeFilter = nil }),
+			name: "without a time filter the walk goes newest first down to the cursor",
+			spec: spec(func(s *apispec.Spec) { s.TimeFilter = nil }), until: 10,
 			state: &State{Key: at(5), Seen: []Seen{{ID: "a", Key: at(5)}}},
 			steps: []step{
 				{want: &Request{Position: Position{Page: 1}, PageSize: 3}, page: recs("d@9", "c@7", "b@6"), deliver: "d c b"},
@@ -443,8 +450,8 @@ func TestMachine(t *testing.T) {
 			key: 10,
 		},
 		{
-			name:  "a newest-first walk stops only a further overlap below the cursor: what follows may be a little newer",
-			spec:  spec(func(s *apispec.Spec) { s.TimeFilter = nil }),
+			name: "a newest-first walk stops only a further overlap below the cursor: what follows may be a little newer",
+			spec: spec(func(s *apispec.Spec) { s.TimeFilter = nil }), until: 10,
 			state: &State{Key: at(5)},
 			steps: []step{
 				// y is below the cursor's overlap (4) but not by more than the
@@ -469,52 +476,60 @@ func TestMachine(t *testing.T) {
 		},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			m := NewMachine(tc.spec, 3, 0, 0)
-			c := m.Fresh("id", t0)
-			if tc.state != nil {
-				c = Resume(tc.state)
-			}
-			until := at(tc.until)
-			for i, s := range tc.steps {
-				if c.State.Walk == nil {
-					require.True(t, m.Begin(c, until), "step %d: a walk begins", i)
-				}
-				if s.want != nil {
-					require.Equal(t, *s.want, m.Request(c), "step %d: request", i)
-				}
-				page := &decode.Page{Records: s.page, More: s.more, Next: s.next, Size: s.size, Total: s.total, HasTotal: s.total > 0}
-				if s.size == 0 {
-					page.Size = m.Request(c).PageSize
-				}
-				out, err := m.Process(c, page, s.ended)
-				if s.err != nil {
-					require.ErrorIs(t, err, s.err, "step %d", i)
-					return
-				}
-				require.NoError(t, err, "step %d", i)
-				assert.Equal(t, s.deliver, ids(page, out.Deliver), "step %d: delivered", i)
-				assert.Equal(t, s.done, out.Done, "step %d: done", i)
-				if s.flags != nil {
-					s.flags(t, out)
-				}
-				next := m.NextRequest(c, &out)
-				m.Apply(c, out)
-				if c.State.Walk != nil {
-					assert.Equal(t, next, m.Request(c), "step %d: NextRequest is the request after Apply", i)
-				}
-			}
-			require.Nil(t, c.State.Walk, "the walk is over")
-			assert.Equal(t, tc.inclusiveEnd, c.State.InclusiveEnd, "inclusive end learnt")
-			assert.Equal(t, at(tc.key), c.State.Key, "cursor key")
-			if tc.seen != "" {
-				var kept []string
-				for _, s := range c.State.Seen {
-					kept = append(kept, s.ID)
-				}
-				assert.Equal(t, tc.seen, strings.Join(kept, " "), "ids kept near the cursor")
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runMachine(t, tc) })
+	}
+}
+
+// runMachine walks tc's steps through a machine and checks every request,
+// delivery and the cursor after the last step.
+func runMachine(t *testing.T, tc machineCase) {
+	m := NewMachine(tc.spec, 3, tc.settle, 0)
+	c := m.Fresh("id", t0)
+	if tc.state != nil {
+		c = Resume(tc.state)
+	}
+	until := at(tc.until)
+	for i, s := range tc.steps {
+		if s.until != 0 {
+			until = at(s.until)
+		}
+		if c.State.Walk == nil {
+			require.True(t, m.Begin(c, until), "step %d: a walk begins", i)
+		}
+		if s.want != nil {
+			require.Equal(t, *s.want, m.Request(c), "step %d: request", i)
+		}
+		page := &decode.Page{Records: s.page, More: s.more, Next: s.next, Size: s.size, Total: s.total, HasTotal: s.total > 0}
+		if s.size == 0 {
+			page.Size = m.Request(c).PageSize
+		}
+		out, err := m.Process(c, page, s.ended)
+		if s.err != nil {
+			require.ErrorIs(t, err, s.err, "step %d", i)
+			return
+		}
+		require.NoError(t, err, "step %d", i)
+		assert.Equal(t, s.deliver, ids(page, out.Deliver), "step %d: delivered", i)
+		assert.Equal(t, s.done, out.Done, "step %d: done", i)
+		if s.flags != nil {
+			s.flags(t, out)
+		}
+		next := m.NextRequest(c, &out)
+		m.Apply(c, out)
+		if c.State.Walk != nil {
+			assert.Equal(t, next, m.Request(c), "step %d: NextRequest is the request after Apply", i)
+		}
+	}
+	require.Nil(t, c.State.Walk, "the walk is over")
+	assert.Equal(t, tc.inclusiveEnd, c.State.InclusiveEnd, "inclusive end learnt")
+	assert.Equal(t, at(tc.key), c.State.Key, "cursor key")
+	assert.Equal(t, int64(tc.disorder)*int64(time.Second), c.State.Disorder, "the stream's disorder")
+	if tc.seen != "" {
+		var kept []string
+		for _, s := range c.State.Seen {
+			kept = append(kept, s.ID)
+		}
+		assert.Equal(t, tc.seen, strings.Join(kept, " "), "ids kept near the cursor")
 	}
 }
 
@@ -605,63 +620,6 @@ func TestMachineMaxWindow(t *testing.T) {
 func TestMachineClosedEnd(t *testing.T) {
 	m := NewMachine(spec(nil), 3, 0, 0)
 	assert.Equal(t, at(8), m.ClosedEnd(t0.Add(9*time.Second+400*time.Millisecond)))
-}
-
-// Every page is checked against the declared order. Records may disagree
-// by up to the overlap (one time unit plus settle), measured against the
-// record furthest along in walk order so far; more is a contradiction that
-// fails the poll, names what was seen, and changes nothing, however often
-// the page comes back.
-func TestMachineOrderCheck(t *testing.T) {
-	newest, oldest := apispec.OrderNewestFirst, apispec.OrderOldestFirst
-	cases := []struct {
-		name    string
-		order   string
-		settle  time.Duration
-		page    []decode.Record
-		deliver string // when no error
-		err     string // what the error says, when one is expected
-	}{
-		{name: "newest first, in order", order: newest, page: recs("c@9", "b@8", "a@7"), deliver: "c b a"},
-		{name: "ties in any order", order: newest, page: recs("b@8", "c@8", "a@8"), deliver: "b c a"},
-		{name: "one unit newer than the record before it: within the overlap", order: newest, page: recs("c@9", "b@7", "x@8", "a@6"), deliver: "c b x a"},
-		{
-			name: "two units newer without settle: a contradiction", order: newest, page: recs("c@9", "b@6", "x@8"),
-			err: `declares newest first, but record "x" (2026-01-01T00:00:08Z, #3 on the page) comes after record "b" (2026-01-01T00:00:06Z, #2) and is newer by 2s, more than the 1s`,
-		},
-		{name: "two units newer with a settle of 2s: within the overlap", order: newest, settle: 2 * time.Second, page: recs("c@9", "b@6", "x@8"), deliver: "c b x"},
-		{
-			name: "measured against the furthest record so far, not the one before", order: newest, page: recs("c@9", "a@5", "b@6", "x@7"),
-			err: `record "x" (2026-01-01T00:00:07Z, #4 on the page) comes after record "a" (2026-01-01T00:00:05Z, #2)`,
-		},
-		{name: "a whole page reversed", order: newest, page: recs("a@1", "b@2", "c@3"), err: "is newer by 2s"},
-		{name: "oldest first, in order", order: oldest, page: recs("a@1", "b@2", "c@2", "d@5"), deliver: "a b c d"},
-		{name: "oldest first, one unit older: within the overlap", order: oldest, page: recs("a@1", "c@3", "b@2"), deliver: "a c b"},
-		{name: "oldest first, beyond the overlap", order: oldest, page: recs("a@2", "b@5", "z@3"), err: `declares oldest first, but record "z"`},
-		{name: "records without a usable time are not ordered", order: newest, page: recs("c@9", "!", "b@8"), deliver: "c b"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			m := NewMachine(spec(func(s *apispec.Spec) { s.Records.Order = tc.order }), 3, tc.settle, 0)
-			c := m.Fresh("id", t0)
-			require.True(t, m.Begin(c, at(10)))
-			before := Clone(c.State)
-			page := &decode.Page{Records: tc.page, Size: 3}
-			out, err := m.Process(c, page, false)
-			if tc.err == "" {
-				require.NoError(t, err)
-				assert.Equal(t, tc.deliver, ids(page, out.Deliver))
-				return
-			}
-			require.ErrorIs(t, err, ErrOrder)
-			assert.Contains(t, err.Error(), tc.err)
-			assert.Contains(t, err.Error(), "the stream retries from this page")
-			assert.Empty(t, out.Deliver)
-			assert.Equal(t, before, c.State, "nothing moved")
-			_, again := m.Process(c, page, false)
-			require.ErrorIs(t, again, ErrOrder, "the same page fails again: never skipped")
-		})
-	}
 }
 
 func repeat(n int, s step) []step {

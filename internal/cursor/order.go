@@ -3,62 +3,161 @@ package cursor
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/decode"
 )
 
-// ErrOrder fails a poll whose page contradicts the order the API spec
-// declares: the cursor stays where it was and the stream retries from the
-// same page, since walking on could skip records (a newest-first walk stops
-// at the first record below its cursor, and records on the delivered side
-// of the walk's edge are taken as delivered).
+// Disorder: an API may list records in an order that disagrees with their
+// time (Akinon OMS lists by id while created_at is set before the row gets
+// its id, so a slow request writes a record with a higher id that is older
+// than the one after it). Such a record also becomes visible late: up to its
+// disorder after its own time. The overlap below the cursor (one time unit
+// plus settle) absorbs a small disorder; a larger one widens, per stream, the
+// re-read below the cursor and the span in which records are told apart by
+// id, to twice the largest disorder seen (a margin for the records not seen
+// yet), at most MaxDisorder. The widening is kept in the cursor (State.Disorder)
+// and never shrinks: the API keeps its habits.
+
+// MaxDisorder bounds the widening. A record further out of order than
+// that is still delivered when it comes in a page with newer ones, but one
+// that appears later than that below the cursor is not read again. The
+// bound is what a poll may cost: a window re-reads up to 15 minutes of
+// records below its cursor, and a walk without a time filter reads down to
+// twice that (a record after one that far back may be that much newer),
+// in pages of the API's size. Disorders seen in practice are seconds (a
+// slow request); one beyond the bound is a bad import, warned about.
+const MaxDisorder = 15 * time.Minute
+
+// ErrOrder fails a poll whose page is plainly not in the declared order:
+// nearly every record is further back than the one before it (a spec that
+// says newest first for an API that lists oldest first). The cursor stays
+// where it was and the stream retries from the same page. Records that are
+// merely out of order are delivered (see Disorder).
 var ErrOrder = errors.New("records out of the declared order")
 
-// checkOrder verifies that a page's records come in the declared order.
-// Records may disagree by up to the overlap (one time unit plus settle):
-// concurrent writers make neighboring records disagree by milliseconds (Akinon OMS
-// orders by id while the cursor follows created_at), and that much is
-// re-read below the cursor, told apart by id at the walk's edge, and looked
-// past when a newest-first walk stops, so no record is lost. A record later
-// than that (in walk order) than one before it on the same page is a
-// contradiction. Records without a usable time are not ordered.
-func (m *Machine) checkOrder(recs []decode.Record) error {
-	newestFirst := m.newestFirst()
-	low := -1 // the record furthest along in walk order so far
-	for i := range recs {
-		r := &recs[i]
-		if r.Problem != "" {
-			continue
-		}
-		if low < 0 {
-			low = i
-			continue
-		}
-		ahead := r.Key - recs[low].Key // how far r goes back against the order
-		if !newestFirst {
-			ahead = -ahead
-		}
-		switch {
-		case ahead < 0:
-			low = i
-		case ahead > m.overlap:
-			return m.orderError(&recs[low], low, r, i, ahead)
-		}
-	}
-	return nil
+// reversedPairs is how many neighboring records of distinct times a page
+// needs before it can be called reversed: with fewer, a short page of
+// disordered records could look reversed by chance (8 pairs in a random
+// order are all reversed once in 362,880 pages).
+const reversedPairs = 8
+
+// Disorder is the largest step back against the declared order a page
+// showed, beyond what the overlap absorbs: After comes after Before in walk
+// order (the record furthest along before it, or the walk's edge on an
+// earlier page) and goes back by By.
+type Disorder struct {
+	Before, After Seen
+	By            int64
 }
 
-func (m *Machine) orderError(before *decode.Record, bi int, after *decode.Record, ai int, by int64) error {
+// widen is the disorder a stream re-reads for once d was seen: twice d, at
+// most MaxDisorder.
+func widen(d int64) int64 { return min(2*d, int64(MaxDisorder)) }
+
+// measureOrder finds the largest step back against the declared order on a
+// page, measured against the record furthest along in walk order so far.
+// A page that continues the walk's previous page (the next page, not the
+// first again after a lowered bound, a tie read or an API that ignores the
+// time filter) is measured from the walk's edge, after the records it
+// repeats from the previous page (those up to the previous page's last
+// record: a newest-first list shifts down as records arrive). It fails only
+// a page that is plainly reversed.
+func (m *Machine) measureOrder(walk *Walk, recs []decode.Record) (d Disorder, shifted int, err error) {
+	if err := m.checkReversed(recs); err != nil {
+		return Disorder{}, 0, err
+	}
+	ahead := int64(math.MaxInt64) // records dated after it are future ones, not disorder
+	if bound, ok := m.clockBound(walk); ok {
+		ahead = bound
+	}
+	if !m.continues(walk) {
+		return m.measureFrom(recs, 0, ahead, Seen{}, false), 0, nil
+	}
+	if walk.LastID != "" {
+		for i := len(recs) - 1; i >= 0; i-- {
+			if recs[i].Problem == "" && recs[i].ID == walk.LastID {
+				shifted = i + 1
+				break
+			}
+		}
+	}
+	var far Seen
+	if walk.HasEdge {
+		far = Seen{Key: walk.Edge}
+		if len(walk.EdgeIDs) > 0 {
+			far.ID = walk.EdgeIDs[0]
+		}
+	}
+	return m.measureFrom(recs, shifted, ahead, far, walk.HasEdge), shifted, nil
+}
+
+// continues reports whether the walk's next page follows the page before it.
+func (m *Machine) continues(walk *Walk) bool {
+	return walk.Pages > 0 && !walk.Tie && walk.Next != m.firstPosition()
+}
+
+// measureFrom measures recs from index from on, against far when has,
+// leaving out records dated after ahead (see Machine.clockBound).
+func (m *Machine) measureFrom(recs []decode.Record, from int, ahead int64, far Seen, has bool) (d Disorder) {
+	for i := from; i < len(recs); i++ {
+		r := &recs[i]
+		if r.Problem != "" || r.Key > ahead {
+			continue
+		}
+		if !has {
+			far, has = Seen{ID: r.ID, Key: r.Key}, true
+			continue
+		}
+		back := m.back(r.Key, far.Key)
+		switch {
+		case back < 0:
+			far = Seen{ID: r.ID, Key: r.Key}
+		case back > d.By:
+			d = Disorder{Before: far, After: Seen{ID: strings.Clone(r.ID), Key: r.Key}, By: back}
+		}
+	}
+	d.Before.ID = strings.Clone(d.Before.ID)
+	if d.By <= m.overlap {
+		return Disorder{} // the overlap absorbs it
+	}
+	return d
+}
+
+// back is how far key goes back against the declared order from ref.
+func (m *Machine) back(key, ref int64) int64 {
+	if m.newestFirst() {
+		return key - ref
+	}
+	return ref - key
+}
+
+// checkReversed fails a page whose neighboring records of distinct times
+// are, nearly all of them (9 in 10), in the reverse of the declared order.
+func (m *Machine) checkReversed(recs []decode.Record) error {
+	pairs, reversed := 0, 0
+	prev := -1
+	for i := range recs {
+		if recs[i].Problem != "" {
+			continue
+		}
+		if prev >= 0 && recs[i].Key != recs[prev].Key {
+			pairs++
+			if m.back(recs[i].Key, recs[prev].Key) > 0 {
+				reversed++
+			}
+		}
+		prev = i
+	}
+	if pairs < reversedPairs || 10*reversed < 9*pairs {
+		return nil
+	}
 	order, word := "newest first", "newer"
 	if !m.newestFirst() {
 		order, word = "oldest first", "older"
 	}
-	return fmt.Errorf("%w: the API spec declares %s, but record %q (%s, #%d on the page) comes after record %q (%s, #%d) and is %s by %s, more than the %s (one time unit plus settle) that can be re-read without loss; the stream retries from this page",
-		ErrOrder, order, after.ID, formatKey(after.Key), ai+1, before.ID, formatKey(before.Key), bi+1, word,
-		time.Duration(by), time.Duration(m.overlap))
-}
-
-func formatKey(k int64) string {
-	return time.Unix(0, k).UTC().Format(time.RFC3339Nano)
+	return fmt.Errorf("%w: the API spec declares %s, but %d of the %d neighboring records of distinct times on this page are each %s than the one before (check records.order in the API spec); the stream retries from this page",
+		ErrOrder, order, reversed, pairs, word)
 }

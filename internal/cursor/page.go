@@ -39,6 +39,21 @@ type Outcome struct {
 	// Expired counts unfinished records delivered as they stand because
 	// they are older than max_pending.
 	Expired int
+	// Widened is set when the page showed records out of the declared order
+	// by more than the stream re-read so far: Disorder names the records
+	// and how far, and the stream's disorder becomes DisorderWindow
+	// (State.Disorder) once the page is applied.
+	Widened        bool
+	Disorder       Disorder
+	DisorderWindow int64
+	// Below counts records delivered from below the re-read because they
+	// come before the previous walk's first record (see State.Head) or
+	// before a new record (see deliverBelow).
+	Below int
+	// Future counts records delivered although they are dated after the
+	// poll's clock plus settle (see Machine.clockBound); FutureExample is one.
+	Future        int
+	FutureExample Seen
 	// IDsDropped counts ids the cursor could not keep within its budget
 	// (see CheckpointBudget): records with those ids may be delivered again.
 	IDsDropped int
@@ -54,6 +69,12 @@ type Outcome struct {
 	edgeNear []Seen
 	hasEdge  bool
 	seenAdd  []Seen
+	reread   int64
+	head     string
+	pastHead bool
+	edgeSpan int64
+	lastID   string
+	disorder int64
 	hold     int64
 	hasHold  bool
 	upper    int64
@@ -76,14 +97,17 @@ type Outcome struct {
 // overlap are old (and a record a further overlap below ends a newest-first
 // walk: records after it cannot be newer than the overlap unless the page
 // is out of order); records seen at the cursor boundary or on the delivered
-// side of the walk's edge were delivered already. An error means the page
-// contradicts the declared order (see checkOrder) or the walk goes round in
-// circles (see checkLoops); the page must not be applied then.
+// side of the walk's edge were delivered already. Records out of the
+// declared order widen the overlap for this page and the stream (see
+// Disorder). An error means the page is plainly reversed (see checkReversed)
+// or the walk goes round in circles (see checkLoops); the page must not be
+// applied then.
 func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, error) {
 	walk := c.State.Walk
 	newestFirst := m.newestFirst()
 	recs := page.Records
-	if err := m.checkOrder(recs); err != nil {
+	disorder, shifted, err := m.measureOrder(walk, recs)
+	if err != nil {
 		return Outcome{}, err
 	}
 	if walk.Tie && walk.Next == m.firstPosition() && !c.State.ExclusiveTies && !c.filterIgnored && !hasKey(recs, walk.Upper) {
@@ -96,13 +120,39 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge,
 			edgeIDs: walk.EdgeIDs, edgeNear: walk.EdgeNear, Next: walk.Next,
 			upper: walk.Upper, tie: true, tieReads: walk.TieReads, tiePage: walk.TiePage, exclusiveTies: true,
-			hold: walk.Hold, hasHold: walk.HasHold, TieRead: true,
+			hold: walk.Hold, hasHold: walk.HasHold, TieRead: true, edgeSpan: walk.EdgeSpan, lastID: walk.LastID,
 		}
 		return out, nil
 	}
 	out := Outcome{
 		top: walk.Top, hasTop: walk.HasTop, edge: walk.Edge, hasEdge: walk.HasEdge,
-		hold: walk.Hold, hasHold: walk.HasHold, TieRead: walk.Tie,
+		hold: walk.Hold, hasHold: walk.HasHold, TieRead: walk.Tie, disorder: c.State.Disorder, lastID: walk.LastID,
+	}
+	if disorder.By > 0 {
+		if w := widen(disorder.By); w > c.State.Disorder {
+			out.Widened, out.Disorder, out.DisorderWindow, out.disorder = true, disorder, w, w
+		}
+	}
+	span := m.span(out.disorder)
+	out.reread = walk.Reread
+	if walk.Pages == 0 {
+		out.reread = span
+	}
+	out.edgeSpan = walk.EdgeSpan
+	if walk.Pages == 0 || m.continues(walk) {
+		// A page read again from the first (see continues) brings back
+		// records delivered anywhere in the walk: they are told apart
+		// within the span the walk had, which its edge ids cover.
+		// Within a walk the span follows the disorder beyond MaxDisorder,
+		// which bounds only the re-read below the cursor: a record that
+		// far out of order on the next page is new, not delivered.
+		out.edgeSpan = max(walk.EdgeSpan, span, m.overlap+disorder.By)
+	}
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Problem == "" {
+			out.lastID = strings.Clone(recs[i].ID)
+			break
+		}
 	}
 
 	if !walk.Windowed && !out.hasTop {
@@ -118,13 +168,18 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 		upper, lower, final = walk.End, walk.Start, walk.End
 	} else {
 		upper, hasUpper = out.top, out.hasTop
-		lower = c.State.Key - m.overlap
+		lower = max(c.State.Key-span, m.seenFrom(c.State))
 		final = c.State.Key
 		if out.hasTop && out.top > final {
 			final = out.top
 		}
+		if bound, ok := m.clockBound(walk); ok && final > bound {
+			final = max(c.State.Key, bound)
+		}
 	}
-	seenFloor := final - m.overlap
+	future, checkFuture := m.clockBound(walk)
+	checkFuture = checkFuture && !walk.Windowed
+	seenFloor := final - span
 	p := m.precision
 	// An unfinished record younger than max_pending (measured from the poll
 	// that began the walk) is held back. The key may then stay as low as
@@ -139,6 +194,37 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	}
 
 	stopped := false
+	// A record far below the cursor ends a newest-first walk only when no
+	// record after it on the page is within reach: one that is (the page
+	// showed that much disorder) may be new.
+	lastInRange := -1
+	for i := range recs {
+		if recs[i].Problem == "" && recs[i].Key >= lower {
+			lastInRange = i
+		}
+	}
+	var below []int // unwindowed: records below the re-read, not known to be delivered
+	// Records listed before the previous walk's Head are new (see
+	// State.Head), within MaxDisorder below the cursor: fresh is the index
+	// of the first record that is not.
+	fresh := 0
+	if !walk.Windowed && newestFirst && c.State.Head != "" && !walk.PastHead {
+		fresh = len(recs)
+		for i := range recs {
+			if recs[i].Problem == "" && recs[i].ID == c.State.Head {
+				fresh, out.pastHead = i, true
+				break
+			}
+		}
+	}
+	if !walk.Windowed && walk.Pages == 0 {
+		for i := range recs {
+			if recs[i].Problem == "" {
+				out.head = strings.Clone(recs[i].ID)
+				break
+			}
+		}
+	}
 	var edgeIDs, nearIDs map[string]struct{}
 	if walk.HasEdge {
 		edgeIDs = make(map[string]struct{}, len(walk.EdgeIDs))
@@ -167,9 +253,18 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			if walk.Windowed && r.Key < walk.Start-p {
 				out.Outside++
 			}
-			if newestFirst && r.Key < lower-m.overlap {
+			_, seen := c.seen[r.ID]
+			if i < fresh && i >= shifted && !seen && r.Key >= c.State.Key-int64(MaxDisorder) {
+				out.Deliver = append(out.Deliver, i)
+				out.Below++
+				continue
+			}
+			if newestFirst && r.Key < lower-span && i > lastInRange && i >= fresh {
 				stopped = true
 				break
+			}
+			if !seen && !walk.Windowed && i >= shifted {
+				below = append(below, i)
 			}
 			continue
 		}
@@ -181,8 +276,15 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			if !newestFirst {
 				past = -past
 			}
+			// Records the page repeats from the previous one are told
+			// apart within the span the walk had; those after them
+			// within the span this page widened it to.
+			edgeSpan := out.edgeSpan
+			if i < shifted {
+				edgeSpan = walk.EdgeSpan
+			}
 			switch {
-			case past > walk.EdgeSpan:
+			case past > edgeSpan:
 				continue
 			case past > 0:
 				if _, ok := nearIDs[r.ID]; ok {
@@ -204,7 +306,16 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			}
 			out.Expired++
 		}
+		if checkFuture && r.Key > future {
+			if out.Future == 0 {
+				out.FutureExample = Seen{ID: strings.Clone(r.ID), Key: r.Key}
+			}
+			out.Future++
+		}
 		out.Deliver = append(out.Deliver, i)
+	}
+	if disorder.By > 0 {
+		m.deliverBelow(&out, below)
 	}
 	m.moveEdge(walk, &out, recs, seenFloor)
 	var dropped int
@@ -230,7 +341,7 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 			out.upper, out.tie = 0, false
 			out.Next = m.firstPosition()
 			out.Done = false
-			err := m.checkLoops(c, page, &out) // before out is copied into the result
+			err = m.checkLoops(c, page, &out) // before out is copied into the result
 			return out, err
 		}
 	}
@@ -243,68 +354,8 @@ func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, er
 	case !out.Done && walk.Windowed && newestFirst && m.spec.Records.UnstableTies && !ignored:
 		m.lowerUpperBound(walk, &out, recs)
 	}
-	err := m.checkLoops(c, page, &out)
+	err = m.checkLoops(c, page, &out)
 	return out, err
-}
-
-// moveEdge moves the edge to the last key delivered in walk order, keeps
-// the ids delivered at it and within the walk's edge span on its delivered
-// side, and collects the delivered records close enough to the walk's end
-// to be remembered by the next state. Kept ids are cloned: decoded ids share
-// memory with the page, and a kept one would pin that memory for as long as
-// the cursor.
-func (m *Machine) moveEdge(walk *Walk, out *Outcome, recs []decode.Record, seenFloor int64) {
-	newestFirst := m.newestFirst()
-	out.edgeIDs, out.edgeNear = walk.EdgeIDs, walk.EdgeNear
-	if len(out.Deliver) == 0 {
-		return
-	}
-	edge, has := walk.Edge, walk.HasEdge
-	for _, i := range out.Deliver {
-		r := &recs[i]
-		if !has || newestFirst && r.Key < edge || !newestFirst && r.Key > edge {
-			edge, has = r.Key, true
-		}
-		if r.Key >= seenFloor {
-			out.seenAdd = append(out.seenAdd, Seen{ID: strings.Clone(r.ID), Key: r.Key})
-		}
-	}
-	near := func(k int64) bool { // within the span on the delivered side of the new edge
-		past := k - edge
-		if !newestFirst {
-			past = -past
-		}
-		return past > 0 && past <= walk.EdgeSpan
-	}
-	var ids []string
-	var kept []Seen
-	switch {
-	case walk.HasEdge && walk.Edge == edge:
-		ids = append(ids, walk.EdgeIDs...)
-	case walk.HasEdge && near(walk.Edge):
-		for _, id := range walk.EdgeIDs {
-			kept = append(kept, Seen{ID: id, Key: walk.Edge})
-		}
-	}
-	for _, s := range walk.EdgeNear {
-		if near(s.Key) {
-			kept = append(kept, s)
-		}
-	}
-	for _, i := range out.Deliver {
-		r := &recs[i]
-		switch {
-		case r.Key == edge:
-			ids = append(ids, strings.Clone(r.ID))
-		case near(r.Key):
-			kept = append(kept, Seen{ID: strings.Clone(r.ID), Key: r.Key})
-		}
-	}
-	var dropped, droppedNear int
-	ids, dropped = capIDs(ids, edgeIDsBudget)
-	kept, droppedNear = capSeen(kept, nearBudget)
-	out.edge, out.hasEdge, out.edgeIDs, out.edgeNear = edge, true, ids, kept
-	out.IDsDropped += dropped + droppedNear
 }
 
 // hasKey reports whether a usable record of recs is at key.

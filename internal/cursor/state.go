@@ -2,6 +2,15 @@
 // in its API (State), the pure transitions that move it page by page
 // (Machine: which records are new, what to request next, ties, loops), and
 // its storage as versioned JSON in a collector storage extension (Store).
+//
+// Files: state.go (the stored State and its JSON), cursor.go (a State with
+// what the machine keeps in memory), machine.go (Machine, Begin and the
+// requests), page.go (Process: which records of a page are new), edge.go
+// (the walk's edge and the records below a disorder), order.go (disorder
+// measured and the widening), ties.go (records sharing a timestamp),
+// loops.go (the loop guard), apply.go (a page's outcome applied), budget.go
+// (the checkpoint's size), pager.go (pagination rules), store.go (the
+// storage extension).
 package cursor
 
 import (
@@ -41,6 +50,24 @@ type State struct {
 	// came back with records at that unit: the API's end bound is inclusive
 	// (Logto 1.42), so later requests end at the bound itself.
 	InclusiveEnd bool `json:"inclusive_end,omitempty"`
+	// Disorder, in ns, widens the re-read below Key and the span in which
+	// records are told apart by id beyond the overlap: twice the largest
+	// disorder the API showed (records out of the declared order by more
+	// than the overlap), at most MaxDisorder. States stored before it
+	// existed have 0: the overlap alone.
+	Disorder int64 `json:"disorder,omitempty"`
+	// SeenFrom: Seen holds every record delivered with a key from SeenFrom
+	// up to Key. A re-read below the cursor goes no lower: records there
+	// were delivered before the disorder widened the re-read, and without
+	// their ids they would be delivered again. It follows the cursor up
+	// until the widened re-read fits. 0: Key less the overlap and Disorder
+	// (states stored before it existed).
+	SeenFrom int64 `json:"seen_from,omitempty"`
+	// Head is the id of the first record of the last walk without a time
+	// filter, in API order. A list in id order (Akinon OMS) lists a record
+	// inserted since before it: new, however far below the cursor its time
+	// is (a slow request sets it before the row gets its id).
+	Head string `json:"head,omitempty"`
 	// UpdatedAt is unix ns of the last write, for operators.
 	UpdatedAt int64 `json:"updated_at"`
 }
@@ -82,13 +109,24 @@ type Walk struct {
 	EdgeIDs []string `json:"edge_ids,omitempty"`
 	HasEdge bool     `json:"has_edge,omitempty"`
 	// EdgeSpan is how far on the delivered side of Edge records are told
-	// apart by id instead of being skipped as delivered: the disorder the
-	// order check lets through (one time unit plus settle), so a record
-	// that arrives a little out of order on the next page is not lost.
+	// apart by id instead of being skipped as delivered: the overlap (one
+	// time unit plus settle) and the stream's Disorder, widened within the
+	// walk when a page shows more, so a record that comes out of order on
+	// the next page is not lost.
 	// EdgeNear holds the delivered records in that span, beside Edge
 	// itself. Walks stored before EdgeSpan existed have 0: Edge alone.
 	EdgeSpan int64  `json:"edge_span,omitempty"`
 	EdgeNear []Seen `json:"edge_near,omitempty"`
+	// LastID is the id of the last usable record of the previous page, in
+	// API order: a page that repeats it repeats what came before it too
+	// (the list shifted down), and only what follows it is measured for
+	// disorder against the edge.
+	LastID string `json:"last_id,omitempty"`
+	// Head is the id of the first record of the walk's first page (it
+	// becomes State.Head); PastHead: a page of the walk showed the previous
+	// walk's Head, so the records listed after it are known.
+	Head     string `json:"head,omitempty"`
+	PastHead bool   `json:"past_head,omitempty"`
 	// Seen collects delivered records whose key is close enough to the end
 	// of the walk to become the next State.Seen.
 	Seen []Seen `json:"seen,omitempty"`
@@ -100,6 +138,12 @@ type Walk struct {
 	// it when the walk ends.
 	Hold    int64 `json:"hold,omitempty"`
 	HasHold bool  `json:"has_hold,omitempty"`
+	// Reread is how far below the cursor the walk ends at it keeps the ids
+	// of every record it delivered: the overlap and the stream's Disorder
+	// when it began, or as its first page widened it (later pages may have
+	// delivered records below a wider span before it was known). 0: the
+	// overlap (walks stored before it existed).
+	Reread int64 `json:"reread,omitempty"`
 	// Pages delivered so far, for the max_pages_per_poll guard and metrics.
 	Pages int `json:"pages"`
 }
@@ -129,6 +173,9 @@ func Unmarshal(b []byte) (*State, error) {
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIncompatible, err)
+	}
+	if s.Disorder < 0 {
+		return nil, fmt.Errorf("%w: negative disorder", ErrIncompatible)
 	}
 	if s.Version != Version {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrIncompatible, s.Version, Version)

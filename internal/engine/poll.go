@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -143,6 +144,28 @@ func (st *stream) notice(out cursor.Outcome) {
 	}
 	if out.TieRead {
 		st.src.deps.Observer.TieRead(st.id)
+	}
+	// Record ids come from the API's answer, which may reflect a credential.
+	redact := st.src.deps.Redactor.Redact
+	if out.Widened {
+		fields := []zap.Field{
+			zap.String("stream", st.id),
+			zap.String("record_id", redact(out.Disorder.After.ID)), zap.Time("record_time", time.Unix(0, out.Disorder.After.Key).UTC()),
+			zap.String("preceding_id", redact(out.Disorder.Before.ID)), zap.Time("preceding_time", time.Unix(0, out.Disorder.Before.Key).UTC()),
+			zap.Duration("disorder", time.Duration(out.Disorder.By)), zap.Duration("reread_below_cursor", time.Duration(out.DisorderWindow)),
+		}
+		msg := "Records came out of the declared order by more than settle allows; they are delivered, and from now on the stream re-reads twice that disorder below its cursor"
+		if out.Disorder.By > int64(cursor.MaxDisorder) {
+			msg = "Records came out of the declared order by more than max disorder; they are delivered, but a record that appears that late below the cursor is not read again"
+			fields = append(fields, zap.Duration("max_disorder", cursor.MaxDisorder))
+		}
+		log.Warn(msg, fields...)
+	}
+	if out.Future > 0 && !st.warnedFuture {
+		st.warnedFuture = true
+		log.Warn("Delivered records dated after the clock plus settle (a vendor's clock, a bad import); the cursor stays at the clock and keeps their ids so they are not delivered again",
+			zap.String("stream", st.id), zap.Int("count", out.Future),
+			zap.String("example_id", redact(out.FutureExample.ID)), zap.Time("example_time", time.Unix(0, out.FutureExample.Key).UTC()))
 	}
 	if out.TieOverflow {
 		log.Warn("More records share one timestamp than the API's largest page holds, and the API orders them differently on every request: some may be missed",

@@ -56,6 +56,9 @@ type Observer interface {
 	CursorReadError(stream string)
 	// CursorSetAside counts stored cursors found unusable and kept aside.
 	CursorSetAside(stream string)
+	// DisorderWindow is how far beyond the overlap the stream re-reads below
+	// its cursor because its API lists records out of their time order.
+	DisorderWindow(stream string, d time.Duration)
 }
 
 // StatusSink learns the outcome of every poll of every stream; the receiver
@@ -339,15 +342,16 @@ func (s *Source) work(ctx context.Context, w *worker) {
 
 type nopObserver struct{}
 
-func (nopObserver) Poll(string, int, int, error)    {}
-func (nopObserver) InvalidRecords(string, int)      {}
-func (nopObserver) CursorLag(string, time.Duration) {}
-func (nopObserver) LastSuccess(string, time.Time)   {}
-func (nopObserver) CheckpointError(string)          {}
-func (nopObserver) RefusedNextLink(string)          {}
-func (nopObserver) TieRead(string)                  {}
-func (nopObserver) TieRecordsMissed(string, int)    {}
-func (nopObserver) CursorIDsDropped(string, int)    {}
-func (nopObserver) StreamRemoved(string)            {}
-func (nopObserver) CursorReadError(string)          {}
-func (nopObserver) CursorSetAside(string)           {}
+func (nopObserver) Poll(string, int, int, error)         {}
+func (nopObserver) InvalidRecords(string, int)           {}
+func (nopObserver) CursorLag(string, time.Duration)      {}
+func (nopObserver) LastSuccess(string, time.Time)        {}
+func (nopObserver) CheckpointError(string)               {}
+func (nopObserver) RefusedNextLink(string)               {}
+func (nopObserver) TieRead(string)                       {}
+func (nopObserver) TieRecordsMissed(string, int)         {}
+func (nopObserver) CursorIDsDropped(string, int)         {}
+func (nopObserver) StreamRemoved(string)                 {}
+func (nopObserver) CursorReadError(string)               {}
+func (nopObserver) CursorSetAside(string)                {}
+func (nopObserver) DisorderWindow(string, time.Duration) {}

@@ -35,6 +35,7 @@ type stream struct {
 	failingSince  time.Time
 	lastErrLogged time.Time
 	warnedFilter  bool
+	warnedFuture  bool
 	requests      atomic.Int64 // requests of the current poll (prefetch and enrichment included), for the debug line
 
 	// stalled is the reason the stream reads nothing for longer than a few
@@ -113,6 +114,7 @@ func (st *stream) poll(ctx context.Context, w *worker) {
 	st.src.deps.Observer.Poll(st.id, pages, records, err)
 	if st.cur != nil {
 		st.src.deps.Observer.CursorLag(st.id, st.src.set.Now().Sub(time.Unix(0, st.cur.State.Key)))
+		st.src.deps.Observer.DisorderWindow(st.id, time.Duration(st.cur.State.Disorder))
 		if keyBefore == 0 {
 			keyBefore = st.cur.State.Key
 		}
@@ -148,7 +150,7 @@ var (
 	}
 	stallFuture = stallReason{
 		short: "the cursor is ahead of the clock",
-		long: "the cursor is ahead of the clock (a clock jump, an edited state, or a record dated in the future): " +
+		long: "the cursor is ahead of the clock (a clock jump, an edited state, or a cursor an earlier version moved to a record dated in the future): " +
 			"the stream reads nothing until the clock reaches it, and records dated before that are never read; " +
 			"give the stream a new reset_cursors label to read again from start_at",
 	}

@@ -75,6 +75,7 @@ type observer struct {
 	mu          sync.Mutex // guards the gauges
 	lag         streamGauge[float64]
 	lastSuccess streamGauge[int64]
+	disorder    streamGauge[float64]
 }
 
 func newObserver(tb *metadata.TelemetryBuilder, receiverID string, perStream bool) (*observer, error) {
@@ -84,6 +85,7 @@ func newObserver(tb *metadata.TelemetryBuilder, receiverID string, perStream boo
 		perStream:   perStream,
 		lag:         newStreamGauge(larger[float64]),
 		lastSuccess: newStreamGauge(smaller[int64]),
+		disorder:    newStreamGauge(larger[float64]),
 	}
 	err := tb.RegisterAPILogsCursorLagCallback(func(_ context.Context, obs metric.Float64Observer) error {
 		observeGauge(o, &o.lag, obs.Observe)
@@ -94,6 +96,13 @@ func newObserver(tb *metadata.TelemetryBuilder, receiverID string, perStream boo
 	}
 	err = tb.RegisterAPILogsLastSuccessCallback(func(_ context.Context, obs metric.Int64Observer) error {
 		observeGauge(o, &o.lastSuccess, obs.Observe)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tb.RegisterAPILogsDisorderWindowCallback(func(_ context.Context, obs metric.Float64Observer) error {
+		observeGauge(o, &o.disorder, obs.Observe)
 		return nil
 	})
 	if err != nil {
@@ -213,6 +222,10 @@ func (o *observer) CursorLag(stream string, lag time.Duration) {
 	setGauge(o, &o.lag, stream, lag.Seconds())
 }
 
+func (o *observer) DisorderWindow(stream string, d time.Duration) {
+	setGauge(o, &o.disorder, stream, d.Seconds())
+}
+
 func (o *observer) LastSuccess(stream string, t time.Time) {
 	setGauge(o, &o.lastSuccess, stream, t.Unix())
 }
@@ -225,6 +238,7 @@ func (o *observer) StreamRemoved(stream string) {
 	o.mu.Lock()
 	delete(o.lag.values, stream)
 	delete(o.lastSuccess.values, stream)
+	delete(o.disorder.values, stream)
 	o.mu.Unlock()
 	if !o.perStream {
 		return

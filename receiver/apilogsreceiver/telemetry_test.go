@@ -361,3 +361,24 @@ func TestMetricsTieReads(t *testing.T) {
 	_, err := tt.GetMetric("otelcol_api_logs_tie_records_missed")
 	assert.Error(t, err, "no tie record reported missed")
 }
+
+// A stream whose API lists a record 20 s older than the one after it
+// reports the span it re-reads because of it: twice that, 40 s.
+func TestMetricsDisorderWindow(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	sim := startSim(t, simulator.Options{DisorderBy: 20 * time.Second})
+	sink := &consumertest.LogsSink{}
+	set := metadatatest.NewSettings(tt)
+	rcv := newTestReceiver(t, set, tinesConfig(sim, simulator.DefaultKeys().Tines), sink)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	shutdownOnCleanup(t, rcv)
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 25 }, 15*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		_, err := tt.GetMetric("otelcol_api_logs_disorder_window")
+		return err == nil
+	}, 15*time.Second, 20*time.Millisecond)
+	require.Positive(t, sim.Stats().Modes.Disordered)
+	stream := attribute.NewSet(attribute.String("receiver", set.ID.String()), attribute.String("stream", "1001"))
+	metadatatest.AssertEqualAPILogsDisorderWindow(t, tt, []metricdata.DataPoint[float64]{{Attributes: stream, Value: 40}}, metricdatatest.IgnoreTimestamp())
+}

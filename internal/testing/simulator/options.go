@@ -153,6 +153,16 @@ type Options struct {
 	// TieGroups adds, in chaos mode, large groups of records sharing one
 	// timestamp to the steady creation (see TieGroups).
 	TieGroups TieGroups
+	// DisorderBy, when > 0, dates every DisorderEvery-th record created in a
+	// stream (default 5) DisorderBy before the record created just before it,
+	// and the APIs that list by id list it where its id puts it (see
+	// disorder.go).
+	DisorderBy    time.Duration
+	DisorderEvery int
+	// FutureBy, when > 0, dates every FutureEvery-th record created in a
+	// stream (default 10) FutureBy after its creation.
+	FutureBy    time.Duration
+	FutureEvery int
 }
 
 // TieGroups: in chaos mode, every stream of each API in APIs gets one group
@@ -231,6 +241,12 @@ func (o *Options) applyDefaults() error {
 	o.Latency = max(o.Latency, 0)
 	o.HistorySpan = max(o.HistorySpan, 0)
 	o.MakeExecutionOutputBytes = max(o.MakeExecutionOutputBytes, 0)
+	if o.DisorderEvery <= 0 {
+		o.DisorderEvery = 5
+	}
+	if o.FutureEvery <= 0 {
+		o.FutureEvery = 10
+	}
 	if g := o.TieGroups; g.Every > 0 && (g.Min < 1 || g.Max < g.Min) {
 		return fmt.Errorf("simulator: tie groups of %d to %d records: want 1 <= Min <= Max", g.Min, g.Max)
 	}

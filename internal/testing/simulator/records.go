@@ -18,7 +18,10 @@ const (
 
 func (s *Simulator) registerStores() {
 	add := func(as *apiStore, lazy, byInsertion bool) {
-		as.lazy, as.byInsertion = lazy, byInsertion
+		as.lazy, as.byInsertion = lazy, byInsertion || s.opts.DisorderBy > 0 && idOrdered(as.name)
+		if s.opts.DisorderBy > 0 || s.opts.FutureBy > 0 {
+			as.dated = s.dated
+		}
 		as.seq.Add(s.idBase())
 		s.stores[as.name] = as
 	}

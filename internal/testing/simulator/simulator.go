@@ -20,6 +20,7 @@ type Simulator struct {
 	makeRuns atomic.Int64
 	// What the modes of real servers did, for Stats.
 	cappedRequests, tieGroups, tieGroupRecords, logtoTieReads atomic.Int64
+	disordered, future                                        atomic.Int64
 
 	stores map[string]*apiStore
 	mux    *http.ServeMux

@@ -34,6 +34,10 @@ type ModeStats struct {
 	PendingRuns     int64 `json:"pending_runs"`
 	PendingListings int64 `json:"pending_listings"`
 	StillPending    int64 `json:"still_pending"`
+	// Disordered and Future count the records dated out of step
+	// (DisorderBy, FutureBy).
+	Disordered int64 `json:"disordered"`
+	Future     int64 `json:"future"`
 }
 
 type statsTracker struct {
@@ -78,7 +82,7 @@ func (s *Simulator) Stats() Stats {
 	}
 	st.Modes = ModeStats{
 		CappedRequests: s.cappedRequests.Load(), TieGroups: s.tieGroups.Load(), TieGroupRecords: s.tieGroupRecords.Load(),
-		LogtoTieReads: s.logtoTieReads.Load(),
+		LogtoTieReads: s.logtoTieReads.Load(), Disordered: s.disordered.Load(), Future: s.future.Load(),
 	}
 	for _, r := range s.stores[APIMakeScenarioLogs].allRecords() {
 		if p := r.pending; p != nil {

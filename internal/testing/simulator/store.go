@@ -64,6 +64,11 @@ type stream struct {
 	carry    float64
 	nextDue  time.Time
 	groupDue time.Time // next TieGroups group
+
+	// made and prevT count the records created and keep the time asked for
+	// the last one, for the dating habits (see disorder.go); under mu.
+	made  int64
+	prevT time.Time
 }
 
 // buildFunc renders a new record for a stream. It runs under the stream lock.
@@ -78,6 +83,8 @@ type apiStore struct {
 	seq         atomic.Int64
 	build       buildFunc
 	created     atomic.Int64
+	// dated, when set, changes the time of each new record (disorder.go).
+	dated func(st *stream, t time.Time) time.Time
 
 	mu      sync.RWMutex
 	streams map[string]*stream
@@ -133,8 +140,12 @@ func (as *apiStore) add(st *stream, n int, t time.Time) {
 	st.mu.Lock()
 	for i := 0; i < n; i++ {
 		seq := as.seq.Add(1)
-		r := as.build(st, seq, t)
-		r.seq, r.stream, r.t = seq, st.name, t
+		at := t
+		if as.dated != nil {
+			at = as.dated(st, t).UTC().Truncate(as.precision)
+		}
+		r := as.build(st, seq, at)
+		r.seq, r.stream, r.t = seq, st.name, at
 		as.insert(st, r)
 		made = append(made, r)
 	}

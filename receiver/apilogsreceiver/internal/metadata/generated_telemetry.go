@@ -33,6 +33,7 @@ type TelemetryBuilder struct {
 	APILogsCursorLag        metric.Float64ObservableGauge
 	APILogsCursorReadErrors metric.Int64Counter
 	APILogsCursorsSetAside  metric.Int64Counter
+	APILogsDisorderWindow   metric.Float64ObservableGauge
 	APILogsInvalidRecords   metric.Int64Counter
 	APILogsLastSuccess      metric.Int64ObservableGauge
 	APILogsPages            metric.Int64Counter
@@ -62,6 +63,21 @@ func (builder *TelemetryBuilder) RegisterAPILogsCursorLagCallback(cb metric.Floa
 		cb(ctx, &observerFloat64{inst: builder.APILogsCursorLag, obs: o})
 		return nil
 	}, builder.APILogsCursorLag)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterAPILogsDisorderWindowCallback sets callback for observable APILogsDisorderWindow metric.
+func (builder *TelemetryBuilder) RegisterAPILogsDisorderWindowCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.APILogsDisorderWindow, obs: o})
+		return nil
+	}, builder.APILogsDisorderWindow)
 	if err != nil {
 		return err
 	}
@@ -152,6 +168,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_api_logs_cursors_set_aside",
 		metric.WithDescription("Stored cursors found unusable and kept aside under <key>.corrupt.<unix seconds>; the stream starts from start_at. [Development]"),
 		metric.WithUnit("{cursor}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.APILogsDisorderWindow, err = builder.meter.Float64ObservableGauge(
+		"otelcol_api_logs_disorder_window",
+		metric.WithDescription("How far below its cursor, beyond settle, a stream re-reads because its API listed records out of their time order (twice the largest disorder seen, at most 15m): per stream at level detailed, otherwise the largest over the receiver's live streams. [Development]"),
+		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
 	builder.APILogsInvalidRecords, err = builder.meter.Int64Counter(

@@ -99,6 +99,20 @@ func AssertEqualAPILogsCursorsSetAside(t *testing.T, tt *componenttest.Telemetry
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualAPILogsDisorderWindow(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_api_logs_disorder_window",
+		Description: "How far below its cursor, beyond settle, a stream re-reads because its API listed records out of their time order (twice the largest disorder seen, at most 15m): per stream at level detailed, otherwise the largest over the receiver's live streams. [Development]",
+		Unit:        "s",
+		Data: metricdata.Gauge[float64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_api_logs_disorder_window")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualAPILogsInvalidRecords(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_api_logs_invalid_records",
