@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/extension/apilogscoordinatorextension"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
 )
 
@@ -175,12 +176,38 @@ func validateBlock(text string) map[string]error {
 		if err == nil && complete && cfg.Storage != nil {
 			err = storageDeclared(top, cfg.Storage.String())
 		}
+		if err == nil && complete && cfg.Coordinator != nil {
+			err = coordinatorDeclared(top, *cfg.Coordinator)
+		}
 		results[key] = err
 	}
 	if len(results) == 0 {
 		results[""] = errors.New("the block holds no api_logs receiver")
 	}
 	return results
+}
+
+// coordinatorDeclared: the api_logs_coordinator extension a receiver names
+// is configured under extensions: and listed in service.extensions, and its
+// configuration loads (strict keys) and passes the extension's Validate.
+func coordinatorDeclared(top map[string]any, id component.ID) error {
+	factory := apilogscoordinatorextension.NewFactory()
+	if id.Type() != factory.Type() {
+		return fmt.Errorf("coordinator %q is not an %s extension", id, factory.Type())
+	}
+	if err := storageDeclared(top, id.String()); err != nil {
+		return fmt.Errorf("coordinator: %w", err)
+	}
+	exts, _ := top["extensions"].(map[string]any)
+	entry, _ := exts[id.String()].(map[string]any)
+	cfg := factory.CreateDefaultConfig().(*apilogscoordinatorextension.Config)
+	if err := confmap.NewFromStringMap(entry).Unmarshal(cfg); err != nil {
+		return fmt.Errorf("extension %s: %w", id, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("extension %s: %w", id, err)
+	}
+	return nil
 }
 
 // storageDeclared: the extension is configured under extensions: and listed
