@@ -106,7 +106,8 @@ var receiverRe = regexp.MustCompile(`(?m)^\s*api_logs(/\S*)?:\s*$`)
 // entries alone) that load through the factory's config, strict keys
 // included, and pass Validate; a complete configuration also declares and
 // enables the storage extension its receivers name, the one thing the
-// receiver's Validate cannot see.
+// receiver's Validate cannot see, and the api_logs_coordinator extension
+// they name, whose configuration must load and pass its own Validate.
 func TestConfigBlocksValidate(t *testing.T) {
 	blocks := 0
 	for name, page := range pages(t) {
@@ -195,8 +196,8 @@ func coordinatorDeclared(top map[string]any, id component.ID) error {
 	if id.Type() != factory.Type() {
 		return fmt.Errorf("coordinator %q is not an %s extension", id, factory.Type())
 	}
-	if err := storageDeclared(top, id.String()); err != nil {
-		return fmt.Errorf("coordinator: %w", err)
+	if err := extensionDeclared(top, "coordinator", id.String()); err != nil {
+		return err
 	}
 	exts, _ := top["extensions"].(map[string]any)
 	entry, _ := exts[id.String()].(map[string]any)
@@ -213,14 +214,20 @@ func coordinatorDeclared(top map[string]any, id component.ID) error {
 // storageDeclared: the extension is configured under extensions: and listed
 // in service.extensions.
 func storageDeclared(top map[string]any, ext string) error {
+	return extensionDeclared(top, "storage", ext)
+}
+
+// extensionDeclared: the extension that the receiver key names is
+// configured under extensions: and listed in service.extensions.
+func extensionDeclared(top map[string]any, key, ext string) error {
 	exts, _ := top["extensions"].(map[string]any)
 	if _, ok := exts[ext]; !ok {
-		return fmt.Errorf("storage %q is not configured under extensions", ext)
+		return fmt.Errorf("%s %q is not configured under extensions", key, ext)
 	}
 	service, _ := top["service"].(map[string]any)
 	enabled, _ := service["extensions"].([]any)
 	if !slices.Contains(enabled, any(ext)) {
-		return fmt.Errorf("storage %q is not in service.extensions", ext)
+		return fmt.Errorf("%s %q is not in service.extensions", key, ext)
 	}
 	return nil
 }
