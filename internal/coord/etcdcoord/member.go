@@ -135,6 +135,9 @@ func UnitKey(name string) string {
 
 // Start runs the member in the background; it does no blocking I/O.
 func (m *Member) Start() {
+	// Owning nothing is printed too (a member of a cluster with more members
+	// than units), so that alerts can tell it from a member not running.
+	m.obs.OwnedUnits(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.wg.Add(1)

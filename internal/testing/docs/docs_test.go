@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/extension/apilogscoordinatorextension"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver"
 )
 
@@ -105,7 +106,8 @@ var receiverRe = regexp.MustCompile(`(?m)^\s*api_logs(/\S*)?:\s*$`)
 // entries alone) that load through the factory's config, strict keys
 // included, and pass Validate; a complete configuration also declares and
 // enables the storage extension its receivers name, the one thing the
-// receiver's Validate cannot see.
+// receiver's Validate cannot see, and the api_logs_coordinator extension
+// they name, whose configuration must load and pass its own Validate.
 func TestConfigBlocksValidate(t *testing.T) {
 	blocks := 0
 	for name, page := range pages(t) {
@@ -175,6 +177,9 @@ func validateBlock(text string) map[string]error {
 		if err == nil && complete && cfg.Storage != nil {
 			err = storageDeclared(top, cfg.Storage.String())
 		}
+		if err == nil && complete && cfg.Coordinator != nil {
+			err = coordinatorDeclared(top, *cfg.Coordinator)
+		}
 		results[key] = err
 	}
 	if len(results) == 0 {
@@ -183,17 +188,46 @@ func validateBlock(text string) map[string]error {
 	return results
 }
 
+// coordinatorDeclared: the api_logs_coordinator extension a receiver names
+// is configured under extensions: and listed in service.extensions, and its
+// configuration loads (strict keys) and passes the extension's Validate.
+func coordinatorDeclared(top map[string]any, id component.ID) error {
+	factory := apilogscoordinatorextension.NewFactory()
+	if id.Type() != factory.Type() {
+		return fmt.Errorf("coordinator %q is not an %s extension", id, factory.Type())
+	}
+	if err := extensionDeclared(top, "coordinator", id.String()); err != nil {
+		return err
+	}
+	exts, _ := top["extensions"].(map[string]any)
+	entry, _ := exts[id.String()].(map[string]any)
+	cfg := factory.CreateDefaultConfig().(*apilogscoordinatorextension.Config)
+	if err := confmap.NewFromStringMap(entry).Unmarshal(cfg); err != nil {
+		return fmt.Errorf("extension %s: %w", id, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("extension %s: %w", id, err)
+	}
+	return nil
+}
+
 // storageDeclared: the extension is configured under extensions: and listed
 // in service.extensions.
 func storageDeclared(top map[string]any, ext string) error {
+	return extensionDeclared(top, "storage", ext)
+}
+
+// extensionDeclared: the extension that the receiver key names is
+// configured under extensions: and listed in service.extensions.
+func extensionDeclared(top map[string]any, key, ext string) error {
 	exts, _ := top["extensions"].(map[string]any)
 	if _, ok := exts[ext]; !ok {
-		return fmt.Errorf("storage %q is not configured under extensions", ext)
+		return fmt.Errorf("%s %q is not configured under extensions", key, ext)
 	}
 	service, _ := top["service"].(map[string]any)
 	enabled, _ := service["extensions"].([]any)
 	if !slices.Contains(enabled, any(ext)) {
-		return fmt.Errorf("storage %q is not in service.extensions", ext)
+		return fmt.Errorf("%s %q is not in service.extensions", key, ext)
 	}
 	return nil
 }

@@ -64,11 +64,25 @@ func deploySimulator(t *testing.T) *simulator.Simulator {
 // a free port at the telemetry level given, and returns the endpoint.
 func startDeployCollector(t *testing.T, sim *simulator.Simulator, sink *otlpsink.Sink, level, interval string) (*collectorproc.Process, string) {
 	t.Helper()
+	return startDeployMember(t, sim, sink, level, interval, "")
+}
+
+// startDeployMember is startDeployCollector with its receivers under the
+// api_logs_coordinator extension configured by coordinator (the extension's
+// YAML, indented for its keys), or with none when it is empty.
+func startDeployMember(t *testing.T, sim *simulator.Simulator, sink *otlpsink.Sink, level, interval, coordinator string) (*collectorproc.Process, string) {
+	t.Helper()
 	bin := collectorBinary(t)
 	metrics, err := collectorproc.FreeAddr()
 	require.NoError(t, err)
 	host, port, _ := strings.Cut(metrics, ":")
 	k := simulator.DefaultKeys()
+	receiverKey, extensions, serviceExtensions := "", "", ""
+	if coordinator != "" {
+		receiverKey = "coordinator: api_logs_coordinator"
+		extensions = "extensions:\n  api_logs_coordinator:\n" + coordinator
+		serviceExtensions = "  extensions: [api_logs_coordinator]\n"
+	}
 	cfg := fmt.Sprintf(`receivers:
   %[1]s:
     api: tines_action_logs
@@ -77,18 +91,20 @@ func startDeployCollector(t *testing.T, sim *simulator.Simulator, sink *otlpsink
     action_ids: [1001, 1002]
     collection_interval: %[6]s
     start_at: "-24h"
+    %[11]s
   %[2]s:
     api: stackone_action_logs
     endpoint: %[3]s/stackone
     api_key: %[5]s
     collection_interval: %[6]s
     start_at: "-24h"
+    %[11]s
 exporters:
   otlp_http:
     endpoint: %[7]s
     sending_queue: {enabled: false}
 service:
-  telemetry:
+%[13]s  telemetry:
     logs: {level: warn}
     metrics:
       level: %[8]s
@@ -96,7 +112,7 @@ service:
         - pull: {exporter: {prometheus: {host: %[9]s, port: %[10]s}}}
   pipelines:
     logs: {receivers: [%[1]s, %[2]s], exporters: [otlp_http]}
-`, deployTines, deployStackOne, sim.URL(), k.Tines, k.StackOne, interval, sink.Endpoint(), level, host, port)
+%[12]s`, deployTines, deployStackOne, sim.URL(), k.Tines, k.StackOne, interval, sink.Endpoint(), level, host, port, receiverKey, extensions, serviceExtensions)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
