@@ -6,18 +6,16 @@ package etcdtest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/serverproc"
 )
 
 // EnvBinary names the environment variable with the path of the etcd binary;
@@ -35,11 +33,7 @@ type Cluster struct {
 type Member struct {
 	name      string
 	clientURL string
-	args      []string
-	logPath   string
-	cmd       *exec.Cmd
-	done      chan struct{}
-	err       error
+	proc      serverproc.Process
 }
 
 // Run starts a cluster of n members for the test and stops it at its end;
@@ -64,18 +58,9 @@ func Run(tb testing.TB, n int) *Cluster {
 // answers /health. Ports taken between picking and listening make a member
 // exit at once; Start then tries other ports.
 func Start(ctx context.Context, bin, dir string, n int) (*Cluster, error) {
-	var lastErr error
-	for attempt := range 3 {
-		c, err := start(ctx, bin, filepath.Join(dir, fmt.Sprintf("try%d", attempt)), n)
-		if err == nil {
-			return c, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	return serverproc.Retry(ctx, func(attempt int) (*Cluster, error) {
+		return start(ctx, bin, filepath.Join(dir, fmt.Sprintf("try%d", attempt)), n)
+	})
 }
 
 func start(ctx context.Context, bin, dir string, n int) (*Cluster, error) {
@@ -99,11 +84,12 @@ func start(ctx context.Context, bin, dir string, n int) (*Cluster, error) {
 	}
 	for i := range n {
 		name := fmt.Sprintf("m%d", i)
-		m := &Member{
-			name:      name,
-			clientURL: clients[i],
-			logPath:   filepath.Join(dir, name+".log"),
-			args: []string{
+		m := &Member{name: name, clientURL: clients[i]}
+		m.proc = serverproc.Process{
+			Name:    "etcd " + name,
+			Binary:  bin,
+			LogPath: filepath.Join(dir, name+".log"),
+			Args: []string{
 				"--name", name, "--data-dir", filepath.Join(dir, name),
 				"--listen-client-urls", clients[i], "--advertise-client-urls", clients[i],
 				"--listen-peer-urls", peers[i], "--initial-advertise-peer-urls", peers[i],
@@ -117,7 +103,7 @@ func start(ctx context.Context, bin, dir string, n int) (*Cluster, error) {
 		return nil, err
 	}
 	for _, m := range c.members {
-		if err := m.launch(bin); err != nil {
+		if err := m.proc.Start(); err != nil {
 			c.Stop()
 			return nil, err
 		}
@@ -129,43 +115,17 @@ func start(ctx context.Context, bin, dir string, n int) (*Cluster, error) {
 	return c, nil
 }
 
-func (m *Member) launch(bin string) error {
-	logf, err := os.OpenFile(m.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(bin, m.args...) //nolint:gosec // the etcd binary of APILOGS_ETCD with flags built here
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		_ = logf.Close()
-		return fmt.Errorf("start etcd %s: %w", bin, err)
-	}
-	m.cmd, m.done, m.err = cmd, make(chan struct{}), nil
-	go func() {
-		m.err = cmd.Wait()
-		_ = logf.Close()
-		close(m.done)
-	}()
-	return nil
-}
-
 // WaitHealthy waits until every running member answers /health with
 // quorum (a loaded 2-core machine may take seconds to elect a leader).
 func (c *Cluster) WaitHealthy(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, serverproc.ReadyTimeout)
 	defer cancel()
 	for _, m := range c.members {
 		if !m.Running() {
 			continue
 		}
-		for !m.healthy(ctx) {
-			select {
-			case <-m.done:
-				return fmt.Errorf("etcd %s exited (%w); log tail:\n%s", m.name, m.err, m.Tail(2000))
-			case <-ctx.Done():
-				return fmt.Errorf("etcd %s never answered /health: %w; log tail:\n%s", m.name, ctx.Err(), m.Tail(2000))
-			case <-time.After(100 * time.Millisecond):
-			}
+		if err := m.proc.WaitReady(ctx, "/health", m.healthy); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -208,50 +168,20 @@ func (c *Cluster) Stop() {
 }
 
 // Running tells whether the process is running.
-func (m *Member) Running() bool {
-	if m.cmd == nil {
-		return false
-	}
-	select {
-	case <-m.done:
-		return false
-	default:
-		return true
-	}
-}
+func (m *Member) Running() bool { return m.proc.Running() }
 
 // Stop sends SIGTERM (and SIGCONT, should it be paused) and waits up to 10 s,
 // then kills.
-func (m *Member) Stop() {
-	if !m.Running() {
-		return
-	}
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	_ = m.cmd.Process.Signal(syscall.SIGCONT)
-	select {
-	case <-m.done:
-	case <-time.After(10 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.done
-	}
-}
+func (m *Member) Stop() { m.proc.Stop() }
 
 // Restart runs a stopped member again on its data directory and ports.
 func (m *Member) Restart(bin string) error {
-	if m.Running() {
-		return errors.New("etcd " + m.name + " is running")
-	}
-	return m.launch(bin)
+	m.proc.Binary = bin
+	return m.proc.Start()
 }
 
 // Restart runs the stopped i-th member again.
 func (c *Cluster) Restart(i int) error { return c.members[i].Restart(c.bin) }
 
 // Tail is the last n bytes of the member's output.
-func (m *Member) Tail(n int) string {
-	b, _ := os.ReadFile(m.logPath)
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(bytes.TrimSpace(b))
-}
+func (m *Member) Tail(n int) string { return m.proc.Tail(n) }

@@ -8,19 +8,16 @@ package prometheus
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/collectorproc"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/serverproc"
 )
 
 const (
@@ -65,14 +62,10 @@ type Config struct {
 	Interval time.Duration
 }
 
-// Server is a running prometheus process.
+// Server is a running prometheus process; it has URL, Stop and Tail of
+// serverproc.Server.
 type Server struct {
-	url     string
-	logPath string
-	cmd     *exec.Cmd
-	done    chan struct{}
-	err     error
-	client  *http.Client
+	*serverproc.Server
 }
 
 // Start writes the configuration into dir and runs bin with its data there,
@@ -84,22 +77,22 @@ func Start(ctx context.Context, bin, dir string, cfg Config) (*Server, error) {
 	if err := os.WriteFile(cfgPath, []byte(cfg.render()), 0o600); err != nil {
 		return nil, err
 	}
-	var lastErr error
-	for range 3 {
-		addr, err := collectorproc.FreeAddr()
-		if err != nil {
-			return nil, err
-		}
-		s, err := start(ctx, bin, dir, cfgPath, addr)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
+	proc, err := serverproc.Start(ctx, serverproc.Spec{
+		Name:    "prometheus",
+		Binary:  bin,
+		LogPath: filepath.Join(dir, "prometheus.log"),
+		Args: func(addr string) []string {
+			return []string{
+				"--config.file=" + cfgPath, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
+				"--web.listen-address=" + addr, "--log.level=warn",
+			}
+		},
+		ReadyPath: "/-/ready",
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, lastErr
+	return &Server{proc}, nil
 }
 
 func (c Config) render() string {
@@ -128,93 +121,6 @@ func (c Config) render() string {
 	}
 	b.WriteString("]\n")
 	return b.String()
-}
-
-func start(ctx context.Context, bin, dir, cfgPath, addr string) (*Server, error) {
-	logPath := filepath.Join(dir, "prometheus.log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		_ = logf.Close()
-		return nil, fmt.Errorf("start prometheus %s: %w", bin, err)
-	}
-	s := &Server{
-		url: "http://" + addr, logPath: logPath, cmd: cmd, done: make(chan struct{}),
-		client: &http.Client{Timeout: 30 * time.Second},
-	}
-	go func() {
-		s.err = cmd.Wait()
-		_ = logf.Close()
-		close(s.done)
-	}()
-	// A loaded 2-core machine may take a while to open the TSDB.
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		if s.ready(ctx) {
-			return s, nil
-		}
-		select {
-		case <-s.done:
-			err := s.err
-			if err == nil {
-				err = errors.New("exit status 0")
-			}
-			return nil, fmt.Errorf("prometheus on %s exited (%w); log tail:\n%s", addr, err, s.Tail(2000))
-		case <-ctx.Done():
-			s.Stop()
-			return nil, fmt.Errorf("prometheus on %s never answered /-/ready: %w; log tail:\n%s", addr, ctx.Err(), s.Tail(2000))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func (s *Server) ready(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/-/ready", http.NoBody)
-	if err != nil {
-		return false
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return false
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
-// URL is the base URL, http://127.0.0.1:PORT.
-func (s *Server) URL() string { return s.url }
-
-// Stop sends SIGTERM and waits up to 10 s, then kills.
-func (s *Server) Stop() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-// Tail is the last n bytes of the server's output.
-func (s *Server) Tail(n int) string {
-	b, _ := os.ReadFile(s.logPath)
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return strings.TrimSpace(string(b))
 }
 
 // Sample is one series of an instant query's vector.
@@ -303,11 +209,11 @@ func (s *Server) RuleHealth(ctx context.Context) (map[string]string, error) {
 
 // get reads an API answer's data into v.
 func (s *Server) get(ctx context.Context, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+path, http.NoBody)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+path, http.NoBody)
 	if err != nil {
 		return err
 	}
-	resp, err := s.client.Do(req)
+	resp, err := s.Client().Do(req)
 	if err != nil {
 		return err
 	}
@@ -340,5 +246,5 @@ func (s *Server) GraphURL(exprs []string, rangeInput string) string {
 		q.Set(fmt.Sprintf("g%d.tab", i), "0")
 		q.Set(fmt.Sprintf("g%d.range_input", i), rangeInput)
 	}
-	return s.url + "/classic/graph?" + q.Encode()
+	return s.URL() + "/classic/graph?" + q.Encode()
 }

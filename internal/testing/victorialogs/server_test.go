@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/serverproc"
 )
 
 // fakeServer answers like VictoriaLogs: JSON lines for a query, a metrics page, force_flush.
@@ -31,7 +33,7 @@ func fakeServer(t *testing.T) (*Server, *[]string) {
 	mux.HandleFunc("GET /internal/force_flush", func(http.ResponseWriter, *http.Request) {})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &Server{url: srv.URL, client: srv.Client()}, &queries
+	return &Server{serverproc.Attach(srv.URL, srv.Client())}, &queries
 }
 
 func TestQueryMetricFlush(t *testing.T) {
@@ -53,7 +55,7 @@ func TestQueryMetricFlush(t *testing.T) {
 	assert.Zero(t, n, "a sample not shown yet is 0")
 
 	require.NoError(t, s.Flush(ctx))
-	assert.Equal(t, s.url+"/insert/opentelemetry", s.OTLPEndpoint())
+	assert.Equal(t, s.URL()+"/insert/opentelemetry", s.OTLPEndpoint())
 }
 
 func TestVMUIURL(t *testing.T) {
