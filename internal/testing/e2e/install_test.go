@@ -15,7 +15,7 @@ import (
 
 // TestReadmeManifestBuilds builds the ocb manifest exactly as the README shows
 // it (with the checkout's path filled in) and checks that the collector it
-// makes knows the api_logs receiver.
+// makes knows the api_logs receiver and the api_logs_coordinator extension.
 func TestReadmeManifestBuilds(t *testing.T) {
 	collectorBinary(t) // runs with the end-to-end tests: it needs ocb and the module cache
 	root, err := filepath.Abs("../../..")
@@ -30,7 +30,7 @@ func TestReadmeManifestBuilds(t *testing.T) {
 	require.Contains(t, manifest, "output_path: ./_build")
 
 	dir := t.TempDir()
-	manifest = strings.Replace(manifest, "/path/to/otelcol-api-logs", root, 1)
+	manifest = strings.ReplaceAll(manifest, "/path/to/otelcol-api-logs", root)
 	manifest = strings.Replace(manifest, "./_build", filepath.Join(dir, "dist"), 1)
 	path := filepath.Join(dir, "manifest.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(manifest), 0o600))
@@ -44,5 +44,6 @@ func TestReadmeManifestBuilds(t *testing.T) {
 
 	list, err := exec.CommandContext(ctx, filepath.Join(dir, "dist", "otelcol-custom"), "components").CombinedOutput()
 	require.NoError(t, err, "%s", list)
-	assert.Contains(t, string(list), "name: api_logs")
+	assert.Contains(t, string(list), "name: api_logs\n")
+	assert.Contains(t, string(list), "name: api_logs_coordinator")
 }
