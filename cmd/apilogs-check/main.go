@@ -143,4 +143,3 @@ func check(ctx context.Context, id component.ID, cfg *apilogsreceiver.Config, st
 	p.line("OK: nothing was stored")
 	return code
 }
-

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -110,6 +112,15 @@ func (p *printer) requests(exs []exchange) {
 	}
 }
 
+// word keeps a value one word of the line: quoted when it is empty or
+// holds a space or a control character.
+func word(s string) string {
+	if s == "" || strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '"' }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
 var oneLine = strings.NewReplacer("\r", `\r`, "\n", `\n`)
 
 // records prints each record as the receiver emits it, one line each:
@@ -127,9 +138,13 @@ func (p *printer) records(pages []plog.Logs) int {
 					if text := lr.SeverityText(); text != "" {
 						sev += "(" + text + ")"
 					}
+					event := lr.EventName()
+					if event == "" {
+						event = "-"
+					}
 					uid, _ := lr.Attributes().Get("log.record.uid")
 					p.line("  record %s %s %s uid=%s %s", lr.Timestamp().AsTime().UTC().Format(time.RFC3339Nano),
-						sev, lr.EventName(), uid.AsString(), oneLine.Replace(lr.Body().AsString()))
+						sev, event, word(uid.AsString()), oneLine.Replace(lr.Body().AsString()))
 					if p.full {
 						attrs, err := json.Marshal(lr.Attributes().AsRaw())
 						if err != nil {
