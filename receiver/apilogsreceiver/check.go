@@ -37,7 +37,8 @@ func NewCheck(ctx context.Context, set receiver.Settings, cfg *Config, next cons
 	if err != nil {
 		return nil, err
 	}
-	if err := lr.prepare(ctx, noExtensions{}, wrap); err != nil {
+	err = lr.prepare(ctx, noExtensions{}, wrap)
+	if err != nil {
 		return nil, err
 	}
 	deps := lr.engineDeps
