@@ -392,3 +392,31 @@ receivers:
 		assert.NotContains(t, strings.ReplaceAll(text, `\r\n`, "\r\n"), f, "split across lines")
 	}
 }
+
+// OAuth 2.0: the token request is printed with the API's; neither the
+// client secret nor the access token is.
+func TestCheckOAuthTokenRequest(t *testing.T) {
+	sim := startSim(t)
+	keys := simulator.DefaultKeys()
+	cfg := writeFile(t, t.TempDir(), "logto.yaml", `
+receivers:
+  api_logs/logto:
+    api: logto_logs
+    endpoint: `+sim.URL()+`/logto
+    client_id: `+keys.LogtoClientID+`
+    client_secret: `+keys.LogtoClientSecret+`
+    resource: `+simulator.LogtoResource+`
+    page_size: 10
+`)
+	code, out, stderr := runCheck(t, "--config", cfg, "--receiver", "api_logs/logto")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, stderr)
+	rep := parse(t, out)
+	reqs := rep.requests["default"]
+	require.NotEmpty(t, reqs)
+	assert.Regexp(t, `^ {2}request POST \S+/logto/oidc/token -> 200 OK`, reqs[0])
+	assert.Equal(t, 1, servedRequests(sim, "logto_token"))
+	assert.Equal(t, len(reqs)-1, servedRequests(sim, simulator.APILogtoLogs))
+	assert.Len(t, rep.records["default"], len(sim.Records(simulator.APILogtoLogs)))
+	assert.NotContains(t, out+stderr, keys.LogtoClientSecret)
+	assert.NotContains(t, strings.ToLower(out+stderr), "bearer ")
+}
