@@ -5,6 +5,7 @@ TOOLS        := $(GO) tool -modfile=$(CURDIR)/tools/go.mod
 BUILD_DIR    := $(CURDIR)/_build
 COLLECTOR    := $(BUILD_DIR)/otelcol-api-logs
 APISIM       := $(BUILD_DIR)/apisim
+CHECK        := $(BUILD_DIR)/apilogs-check
 # The demo's simulator address. Empty: the address of the previous `make run`, kept in
 # _data/apisim.addr beside the cursors (they are kept per endpoint), or a free port when there is
 # none or it is taken. Set (e.g. 127.0.0.1:8088): that address, and `make run` stops if it is taken.
@@ -34,12 +35,12 @@ PROMETHEUS   ?= /usr/bin/prometheus
 PROMTOOL     ?= /usr/bin/promtool
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: all build collector apisim victorialogs etcd run run-store screenshot alerts test unit e2e chaos chaos-short fuzz fuzz-short bench bench-micro generate lint clean
+.PHONY: all build collector apisim apilogs-check victorialogs etcd run run-store screenshot alerts test unit e2e chaos chaos-short fuzz fuzz-short bench bench-micro generate lint clean
 
 all: build
 
-## build: the collector (ocb) and the demo API simulator into _build/
-build: collector apisim
+## build: the collector (ocb), the one-shot check and the demo API simulator into _build/
+build: collector apisim apilogs-check
 
 collector: $(COLLECTOR)
 
@@ -64,6 +65,10 @@ $(COLLECTOR): builder-config.yaml go.mod go.sum $(shell find receiver extension 
 
 apisim:
 	$(GO) build -o $(APISIM) ./internal/testing/cmd/apisim
+
+## apilogs-check: the one-shot check of a receiver (docs/custom-apis.md#check-a-spec-before-deploying) into _build/
+apilogs-check:
+	$(GO) build -o $(CHECK) ./cmd/apilogs-check
 
 ## victorialogs: install VictoriaLogs $(VICTORIALOGS_VERSION) into _build (go install; the log-store tests and run-store use it)
 victorialogs: $(VICTORIALOGS)

@@ -75,6 +75,69 @@ func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, sha
 // engine in the background; it does no request to the API.
 func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	cfg, r, log := lr.cfg, lr.resolved, lr.set.Logger
+	err := lr.prepare(ctx, host, nil)
+	if err != nil {
+		return err
+	}
+	storage := "none (cursors in memory)"
+	if cfg.Coordinator != nil {
+		if cfg.Storage != nil {
+			// The one-time migration: read-only, see importingClient.
+			if lr.importFrom, err = lr.storageClient(ctx, host); err != nil {
+				return err
+			}
+		}
+		if err := lr.joinCoordinator(host); err != nil {
+			return err
+		}
+		storage = "etcd (coordinator " + cfg.Coordinator.String() + ")"
+		if cfg.Storage != nil {
+			storage += ", importing cursors etcd lacks from " + cfg.Storage.String()
+		}
+	} else {
+		storageClient, err := lr.storageClient(ctx, host)
+		if err != nil {
+			return err
+		}
+		lr.store = cursor.NewStore(storageClient)
+		if cfg.Storage != nil {
+			storage = cfg.Storage.String()
+		}
+	}
+	if cfg.K8sLeaderElector != nil {
+		if err := lr.joinLeaderElector(host); err != nil {
+			return err
+		}
+	} else if cfg.Coordinator == nil {
+		source, err := lr.newSource(lr.store, lr.next)
+		if err != nil {
+			return err
+		}
+		lr.source = source
+		// The polls outlive Start's context, which ends when Start returns; they
+		// run on their own until Shutdown.
+		source.Start() //nolint:contextcheck // see above
+	}
+	streams := r.streamIDs
+	if len(streams) == 0 && r.spec.Streams.Key == "" {
+		streams = []string{"default"}
+	}
+	if len(cfg.movedKeys) > 0 {
+		log.Warn("These keep-alive keys were removed in collector v0.165 (confighttp v1.71) and were read into the keepalive section; write them there",
+			zap.Strings("keys", cfg.movedKeys), zap.String("instead", "keepalive: {enabled, idle_conn_timeout, max_idle_conns, max_idle_conns_per_host}"))
+	}
+	log.Info("Polling", zap.String("api", cfg.API), zap.String("endpoint_host", r.endpoint.Host),
+		zap.Strings("streams", streams), zap.Bool("discovering_streams", len(streams) == 0),
+		zap.String("storage", storage), zap.Float64("requests_per_minute", lr.budgetRate),
+		zap.Duration("collection_interval", cfg.CollectionInterval))
+	return nil
+}
+
+// prepare builds what a source needs: the HTTP client (its transport
+// wrapped by wrap when set), the credentials, the request budget and the
+// engine's settings and deps (without Store and Consumer).
+func (lr *logsReceiver) prepare(ctx context.Context, host component.Host, wrap func(http.RoundTripper) http.RoundTripper) error {
+	cfg, r, log := lr.cfg, lr.resolved, lr.set.Logger
 	telem, err := metadata.NewTelemetryBuilder(lr.set.TelemetrySettings)
 	if err != nil {
 		return err
@@ -88,6 +151,9 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	client, err := cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), lr.set.TelemetrySettings)
 	if err != nil {
 		return fmt.Errorf("http client: %w", err)
+	}
+	if wrap != nil {
+		client.Transport = wrap(client.Transport)
 	}
 	// One redactor for the source: it knows every credential of the
 	// config, the header values the authenticator sends and the OAuth
@@ -149,57 +215,6 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		Redactor: red,
 		Resource: resourceFunc(cfg.ResourceAttributes, lr.set.ID.String(), cfg.API, r.endpoint.Hostname(), r.spec.Streams.Attribute),
 	}
-	storage := "none (cursors in memory)"
-	if cfg.Coordinator != nil {
-		if cfg.Storage != nil {
-			// The one-time migration: read-only, see importingClient.
-			if lr.importFrom, err = lr.storageClient(ctx, host); err != nil {
-				return err
-			}
-		}
-		if err := lr.joinCoordinator(host); err != nil {
-			return err
-		}
-		storage = "etcd (coordinator " + cfg.Coordinator.String() + ")"
-		if cfg.Storage != nil {
-			storage += ", importing cursors etcd lacks from " + cfg.Storage.String()
-		}
-	} else {
-		storageClient, err := lr.storageClient(ctx, host)
-		if err != nil {
-			return err
-		}
-		lr.store = cursor.NewStore(storageClient)
-		if cfg.Storage != nil {
-			storage = cfg.Storage.String()
-		}
-	}
-	if cfg.K8sLeaderElector != nil {
-		if err := lr.joinLeaderElector(host); err != nil {
-			return err
-		}
-	} else if cfg.Coordinator == nil {
-		source, err := lr.newSource(lr.store, lr.next)
-		if err != nil {
-			return err
-		}
-		lr.source = source
-		// The polls outlive Start's context, which ends when Start returns; they
-		// run on their own until Shutdown.
-		source.Start() //nolint:contextcheck // see above
-	}
-	streams := r.streamIDs
-	if len(streams) == 0 && r.spec.Streams.Key == "" {
-		streams = []string{"default"}
-	}
-	if len(cfg.movedKeys) > 0 {
-		log.Warn("These keep-alive keys were removed in collector v0.165 (confighttp v1.71) and were read into the keepalive section; write them there",
-			zap.Strings("keys", cfg.movedKeys), zap.String("instead", "keepalive: {enabled, idle_conn_timeout, max_idle_conns, max_idle_conns_per_host}"))
-	}
-	log.Info("Polling", zap.String("api", cfg.API), zap.String("endpoint_host", r.endpoint.Host),
-		zap.Strings("streams", streams), zap.Bool("discovering_streams", len(streams) == 0),
-		zap.String("storage", storage), zap.Float64("requests_per_minute", lr.budgetRate),
-		zap.Duration("collection_interval", cfg.CollectionInterval))
 	return nil
 }
 
