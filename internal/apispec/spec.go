@@ -92,6 +92,8 @@ type Request struct {
 	Query  map[string]string `mapstructure:"query"`  // a value that renders empty is left out; "{{list:name}}" repeats the parameter
 	Header map[string]string `mapstructure:"headers"`
 	Body   string            `mapstructure:"body"` // JSON template, sent with Content-Type: application/json
+
+	zeros explicitZeros // keys written with a zero value (explicit.go)
 }
 
 // TimeFilter describes how the window bounds are rendered into the request
@@ -104,6 +106,8 @@ type TimeFilter struct {
 	// MaxWindow slices a long backlog into windows of at most this length, so
 	// a backfill is delivered roughly in time order and memory stays bounded.
 	MaxWindow time.Duration `mapstructure:"max_window"`
+
+	zeros explicitZeros // keys written with a zero value (explicit.go)
 }
 
 // Pagination kinds.
@@ -119,8 +123,10 @@ const (
 // Pagination describes how pages follow each other and how the last page is
 // recognized.
 type Pagination struct {
-	Type      string `mapstructure:"type"`
-	FirstPage int    `mapstructure:"first_page"` // page kind; default 1
+	Type string `mapstructure:"type"`
+	// FirstPage is the number of the first page (page kind): absent means
+	// DefaultFirstPage, 0 means 0 (APIs that count pages from 0). Use First.
+	FirstPage *int `mapstructure:"first_page"`
 	// NextPath is where the next URL or cursor is (next_url, cursor), or, for
 	// page and offset kinds, an optional "has more" signal: a null, "null",
 	// false, empty or missing value there means this is the last page. When
@@ -144,9 +150,12 @@ type Pagination struct {
 	// REST framework answers 404 "Invalid page.").
 	EndStatuses []int `mapstructure:"end_statuses"`
 	// DefaultPageSize and MaxPageSize bound {{page_size}}; the receiver's
-	// page_size defaults to MaxPageSize.
+	// page_size defaults to MaxPageSize. Absent means no bound; an
+	// explicit 0 is an error (see explicit.go).
 	DefaultPageSize int `mapstructure:"default_page_size"`
 	MaxPageSize     int `mapstructure:"max_page_size"`
+
+	zeros explicitZeros // keys written with a zero value (explicit.go)
 }
 
 // Record orders.
@@ -165,7 +174,13 @@ type Records struct {
 	// scenarioLog for the same document).
 	AltPaths []string `mapstructure:"alt_paths"`
 	Order    string   `mapstructure:"order"`
+	// A record's id (log.record.uid, and what deduplicates it) comes from
+	// exactly one of IDField (one field), IDFields (several, joined as a
+	// JSON array: see RecordID) or ID: "hash" (SHA-256 of the record's
+	// canonical JSON), for APIs whose records carry no id.
 	IDField  string   `mapstructure:"id_field"`
+	IDFields []string `mapstructure:"id_fields"`
+	ID       string   `mapstructure:"id"`
 	// TimeField holds the event time, in TimeFormat (same names as
 	// TimeFilter.Format, plus "rfc3339" accepting any fraction and offset).
 	TimeField string `mapstructure:"time_field"`
@@ -220,6 +235,8 @@ type Records struct {
 	// the receiver's max_pending: the cursor stays below the oldest one so
 	// the next windows read it again.
 	Unfinished *Unfinished `mapstructure:"unfinished"`
+
+	zeros explicitZeros // keys written with a zero value (explicit.go)
 }
 
 // DefaultAttributesNamespace is the namespace of a spec that sets none (a
@@ -285,9 +302,11 @@ type Severity struct {
 	Rules []SeverityRule `mapstructure:"rules"`
 	// Default applies when no rule matches (e.g. INFO for audit logs).
 	Default string `mapstructure:"default"`
-	// DefaultText is the SeverityText used with Default; empty keeps the
-	// value of the first rule's field, if any.
+	// DefaultText is the SeverityText used with Default; left out, it is
+	// the value of the first rule's field, if any; "" is an empty text.
 	DefaultText string `mapstructure:"default_text"`
+
+	zeros explicitZeros // keys written with a zero value (explicit.go)
 }
 
 // SeverityRule matches one field of the record.
@@ -295,14 +314,18 @@ type SeverityRule struct {
 	Field string `mapstructure:"field"`
 	// Equals matches the field's scalar value written as text ("3", "true",
 	// "Error"). Min and Max match a numeric range, both inclusive. A rule
-	// with neither matches any present value.
+	// with neither matches any present value; equals: "" matches an empty
+	// string.
 	Equals string   `mapstructure:"equals"`
 	Min    *float64 `mapstructure:"min"`
 	Max    *float64 `mapstructure:"max"`
 	// Severity is a SeverityNumber name (TRACE..FATAL4, UNSPECIFIED) or 0..24.
 	Severity string `mapstructure:"severity"`
-	// Text is the SeverityText; empty keeps the field's own value.
+	// Text is the SeverityText; left out, it is the field's own value;
+	// "" is an empty text.
 	Text string `mapstructure:"text"`
+
+	zeros explicitZeros // keys written with a zero value (explicit.go)
 }
 
 // Auth kinds.
@@ -333,6 +356,8 @@ type Auth struct {
 	Resource     string   `mapstructure:"resource"`
 	ResourceHelp string   `mapstructure:"resource_help"`
 	Scopes       []string `mapstructure:"scopes"`
+
+	zeros explicitZeros // keys written with a zero value (explicit.go)
 }
 
 // Streams says where the stream ids come from.
@@ -359,6 +384,8 @@ type Discover struct {
 	When []string `mapstructure:"when"`
 	// Refresh is how often the list is renewed.
 	Refresh time.Duration `mapstructure:"refresh"`
+
+	zeros explicitZeros // keys written with a zero value (explicit.go)
 }
 
 // Enrich asks for one extra document per matching record and copies fields of
@@ -376,6 +403,7 @@ type Enrich struct {
 	// record is the body (`body: record`, or no message and no body_field)
 	// the key is the top-level attribute <namespace>.<key>, the same name.
 	Attributes map[string]string `mapstructure:"attributes"`
-	// MaxPerPoll bounds the extra requests one poll of one stream may spend.
+	// MaxPerPoll bounds the extra requests one poll of one stream may spend;
+	// required and positive (0 would silently enrich nothing).
 	MaxPerPoll int `mapstructure:"max_per_poll"`
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -31,6 +32,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 		if s.TimeFilter.MaxWindow < 0 {
 			bad("time_filter.max_window", "must not be negative")
 		}
+		errs = append(errs, s.TimeFilter.zeros.problems(prefix+"time_filter.", reflect.TypeFor[TimeFilter]())...)
 	}
 	errs = append(errs, s.Pagination.validate(prefix+"pagination")...)
 	r := s.Records
@@ -40,9 +42,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 	if r.Order == OrderOldestFirst && s.TimeFilter == nil {
 		bad("records.order", "%q needs a time_filter: without one the engine must walk newest first down to its cursor", OrderOldestFirst)
 	}
-	if r.IDField == "" {
-		bad("records.id_field", "is required: records are deduplicated by id")
-	}
+	errs = append(errs, r.validateID(prefix+"records.")...)
 	if r.TimeField == "" {
 		bad("records.time_field", "is required: the cursor follows event time")
 	}
@@ -75,6 +75,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 			bad(key, "min is greater than max")
 		}
 	}
+	errs = append(errs, s.Auth.zeros.problems(prefix+"auth.", reflect.TypeFor[Auth]())...)
 	switch s.Auth.Type {
 	case "", AuthNone, AuthBearer, AuthBasic:
 	case AuthScheme:
@@ -101,6 +102,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 		if d.IDField == "" {
 			bad("streams.discover.id_field", "is required")
 		}
+		errs = append(errs, d.zeros.problems(prefix+"streams.discover.", reflect.TypeFor[Discover]())...)
 	}
 	errs = append(errs, r.validateMessage(prefix+"records.", s.Enrich)...)
 	if u := r.Unfinished; u != nil {
@@ -115,6 +117,9 @@ func (s *Spec) ValidateAt(prefix string) error {
 		errs = append(errs, e.Request.validate(prefix+"enrich.request")...)
 		if e.Field == "" {
 			bad("enrich.field", "is required")
+		}
+		if e.MaxPerPoll <= 0 {
+			bad("enrich.max_per_poll", "must be positive: the extra requests one poll of one stream may spend (0 would enrich nothing)")
 		}
 		for _, key := range slices.Sorted(maps.Keys(e.Attributes)) {
 			if !dottedPath(key) {
@@ -177,6 +182,7 @@ func (r Request) validate(prefix string) []error {
 			errs = append(errs, fmt.Errorf("%q: %w", key, err))
 		}
 	}
+	errs = append(errs, r.zeros.problems(prefix+".", reflect.TypeFor[Request]())...)
 	check(prefix+".path", r.Path)
 	check(prefix+".body", r.Body)
 	for k, v := range r.Query {
@@ -205,6 +211,10 @@ func (p Pagination) validate(prefix string) []error {
 	if p.MaxPageSize < 0 || p.DefaultPageSize < 0 {
 		errs = append(errs, fmt.Errorf("%q and %q must not be negative", prefix+".max_page_size", prefix+".default_page_size"))
 	}
+	if p.FirstPage != nil && *p.FirstPage < 0 {
+		errs = append(errs, fmt.Errorf("%q must not be negative, got %d", prefix+".first_page", *p.FirstPage))
+	}
+	errs = append(errs, p.zeros.problems(prefix+".", reflect.TypeFor[Pagination]())...)
 	if p.MaxPageSize > 0 && p.DefaultPageSize > p.MaxPageSize {
 		errs = append(errs, fmt.Errorf("%q must not exceed %q", prefix+".default_page_size", prefix+".max_page_size"))
 	}

@@ -63,7 +63,7 @@ func TestValidateExactMessages(t *testing.T) {
 	err = spec.ValidateAt("custom.")
 	require.Error(t, err)
 	assert.Equal(t, `"custom.pagination.next_path" is required when "custom.pagination.type" is "cursor"`+"\n"+
-		`"custom.records.id_field" is required: records are deduplicated by id`, err.Error())
+		`"custom.records.id_field" is required (or custom.records.id_fields, or custom.records.id: hash): records are deduplicated by id`, err.Error())
 }
 
 func TestValidateOldestFirstNeedsTimeFilter(t *testing.T) {

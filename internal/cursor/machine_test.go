@@ -44,7 +44,7 @@ func recs(list ...string) []decode.Record {
 func spec(change func(*apispec.Spec)) *apispec.Spec {
 	s := &apispec.Spec{
 		TimeFilter: &apispec.TimeFilter{Format: "unix_s"},
-		Pagination: apispec.Pagination{Type: apispec.PaginationPage, FirstPage: 1, MaxPageSize: 10},
+		Pagination: apispec.Pagination{Type: apispec.PaginationPage, FirstPage: new(1), MaxPageSize: 10},
 		Records:    apispec.Records{Order: apispec.OrderNewestFirst, TimePrecision: time.Second},
 	}
 	if change != nil {

@@ -20,11 +20,7 @@ func NewPager(pag apispec.Pagination, pageSize int) Pager {
 
 // First is the position of the first page.
 func (p Pager) First() Position {
-	first := p.pag.FirstPage
-	if first == 0 {
-		first = 1
-	}
-	return Position{Page: first}
+	return Position{Page: p.pag.First()}
 }
 
 // Last reports whether a page of n records read at cur is the last. A page

@@ -67,7 +67,7 @@ func TestPagerLast(t *testing.T) {
 // by the records received, so a capped page shifts nothing.
 func TestPagerNext(t *testing.T) {
 	pg := &decode.Page{}
-	p := NewPager(apispec.Pagination{Type: apispec.PaginationPage, FirstPage: 1}, 100)
+	p := NewPager(apispec.Pagination{Type: apispec.PaginationPage, FirstPage: new(1)}, 100)
 	assert.Equal(t, Position{Page: 1}, p.First())
 	assert.Equal(t, Position{Page: 3, Read: 74}, p.Next(Position{Page: 2, Read: 37}, pg, 37))
 	o := NewPager(apispec.Pagination{Type: apispec.PaginationOffset}, 100)

@@ -96,8 +96,9 @@ type Decoder struct {
 	pathNames []string // the same, as configured, for messages
 	id        Path
 	idName    string
-	tm        []Path   // the time field, then the fallback fields
-	tmNames   []string // the same, as configured
+	ident     *identity // records.id_fields or records.id instead of id
+	tm        []Path    // the time field, then the fallback fields
+	tmNames   []string  // the same, as configured
 	tf        timeFormat
 	pagType   string
 	next      Path
@@ -164,6 +165,9 @@ func New(rec apispec.Records, pag apispec.Pagination) (*Decoder, error) {
 	var err error
 	if d.id, err = CompilePath(rec.IDField); err != nil {
 		errs = append(errs, fmt.Errorf("id field: %w", err))
+	}
+	if d.ident, err = newIdentity(rec); err != nil {
+		errs = append(errs, err)
 	}
 	for i, name := range append([]string{rec.TimeField}, rec.TimeFallbackFields...) {
 		p, perr := CompilePath(name)

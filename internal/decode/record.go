@@ -35,6 +35,10 @@ func (d *Decoder) record(v *fastjson.Value, raw []byte) Record {
 			}
 			r.ID = d.arena.String(d.scratch)
 		}
+	} else if d.ident != nil {
+		if p := d.recordID(v, raw, &r); p != "" {
+			problems = append(problems, p)
+		}
 	}
 	if d.tm[0] != nil {
 		if p := d.time(v, raw, &r); p != "" {

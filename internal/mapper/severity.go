@@ -95,7 +95,7 @@ func compileSeverity(spec apispec.Severity, overrides map[string]string) (severi
 		}
 	}
 	s.defText = spec.DefaultText
-	s.defRawField = spec.DefaultText == "" && len(spec.Rules) > 0
+	s.defRawField = spec.DefaultText == "" && !spec.EmptyDefaultText() && len(spec.Rules) > 0
 
 	fieldIndex := map[string]int{}
 	field := func(name string) (int, error) {
@@ -132,7 +132,7 @@ func compileSeverity(spec apispec.Severity, overrides map[string]string) (severi
 			if err != nil {
 				return s, fmt.Errorf("severity override %q: %w", raw, err)
 			}
-			s.rules = append(s.rules, equalsRule(fi, raw, num, ""))
+			s.rules = append(s.rules, equalsRule(fi, raw, num, "", true))
 		}
 	}
 	for i, r := range spec.Rules {
@@ -146,10 +146,10 @@ func compileSeverity(spec apispec.Severity, overrides map[string]string) (severi
 		}
 		switch {
 		case r.Min != nil || r.Max != nil:
-			if r.Equals != "" {
+			if r.Equals != "" || r.EqualsEmpty() {
 				return s, fmt.Errorf("severity rule %d: equals and min/max are exclusive", i+1)
 			}
-			cr := rule{field: fi, kind: matchRange, num: num, text: r.Text, keepRawText: r.Text == ""}
+			cr := rule{field: fi, kind: matchRange, num: num, text: r.Text, keepRawText: r.KeepsFieldText()}
 			if r.Min != nil {
 				cr.min, cr.hasMin = *r.Min, true
 			}
@@ -160,10 +160,10 @@ func compileSeverity(spec apispec.Severity, overrides map[string]string) (severi
 				return s, fmt.Errorf("severity rule %d: min %v is above max %v", i+1, cr.min, cr.max)
 			}
 			s.rules = append(s.rules, cr)
-		case r.Equals != "":
-			s.rules = append(s.rules, equalsRule(fi, r.Equals, num, r.Text))
+		case r.Equals != "" || r.EqualsEmpty():
+			s.rules = append(s.rules, equalsRule(fi, r.Equals, num, r.Text, r.KeepsFieldText()))
 		default:
-			s.rules = append(s.rules, rule{field: fi, kind: matchAny, num: num, text: r.Text, keepRawText: r.Text == ""})
+			s.rules = append(s.rules, rule{field: fi, kind: matchAny, num: num, text: r.Text, keepRawText: r.KeepsFieldText()})
 		}
 	}
 	s.vals = make([]*fastjson.Value, len(s.fields))
@@ -173,8 +173,8 @@ func compileSeverity(spec apispec.Severity, overrides map[string]string) (severi
 	return s, nil
 }
 
-func equalsRule(field int, equals string, num plog.SeverityNumber, text string) rule {
-	r := rule{field: field, kind: matchEquals, equals: equals, num: num, text: text, keepRawText: text == ""}
+func equalsRule(field int, equals string, num plog.SeverityNumber, text string, keepRawText bool) rule {
+	r := rule{field: field, kind: matchEquals, equals: equals, num: num, text: text, keepRawText: keepRawText}
 	if b, ok := decode.AppendNumber(nil, strings.TrimSpace(equals)); ok {
 		r.equalsNum = string(b)
 	}

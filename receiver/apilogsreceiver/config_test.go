@@ -163,7 +163,7 @@ func TestConfigInvalid(t *testing.T) {
 ` +
 			`"custom.records.order" must be "newest_first" or "oldest_first", got "random"
 ` +
-			`"custom.records.id_field" is required: records are deduplicated by id
+			`"custom.records.id_field" is required (or custom.records.id_fields, or custom.records.id: hash): records are deduplicated by id
 ` +
 			`"custom.records.time_precision" must be positive (1s, 1ms, ...)`},
 		{name: "bad_body", want: `"body" must be "message" or "record", got "map"`},

@@ -183,10 +183,14 @@ func keysOf(t reflect.Type) map[string]reflect.Type {
 
 // walkable reports whether the keys of a struct type can be checked from its
 // fields: not when the type decodes itself (configoptional.Optional, a
-// component.ID).
+// component.ID), unless it is a spec section whose Unmarshal only records
+// its explicit zeros.
 func walkable(t reflect.Type) bool {
 	if t.Kind() != reflect.Struct {
 		return false
+	}
+	if apispec.KeysAreFields(t) {
+		return true
 	}
 	p := reflect.PointerTo(t)
 	return !p.Implements(unmarshalerType) && !p.Implements(textType)
