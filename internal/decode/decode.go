@@ -102,6 +102,7 @@ type Decoder struct {
 	pagType   string
 	next      Path
 	hasNext   bool
+	hasMore   moreSignal // Pagination.HasMorePath
 	counts    counts
 
 	page    Page
@@ -186,6 +187,9 @@ func New(rec apispec.Records, pag apispec.Pagination) (*Decoder, error) {
 		if d.next, err = CompilePath(pag.NextPath); err != nil {
 			errs = append(errs, fmt.Errorf("pagination next path: %w", err))
 		}
+	}
+	if d.hasMore, err = compileMoreSignal(pag); err != nil {
+		errs = append(errs, err)
 	}
 	if d.counts, err = compileCounts(pag); err != nil {
 		errs = append(errs, err)

@@ -207,7 +207,9 @@ func New(set Settings, deps Deps) (*Source, error) {
 		s.enrichNames = s.enrich.path.Names()
 		s.enrichKeys = slices.Sorted(maps.Keys(e.Attributes))
 		for _, q := range s.enrich.query {
-			s.enrichNames = append(s.enrichNames, q.tmpl.Names()...)
+			for _, t := range q.tmpls {
+				s.enrichNames = append(s.enrichNames, t.Names()...)
+			}
 		}
 	}
 	if d := set.Spec.Streams.Discover; d != nil && len(set.StreamIDs) == 0 && discoveryWanted(d, set.Vars) {
