@@ -229,6 +229,10 @@ type Records struct {
 	// the receiver's max_pending: the cursor stays below the oldest one so
 	// the next windows read it again.
 	Unfinished *Unfinished `mapstructure:"unfinished"`
+
+	// Format is how the body holds the records: json (the default) or
+	// ndjson, one record per line (see FormatNDJSON).
+	Format string `mapstructure:"format"`
 }
 
 // DefaultAttributesNamespace is the namespace of a spec that sets none (a

@@ -33,6 +33,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 		}
 	}
 	errs = append(errs, s.Pagination.validate(prefix+"pagination")...)
+	errs = append(errs, s.validateFormat(prefix)...)
 	r := s.Records
 	if r.Order != OrderNewestFirst && r.Order != OrderOldestFirst {
 		bad("records.order", "must be %q or %q, got %q", OrderNewestFirst, OrderOldestFirst, r.Order)

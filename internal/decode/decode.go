@@ -103,6 +103,7 @@ type Decoder struct {
 	next      Path
 	hasNext   bool
 	hasMore   moreSignal // Pagination.HasMorePath
+	ndjson    bool       // Records.Format: one record per line
 	counts    counts
 
 	page    Page
@@ -152,8 +153,11 @@ func (d *Decoder) redacted(s string) string {
 
 // New validates the paths and the time format once.
 func New(rec apispec.Records, pag apispec.Pagination) (*Decoder, error) {
-	d := &Decoder{idName: rec.IDField, pagType: pag.Type}
+	d := &Decoder{idName: rec.IDField, pagType: pag.Type, ndjson: rec.IsNDJSON()}
 	var errs []error
+	if d.ndjson && (rec.Path != "" || len(rec.AltPaths) > 0 || pag.NextPath != "" || pag.HasMorePath != "" || pag.TotalPath != "" || pag.PageSizePath != "") {
+		errs = append(errs, errors.New("ndjson records: a body of records only has no records path and no pagination fields"))
+	}
 	for _, p := range append([]string{rec.Path}, rec.AltPaths...) {
 		cp, err := CompilePath(p)
 		if err != nil {
@@ -246,6 +250,9 @@ func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 	}
 	pg.Records = pg.Records[:0]
 	pg.More, pg.Next = MoreUnknown, ""
+	if d.ndjson {
+		return d.decodeLines(body, header)
+	}
 
 	if len(body) > d.wholeLimit {
 		return d.decodeRaw(body, header, false)

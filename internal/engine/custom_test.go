@@ -29,6 +29,7 @@ type customAPI struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
 	queries []string
+	accepts []string // the Accept header of each request
 }
 
 func newCustomAPI(t *testing.T, serve func(w http.ResponseWriter, r *http.Request)) *customAPI {
@@ -37,11 +38,18 @@ func newCustomAPI(t *testing.T, serve func(w http.ResponseWriter, r *http.Reques
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		a.queries = append(a.queries, r.URL.RawQuery)
+		a.accepts = append(a.accepts, r.Header.Get("Accept"))
 		a.mu.Unlock()
 		serve(w, r)
 	}))
 	t.Cleanup(a.srv.Close)
 	return a
+}
+
+func (a *customAPI) accepted() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.accepts...)
 }
 
 func (a *customAPI) sent() []string {
@@ -51,7 +59,7 @@ func (a *customAPI) sent() []string {
 }
 
 // newCustomRig builds a source for a custom spec (YAML) against api.
-func newCustomRig(t *testing.T, specYAML string, api *customAPI, clock *fakeClock, pageSize int) *rig {
+func newCustomRig(t *testing.T, specYAML string, api *customAPI, clock *fakeClock, pageSize int, opts ...func(*httpclient.Config)) *rig {
 	t.Helper()
 	spec, err := apispec.Parse([]byte(specYAML))
 	require.NoError(t, err)
@@ -63,7 +71,12 @@ func newCustomRig(t *testing.T, specYAML string, api *customAPI, clock *fakeCloc
 		Interval: time.Hour, StartAt: func(now time.Time) time.Time { return now.Add(-2 * time.Hour) },
 		PageSize: pageSize, Now: clock.Now, Workers: 1,
 	}
-	client, err := httpclient.New(nil, httpclient.Config{Origin: endpoint, Retry: configretry.BackOffConfig{Enabled: false}})
+	hc := httpclient.Config{Origin: endpoint, Retry: configretry.BackOffConfig{Enabled: false}}
+	for _, o := range opts {
+		o(&hc)
+	}
+	set.MaxBodySize = hc.MaxBodySize
+	client, err := httpclient.New(nil, hc)
 	require.NoError(t, err)
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
 		ReceiverID: component.MustNewID("api_logs"), Transport: "http",

@@ -22,7 +22,12 @@ type requestBuilder struct {
 	body     apispec.Template
 	hasBody  bool
 	jsonBody bool
+	accept   string // the Accept header: JSON, or NDJSON for records.format ndjson
 }
+
+// ndjsonAccept asks for NDJSON by its customary media type, and JSON lines
+// by theirs, before anything else.
+const ndjsonAccept = "application/x-ndjson, application/jsonl;q=0.9, */*;q=0.5"
 
 // queryParam is one query parameter and its templates, rendered in order
 // (the same parameter repeated: filter[created_at][]=gte:..&...=lte:..).
@@ -32,7 +37,7 @@ type queryParam struct {
 }
 
 func newRequestBuilder(base *url.URL, r apispec.Request) (*requestBuilder, error) {
-	b := &requestBuilder{method: r.Method, base: base, headers: map[string]apispec.Template{}}
+	b := &requestBuilder{method: r.Method, base: base, headers: map[string]apispec.Template{}, accept: "application/json"}
 	if b.method == "" {
 		b.method = http.MethodGet
 	}
@@ -96,7 +101,7 @@ func (b *requestBuilder) build(vars apispec.Vars, stream string) httpclient.Requ
 	for k, t := range b.headers {
 		req.Header.Set(k, t.Render(vars, nil))
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", b.accept)
 	if b.hasBody {
 		req.Body = []byte(b.body.Render(vars, jsonEscape))
 		if b.jsonBody {

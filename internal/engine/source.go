@@ -200,6 +200,9 @@ func New(set Settings, deps Deps) (*Source, error) {
 	if s.page, err = newRequestBuilder(set.Endpoint, set.Spec.Request); err != nil {
 		return nil, fmt.Errorf("request: %w", err)
 	}
+	if set.Spec.Records.IsNDJSON() {
+		s.page.accept = ndjsonAccept
+	}
 	if e := set.Spec.Enrich; e != nil && set.Enrich {
 		if s.enrich, err = newRequestBuilder(set.Endpoint, e.Request); err != nil {
 			return nil, fmt.Errorf("enrich.request: %w", err)
