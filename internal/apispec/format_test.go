@@ -28,7 +28,7 @@ func TestNDJSONFormatValidation(t *testing.T) {
 
 	for _, typ := range []string{PaginationPage, PaginationOffset, PaginationNone} {
 		spec.Pagination.Type = typ
-		assert.NoError(t, spec.ValidateAt("custom."), typ)
+		require.NoError(t, spec.ValidateAt("custom."), typ)
 	}
 
 	spec.Records.Path = "data"
@@ -49,7 +49,7 @@ func TestNDJSONFormatValidation(t *testing.T) {
 	spec, err = Parse([]byte(ndjsonSpec))
 	require.NoError(t, err)
 	spec.Records.Format = "csv"
-	assert.EqualError(t, spec.ValidateAt("custom."), `"custom.records.format" must be "json" (the default) or "ndjson", got "csv"`)
+	require.EqualError(t, spec.ValidateAt("custom."), `"custom.records.format" must be "json" (the default) or "ndjson", got "csv"`)
 	spec.Records.Format = FormatJSON
 	assert.NoError(t, spec.ValidateAt("custom."))
 }

@@ -70,7 +70,7 @@ func TestValidateQueryListsAndHasMorePath(t *testing.T) {
 		spec, err := Parse([]byte(pagedSpec))
 		require.NoError(t, err)
 		spec.Pagination.Type = typ
-		assert.ErrorContains(t, spec.ValidateAt(""), `"pagination.has_more_path" applies to next_url and cursor pagination only`, typ)
+		require.ErrorContains(t, spec.ValidateAt(""), `"pagination.has_more_path" applies to next_url and cursor pagination only`, typ)
 	}
 	for _, typ := range []string{PaginationNextURL, PaginationCursor} {
 		spec, err := Parse([]byte(pagedSpec))

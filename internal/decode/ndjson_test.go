@@ -56,7 +56,7 @@ func TestNDJSONTooManyLines(t *testing.T) {
 	d := newDecoder(t, ndjsonRecords, apispec.Pagination{Type: apispec.PaginationPage})
 	d.SetMaxBodySize(1)
 	_, err := d.Decode(bytes.Repeat([]byte("{}\n"), 1025), nil)
-	assert.EqualError(t, err, "the NDJSON body holds more than 1024 records: more than one per 32 bytes of max_body_size")
+	require.EqualError(t, err, "the NDJSON body holds more than 1024 records: more than one per 32 bytes of max_body_size")
 	pg, err := d.Decode(bytes.Repeat([]byte("{}\n"), 1024), nil)
 	require.NoError(t, err)
 	assert.Len(t, pg.Records, 1024)
@@ -66,7 +66,7 @@ func TestNDJSONRefusesBodyPaths(t *testing.T) {
 	rec := ndjsonRecords
 	rec.Path = "data"
 	_, err := New(rec, apispec.Pagination{Type: apispec.PaginationPage})
-	assert.ErrorContains(t, err, "ndjson records")
+	require.ErrorContains(t, err, "ndjson records")
 	_, err = New(ndjsonRecords, apispec.Pagination{Type: apispec.PaginationCursor, NextPath: "next"})
 	assert.ErrorContains(t, err, "ndjson records")
 }

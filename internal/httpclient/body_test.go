@@ -55,7 +55,7 @@ func TestGzipBodiesAreDecompressed(t *testing.T) {
 			}
 			resp, err := c.Do(context.Background(), Request{URL: srv.URL + "/logs" + tc.query, Header: h})
 			require.NoError(t, err)
-			assert.Equal(t, gzipJSON, string(resp.Body))
+			assert.JSONEq(t, gzipJSON, string(resp.Body))
 		})
 	}
 	outcomes, _, _ := obs.snapshot()
