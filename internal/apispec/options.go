@@ -70,7 +70,7 @@ func (s *Spec) ConfigVars() []string {
 func (r Request) templates() []string {
 	out := []string{r.Path, r.Body}
 	for _, k := range slices.Sorted(maps.Keys(r.Query)) {
-		out = append(out, r.Query[k])
+		out = append(out, r.Query[k]...)
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
 		out = append(out, r.Header[k])

@@ -87,11 +87,14 @@ func (o Option) IsList() bool { return o.Type == OptionIntList || o.Type == Opti
 // Request describes the HTTP request for one page. Path, query values,
 // header values and the body are templates.
 type Request struct {
-	Method string            `mapstructure:"method"` // GET (default) or POST
-	Path   string            `mapstructure:"path"`   // appended to the endpoint, e.g. /api/v1/actions/{{stream}}/logs
-	Query  map[string]string `mapstructure:"query"`  // a value that renders empty is left out; "{{list:name}}" repeats the parameter
-	Header map[string]string `mapstructure:"headers"`
-	Body   string            `mapstructure:"body"` // JSON template, sent with Content-Type: application/json
+	Method string `mapstructure:"method"` // GET (default) or POST
+	Path   string `mapstructure:"path"`   // appended to the endpoint, e.g. /api/v1/actions/{{stream}}/logs
+	// Query maps a parameter to one template or a list of them (QueryValues);
+	// a value that renders empty is left out; "{{list:name}}" repeats the
+	// parameter once per value of a list option.
+	Query  map[string]QueryValues `mapstructure:"query"`
+	Header map[string]string      `mapstructure:"headers"`
+	Body   string                 `mapstructure:"body"` // JSON template, sent with Content-Type: application/json
 
 	zeros explicitZeros // keys written with a zero value (explicit.go)
 }
@@ -132,6 +135,12 @@ type Pagination struct {
 	// false, empty or missing value there means this is the last page. When
 	// it is set the engine trusts it over every count below.
 	NextPath string `mapstructure:"next_path"`
+	// HasMorePath, for next_url and cursor kinds, is where the body says
+	// whether another page follows (meta.has_more), for APIs that keep
+	// returning a next link or cursor on their last page: false (or
+	// "false", 0) there ends the walk without asking for the page after.
+	// Missing or null says nothing: the next link or cursor decides.
+	HasMorePath string `mapstructure:"has_more_path"`
 	// TotalPath is where the body says how many records the request matches
 	// in all (StackOne total, Django REST framework count); TotalHeader is
 	// the header that says it (Logto Total-Number; a "<header>-Is-Capped:
@@ -235,6 +244,10 @@ type Records struct {
 	// the receiver's max_pending: the cursor stays below the oldest one so
 	// the next windows read it again.
 	Unfinished *Unfinished `mapstructure:"unfinished"`
+
+	// Format is how the body holds the records: json (the default) or
+	// ndjson, one record per line (see FormatNDJSON).
+	Format string `mapstructure:"format"`
 
 	zeros explicitZeros // keys written with a zero value (explicit.go)
 }

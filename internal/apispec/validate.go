@@ -35,6 +35,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 		errs = append(errs, s.TimeFilter.zeros.problems(prefix+"time_filter.", reflect.TypeFor[TimeFilter]())...)
 	}
 	errs = append(errs, s.Pagination.validate(prefix+"pagination")...)
+	errs = append(errs, s.validateFormat(prefix)...)
 	r := s.Records
 	if r.Order != OrderNewestFirst && r.Order != OrderOldestFirst {
 		bad("records.order", "must be %q or %q, got %q", OrderNewestFirst, OrderOldestFirst, r.Order)
@@ -185,8 +186,15 @@ func (r Request) validate(prefix string) []error {
 	errs = append(errs, r.zeros.problems(prefix+".", reflect.TypeFor[Request]())...)
 	check(prefix+".path", r.Path)
 	check(prefix+".body", r.Body)
-	for k, v := range r.Query {
-		check(prefix+".query."+k, v)
+	for _, k := range slices.Sorted(maps.Keys(r.Query)) {
+		vals := r.Query[k] // an empty list, like a null, sends nothing
+		for i, v := range vals {
+			key := prefix + ".query." + k
+			if len(vals) > 1 {
+				key = fmt.Sprintf("%s[%d]", key, i)
+			}
+			check(key, v)
+		}
 	}
 	for k, v := range r.Header {
 		check(prefix+".headers."+k, v)
@@ -204,6 +212,15 @@ func (p Pagination) validate(prefix string) []error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("%q must be one of page, offset, next_url, link_header, cursor, none; got %q", prefix+".type", p.Type))
+	}
+	if p.HasMorePath != "" {
+		switch {
+		case p.Type != PaginationNextURL && p.Type != PaginationCursor:
+			errs = append(errs, fmt.Errorf("%q applies to next_url and cursor pagination only (page and offset read next_path as their \"has more\" signal); %q is %q",
+				prefix+".has_more_path", prefix+".type", p.Type))
+		case !dottedPath(p.HasMorePath):
+			errs = append(errs, fmt.Errorf("%q must be a dotted path without empty segments, got %q", prefix+".has_more_path", p.HasMorePath))
+		}
 	}
 	if h := p.TotalHeader; h != "" && !headerName.MatchString(h) {
 		errs = append(errs, fmt.Errorf("%q must be an HTTP header name, got %q", prefix+".total_header", h))

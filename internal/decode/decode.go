@@ -103,6 +103,8 @@ type Decoder struct {
 	pagType   string
 	next      Path
 	hasNext   bool
+	hasMore   moreSignal // Pagination.HasMorePath
+	ndjson    bool       // Records.Format: one record per line
 	counts    counts
 
 	page    Page
@@ -152,8 +154,11 @@ func (d *Decoder) redacted(s string) string {
 
 // New validates the paths and the time format once.
 func New(rec apispec.Records, pag apispec.Pagination) (*Decoder, error) {
-	d := &Decoder{idName: rec.IDField, pagType: pag.Type}
+	d := &Decoder{idName: rec.IDField, pagType: pag.Type, ndjson: rec.IsNDJSON()}
 	var errs []error
+	if d.ndjson && (rec.Path != "" || len(rec.AltPaths) > 0 || pag.NextPath != "" || pag.HasMorePath != "" || pag.TotalPath != "" || pag.PageSizePath != "") {
+		errs = append(errs, errors.New("ndjson records: a body of records only has no records path and no pagination fields"))
+	}
 	for _, p := range append([]string{rec.Path}, rec.AltPaths...) {
 		cp, err := CompilePath(p)
 		if err != nil {
@@ -190,6 +195,9 @@ func New(rec apispec.Records, pag apispec.Pagination) (*Decoder, error) {
 		if d.next, err = CompilePath(pag.NextPath); err != nil {
 			errs = append(errs, fmt.Errorf("pagination next path: %w", err))
 		}
+	}
+	if d.hasMore, err = compileMoreSignal(pag); err != nil {
+		errs = append(errs, err)
 	}
 	if d.counts, err = compileCounts(pag); err != nil {
 		errs = append(errs, err)
@@ -246,6 +254,9 @@ func (d *Decoder) Decode(body []byte, header http.Header) (*Page, error) {
 	}
 	pg.Records = pg.Records[:0]
 	pg.More, pg.Next = MoreUnknown, ""
+	if d.ndjson {
+		return d.decodeLines(body, header)
+	}
 
 	if len(body) > d.wholeLimit {
 		return d.decodeRaw(body, header, false)

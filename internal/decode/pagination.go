@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -23,6 +24,11 @@ func (d *Decoder) pagination(doc *lookup, header http.Header) {
 		switch d.pagType {
 		case apispec.PaginationNextURL, apispec.PaginationCursor:
 			pg.Next = text
+		}
+		if d.hasMore.set && d.hasMore.saysNo(doc) {
+			// The API hands out a cursor on its last page too; its own
+			// flag spares the request that would find the page empty.
+			pg.More = MoreNo
 		}
 		return
 	}
@@ -64,4 +70,44 @@ func signal(v *fastjson.Value) (more bool, text string) {
 		return true, t
 	}
 	return true, ""
+}
+
+// moreSignal reads Pagination.HasMorePath.
+type moreSignal struct {
+	set  bool
+	path Path
+}
+
+func compileMoreSignal(pag apispec.Pagination) (moreSignal, error) {
+	if pag.HasMorePath == "" {
+		return moreSignal{}, nil
+	}
+	p, err := CompilePath(pag.HasMorePath)
+	if err != nil {
+		return moreSignal{}, fmt.Errorf("pagination has_more path: %w", err)
+	}
+	return moreSignal{set: true, path: p}, nil
+}
+
+// saysNo reports whether the flag says explicitly that no page follows:
+// false, 0, or the text "false" or "0". Anything else, a missing value or
+// null included, says nothing, so that an API that drops the flag loses
+// no page (the next link or cursor decides then).
+func (m moreSignal) saysNo(doc *lookup) bool {
+	v := doc.get(m.path)
+	if v == nil {
+		return false
+	}
+	switch v.Type() {
+	case fastjson.TypeFalse:
+		return true
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		return err == nil && f == 0
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		s := strings.TrimSpace(b2s(b))
+		return strings.EqualFold(s, "false") || s == "0"
+	}
+	return false
 }

@@ -16,7 +16,7 @@ import (
 // render turns a request of the cursor machine into HTTP.
 func (st *stream) render(r cursor.Request) httpclient.Request {
 	if r.Position.URL != "" {
-		return httpclient.Request{Method: http.MethodGet, URL: r.Position.URL, Header: http.Header{"Accept": {"application/json"}}, Stream: st.id}
+		return httpclient.Request{Method: http.MethodGet, URL: r.Position.URL, Header: http.Header{"Accept": {st.src.page.accept}}, Stream: st.id}
 	}
 	vars := st.vars
 	vars.Set(apispec.VarPage, strconv.Itoa(r.Position.Page))

@@ -22,15 +22,22 @@ type requestBuilder struct {
 	body     apispec.Template
 	hasBody  bool
 	jsonBody bool
+	accept   string // the Accept header: JSON, or NDJSON for records.format ndjson
 }
 
+// ndjsonAccept asks for NDJSON by its customary media type, and JSON lines
+// by theirs, before anything else.
+const ndjsonAccept = "application/x-ndjson, application/jsonl;q=0.9, */*;q=0.5"
+
+// queryParam is one query parameter and its templates, rendered in order
+// (the same parameter repeated: filter[created_at][]=gte:..&...=lte:..).
 type queryParam struct {
-	name string
-	tmpl apispec.Template
+	name  string
+	tmpls []apispec.Template
 }
 
 func newRequestBuilder(base *url.URL, r apispec.Request) (*requestBuilder, error) {
-	b := &requestBuilder{method: r.Method, base: base, headers: map[string]apispec.Template{}}
+	b := &requestBuilder{method: r.Method, base: base, headers: map[string]apispec.Template{}, accept: "application/json"}
 	if b.method == "" {
 		b.method = http.MethodGet
 	}
@@ -44,11 +51,15 @@ func newRequestBuilder(base *url.URL, r apispec.Request) (*requestBuilder, error
 	}
 	sort.Strings(names) // a stable query string keeps requests comparable in logs and tests
 	for _, k := range names {
-		t, parseErr := apispec.ParseTemplate(r.Query[k])
-		if parseErr != nil {
-			return nil, parseErr
+		p := queryParam{name: k}
+		for _, v := range r.Query[k] {
+			t, parseErr := apispec.ParseTemplate(v)
+			if parseErr != nil {
+				return nil, parseErr
+			}
+			p.tmpls = append(p.tmpls, t)
 		}
-		b.query = append(b.query, queryParam{name: k, tmpl: t})
+		b.query = append(b.query, p)
 	}
 	for k, v := range r.Header {
 		if b.headers[k], err = apispec.ParseTemplate(v); err != nil {
@@ -71,16 +82,18 @@ func (b *requestBuilder) build(vars apispec.Vars, stream string) httpclient.Requ
 	u.RawPath = ""
 	q := url.Values{}
 	for _, p := range b.query {
-		if name, ok := p.tmpl.IsList(); ok {
-			for _, v := range vars[name] {
-				if v != "" {
-					q.Add(p.name, v)
+		for _, t := range p.tmpls {
+			if name, ok := t.IsList(); ok {
+				for _, v := range vars[name] {
+					if v != "" {
+						q.Add(p.name, v)
+					}
 				}
+				continue
 			}
-			continue
-		}
-		if v := p.tmpl.Render(vars, nil); v != "" {
-			q.Set(p.name, v)
+			if v := t.Render(vars, nil); v != "" {
+				q.Add(p.name, v)
+			}
 		}
 	}
 	u.RawQuery = q.Encode()
@@ -88,7 +101,7 @@ func (b *requestBuilder) build(vars apispec.Vars, stream string) httpclient.Requ
 	for k, t := range b.headers {
 		req.Header.Set(k, t.Render(vars, nil))
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", b.accept)
 	if b.hasBody {
 		req.Body = []byte(b.body.Render(vars, jsonEscape))
 		if b.jsonBody {

@@ -200,6 +200,9 @@ func New(set Settings, deps Deps) (*Source, error) {
 	if s.page, err = newRequestBuilder(set.Endpoint, set.Spec.Request); err != nil {
 		return nil, fmt.Errorf("request: %w", err)
 	}
+	if set.Spec.Records.IsNDJSON() {
+		s.page.accept = ndjsonAccept
+	}
 	if e := set.Spec.Enrich; e != nil && set.Enrich {
 		if s.enrich, err = newRequestBuilder(set.Endpoint, e.Request); err != nil {
 			return nil, fmt.Errorf("enrich.request: %w", err)
@@ -207,7 +210,9 @@ func New(set Settings, deps Deps) (*Source, error) {
 		s.enrichNames = s.enrich.path.Names()
 		s.enrichKeys = slices.Sorted(maps.Keys(e.Attributes))
 		for _, q := range s.enrich.query {
-			s.enrichNames = append(s.enrichNames, q.tmpl.Names()...)
+			for _, t := range q.tmpls {
+				s.enrichNames = append(s.enrichNames, t.Names()...)
+			}
 		}
 	}
 	if d := set.Spec.Streams.Discover; d != nil && len(set.StreamIDs) == 0 && discoveryWanted(d, set.Vars) {

@@ -59,11 +59,15 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, path st
 	res := result{status: resp.StatusCode, outcome: outcomeOf(resp.StatusCode)}
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		data, err := readLimited(resp, c.maxBody)
+		data, gzipped, err := readLimited(resp, c.maxBody)
 		switch {
 		case errors.Is(err, ErrBodyTooLarge):
 			res.outcome = OutcomeBodyTooLarge
-			res.err = fmt.Errorf("%s %s: status %d: %w (limit %d bytes)", method, path, resp.StatusCode, ErrBodyTooLarge, c.maxBody)
+			after := ""
+			if gzipped {
+				after = " after gzip decompression"
+			}
+			res.err = fmt.Errorf("%s %s: status %d: %w (max_body_size %d bytes%s)", method, path, resp.StatusCode, ErrBodyTooLarge, c.maxBody, after)
 			res.resp = &Response{Status: resp.StatusCode, Header: resp.Header}
 			return res
 		case err != nil:
@@ -113,20 +117,6 @@ func (c *Client) noteQuota(h http.Header, stream, path string) {
 		c.log.Debug("server quota exhausted, pausing", zap.String("stream", stream),
 			zap.String("path", path), zap.Duration("wait", d))
 	}
-}
-
-func readLimited(resp *http.Response, limit int64) ([]byte, error) {
-	if resp.ContentLength > limit {
-		return nil, ErrBodyTooLarge
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, ErrBodyTooLarge
-	}
-	return data, nil
 }
 
 func isHTML(h http.Header) bool {

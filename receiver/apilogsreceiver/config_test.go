@@ -475,7 +475,7 @@ func TestMoreOptions(t *testing.T) {
 // keys its templates name; keys it does not name are rejected.
 func TestCustomSpecWithoutOptions(t *testing.T) {
 	cfg := loadConfig(t, "custom")
-	cfg.Custom.Request.Query["team"] = "{{team_id}}"
+	cfg.Custom.Request.Query["team"] = apispec.QueryValues{"{{team_id}}"}
 	cfg.Custom.Streams.Discover = &apispec.Discover{When: []string{"organization_id"}, Request: apispec.Request{Path: "/s"}, Pagination: apispec.Pagination{Type: apispec.PaginationNone}, IDField: "id"}
 	cfg.TeamID, cfg.OrganizationID, cfg.LogKey = 7, 21, "x"
 	_, err := cfg.resolve()
