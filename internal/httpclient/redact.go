@@ -137,47 +137,7 @@ func encodings(s string) []string {
 
 // Redact returns s with every copy of every secret replaced by [REDACTED].
 func (r *Redactor) Redact(s string) string {
-	if r == nil {
-		return s
-	}
-	np := r.needles.Load()
-	if np == nil || len(*np) == 0 {
-		return s
-	}
-	needles := *np
-	if len(s) < len(needles[len(needles)-1]) {
-		return s
-	}
-	norm, from, to := normalize(s, true)
-	var spans [][2]int
-	for _, n := range needles {
-		for off := 0; off+len(n) <= len(norm); {
-			k := bytes.Index(norm[off:], n)
-			if k < 0 {
-				break
-			}
-			a := off + k
-			spans = append(spans, [2]int{from[a], to[a+len(n)-1]})
-			off = a + 1
-		}
-	}
-	if len(spans) == 0 {
-		return s
-	}
-	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
-	var b []byte
-	last := 0
-	for i := 0; i < len(spans); {
-		start, end := spans[i][0], spans[i][1]
-		for i++; i < len(spans) && spans[i][0] <= end; i++ {
-			end = max(end, spans[i][1])
-		}
-		b = append(b, s[last:start]...)
-		b = append(b, Redacted...)
-		last = end
-	}
-	b = append(b, s[last:]...)
-	return string(b)
+	return r.redactHead(s, len(s))
 }
 
 // Error returns err with its message redacted; errors.Is and errors.As
