@@ -36,7 +36,7 @@ const (
 // are obtained) and finds each one in every encoding the receiver itself
 // sends or a server may reflect it in: as is, in any letter case,
 // JSON-escaped (\", \/, \u0041, doubly escaped), URL-encoded (query and path
-// escaping, + for space, %25 double encoding), base64 (standard and URL
+// escaping, + for space, %25 double encoding, %5Cu0041), base64 (standard and URL
 // alphabets, padded or not, at any alignment inside a longer base64 text) of
 // the key, of the header value and of user:password, and split across lines
 // (CR, LF, escaped \r\n, with the indentation after them). Safe for
@@ -360,6 +360,13 @@ func normalize(s string, spans bool) (norm []byte, from, to []int) {
 			if b == '%' && i+2 <= len(s) && isHex(s[i:i+2]) {
 				b = unhex(s[i])<<4 | unhex(s[i+1])
 				i += 2
+			}
+			if b == '\\' && i+5 <= len(s) && s[i] == 'u' && isHex(s[i+1:i+5]) {
+				// %5Cu0041: a JSON escape, URL-encoded (a next link that
+				// quotes a JSON text).
+				i += 5
+				emitRune(rune(unhex(s[i-4]))<<12|rune(unhex(s[i-3]))<<8|rune(unhex(s[i-2]))<<4|rune(unhex(s[i-1])), start, i)
+				continue
 			}
 			emitByte(b, start, i)
 		default:
