@@ -29,8 +29,9 @@ type Config struct {
 	MaxBody int
 	// Redactor knows the credentials; every value written goes through it.
 	Redactor *httpclient.Redactor
-	// Sensitive tells the header (and query key) names whose values are
-	// credentials: they are written as [REDACTED] whatever they hold.
+	// Sensitive tells the header names whose values are credentials: they
+	// are written as [REDACTED] whatever they hold (an auth extension's
+	// header the Redactor does not know).
 	Sensitive func(name string) bool
 	// SecretBodies tells the exchanges whose bodies carry credentials by
 	// design (an OAuth token request and its answer): their bodies are
@@ -145,18 +146,11 @@ func (t *Tracer) cut(data []byte, complete bool) (string, bool) {
 	return t.cfg.Redactor.RedactHead(s, t.cfg.MaxBody), truncated
 }
 
+// url is u with a password of its user info hidden and every known secret
+// redacted; query keys are not blanked by name: a page_token or cursor is
+// what a trace of the pagination is read for.
 func (t *Tracer) url(u *url.URL) string {
-	c := *u
-	if t.cfg.Sensitive != nil && c.RawQuery != "" {
-		q := c.Query()
-		for k := range q {
-			if t.cfg.Sensitive(k) {
-				q[k] = []string{httpclient.Redacted}
-			}
-		}
-		c.RawQuery = q.Encode()
-	}
-	return t.cfg.Redactor.Redact(c.Redacted())
+	return t.cfg.Redactor.Redact(u.Redacted())
 }
 
 func (t *Tracer) headers(h http.Header) map[string][]string {
@@ -198,12 +192,15 @@ type tee struct {
 	secret bool
 
 	once sync.Once
+	mu   sync.Mutex // buf and eof: a body may be closed while read
 	buf  bytes.Buffer
 	eof  bool
 }
 
 func (b *tee) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if room := b.t.cfg.MaxBody + redactMargin - b.buf.Len(); room > 0 && !b.secret {
 		b.buf.Write(p[:min(n, room)])
 	}
@@ -216,6 +213,8 @@ func (b *tee) Read(p []byte) (int, error) {
 func (b *tee) Close() error {
 	err := b.ReadCloser.Close()
 	b.once.Do(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
 		b.ex.DurationMS = b.t.now().Sub(b.start).Milliseconds()
 		if !b.secret {
 			b.ex.ResponseBody, b.ex.ResponseTruncated = b.t.cut(b.buf.Bytes(), b.eof && b.buf.Len() < b.t.cfg.MaxBody+redactMargin)

@@ -74,7 +74,7 @@ func TestTraceCutsBodiesAndLeavesTheAnswerWhole(t *testing.T) {
 	client := &http.Client{Transport: tr.Wrap(http.DefaultTransport)}
 	defer client.CloseIdleConnections()
 
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/logs?api_key=abc&q="+secret, strings.NewReader(strings.Repeat("b", 5000)))
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/logs?page_token=abc&api_key="+secret, strings.NewReader(strings.Repeat("b", 5000)))
 	require.NoError(t, err)
 	req.Header.Set("X-Api-Key", "not-known-to-the-redactor")
 	resp, err := client.Do(req)
@@ -96,9 +96,7 @@ func TestTraceCutsBodiesAndLeavesTheAnswerWhole(t *testing.T) {
 	assert.True(t, ex.RequestTruncated)
 	assert.Equal(t, []string{"[REDACTED]"}, ex.RequestHeaders["X-Api-Key"])
 	assert.Equal(t, []string{"not-known-to-the-redactor"}, ex.ResponseHeaders["X-Echo"], "only credential header names are blanked")
-	assert.Contains(t, ex.URL, "api_key=%5BREDACTED%5D")
-	assert.NotContains(t, ex.URL, "abc")
-	assert.NotContains(t, ex.URL, secret)
+	assert.Equal(t, srv.URL+"/logs?page_token=abc&api_key=[REDACTED]", ex.URL, "a cursor stays, a known secret goes")
 	assert.Equal(t, int64(250), ex.DurationMS)
 }
 
