@@ -36,7 +36,7 @@ const (
 // are obtained) and finds each one in every encoding the receiver itself
 // sends or a server may reflect it in: as is, in any letter case,
 // JSON-escaped (\", \/, \u0041, doubly escaped), URL-encoded (query and path
-// escaping, + for space, %25 double encoding), base64 (standard and URL
+// escaping, + for space, %25 double encoding, %5Cu0041), base64 (standard and URL
 // alphabets, padded or not, at any alignment inside a longer base64 text) of
 // the key, of the header value and of user:password, and split across lines
 // (CR, LF, escaped \r\n, with the indentation after them). Safe for
@@ -137,47 +137,7 @@ func encodings(s string) []string {
 
 // Redact returns s with every copy of every secret replaced by [REDACTED].
 func (r *Redactor) Redact(s string) string {
-	if r == nil {
-		return s
-	}
-	np := r.needles.Load()
-	if np == nil || len(*np) == 0 {
-		return s
-	}
-	needles := *np
-	if len(s) < len(needles[len(needles)-1]) {
-		return s
-	}
-	norm, from, to := normalize(s, true)
-	var spans [][2]int
-	for _, n := range needles {
-		for off := 0; off+len(n) <= len(norm); {
-			k := bytes.Index(norm[off:], n)
-			if k < 0 {
-				break
-			}
-			a := off + k
-			spans = append(spans, [2]int{from[a], to[a+len(n)-1]})
-			off = a + 1
-		}
-	}
-	if len(spans) == 0 {
-		return s
-	}
-	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
-	var b []byte
-	last := 0
-	for i := 0; i < len(spans); {
-		start, end := spans[i][0], spans[i][1]
-		for i++; i < len(spans) && spans[i][0] <= end; i++ {
-			end = max(end, spans[i][1])
-		}
-		b = append(b, s[last:start]...)
-		b = append(b, Redacted...)
-		last = end
-	}
-	b = append(b, s[last:]...)
-	return string(b)
+	return r.redactHead(s, len(s))
 }
 
 // Error returns err with its message redacted; errors.Is and errors.As
@@ -400,6 +360,13 @@ func normalize(s string, spans bool) (norm []byte, from, to []int) {
 			if b == '%' && i+2 <= len(s) && isHex(s[i:i+2]) {
 				b = unhex(s[i])<<4 | unhex(s[i+1])
 				i += 2
+			}
+			if b == '\\' && i+5 <= len(s) && s[i] == 'u' && isHex(s[i+1:i+5]) {
+				// %5Cu0041: a JSON escape, URL-encoded (a next link that
+				// quotes a JSON text).
+				i += 5
+				emitRune(rune(unhex(s[i-4]))<<12|rune(unhex(s[i-3]))<<8|rune(unhex(s[i-2]))<<4|rune(unhex(s[i-1])), start, i)
+				continue
 			}
 			emitByte(b, start, i)
 		default:

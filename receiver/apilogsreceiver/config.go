@@ -105,6 +105,10 @@ type Config struct {
 	K8sLeaderElector *component.ID     `mapstructure:"k8s_leader_elector"`
 	ResetCursors     map[string]string `mapstructure:"reset_cursors"`
 
+	// Trace writes each request and answer, redacted, to a rotating file
+	// (off when absent; trace.go).
+	Trace *TraceConfig `mapstructure:"trace"`
+
 	_ struct{}
 }
 
@@ -272,6 +276,7 @@ func (cfg *Config) resolve() (*resolved, error) {
 		bad("k8s_leader_elector", "and \"coordinator\" cannot be set together: the coordinator elects an owner per budget group itself")
 	}
 
+	errs = append(errs, cfg.Trace.validate()...)
 	if r.spec != nil {
 		errs = append(errs, cfg.resolveSpecOptions(r)...)
 	}

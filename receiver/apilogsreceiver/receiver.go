@@ -21,6 +21,7 @@ import (
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/reqtrace"
 	"github.com/otelcol-api-logs/otelcol-api-logs/receiver/apilogsreceiver/internal/metadata"
 )
 
@@ -53,6 +54,8 @@ type logsReceiver struct {
 	importFrom storage.Client
 	// With a leader elector: the current term's source.
 	leader *leaderTerm
+	// tracer writes the request trace (trace set); closed in Shutdown.
+	tracer *reqtrace.Tracer
 }
 
 func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, shared *budgets) (*logsReceiver, error) {
@@ -148,6 +151,16 @@ func (lr *logsReceiver) prepare(ctx context.Context, host component.Host, wrap f
 		return err
 	}
 
+	// One redactor for the source: it knows every credential of the
+	// config, the header values the authenticator sends and the OAuth
+	// tokens as they come, and everything the client, the engine, the
+	// status report and the request trace say of an API's answers goes
+	// through it.
+	red := lr.redactor()
+	log = red.Logger(log)
+	if wrap, err = lr.openTrace(red, wrap); err != nil {
+		return err
+	}
 	client, err := cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), lr.set.TelemetrySettings)
 	if err != nil {
 		return fmt.Errorf("http client: %w", err)
@@ -155,12 +168,6 @@ func (lr *logsReceiver) prepare(ctx context.Context, host component.Host, wrap f
 	if wrap != nil {
 		client.Transport = wrap(client.Transport)
 	}
-	// One redactor for the source: it knows every credential of the
-	// config, the header values the authenticator sends and the OAuth
-	// tokens as they come, and everything the client, the engine and the
-	// status report say of an API's answers goes through it.
-	red := lr.redactor()
-	log = red.Logger(log)
 	auth, err := lr.authenticator(r, client, red)
 	if err != nil {
 		return err
@@ -250,6 +257,8 @@ func (lr *logsReceiver) Shutdown(ctx context.Context) error {
 	if lr.store != nil {
 		errs = append(errs, lr.store.Close(ctx))
 	}
+	// After the polls: no exchange is in flight.
+	errs = append(errs, lr.closeTrace())
 	if lr.telem != nil {
 		lr.telem.Shutdown()
 	}
