@@ -31,6 +31,9 @@ type OAuth2Config struct {
 	ClientSecret configopaque.String
 	Resource     string // sent as the "resource" form parameter (RFC 8707)
 	Scopes       []string
+	// EndpointParams are extra form parameters of the token request
+	// (audience, ...). They are not secrets: no redactor learns them.
+	EndpointParams map[string]string
 	// Redactor learns the client secret, its encodings and every access
 	// token as it is obtained. Nil: a new one (Client.New adds its own).
 	Redactor *Redactor
@@ -75,6 +78,9 @@ func OAuth2ClientCredentials(cfg OAuth2Config, hc *http.Client) (*OAuth2, error)
 	if cfg.ClientID == "" {
 		return nil, errors.New("oauth2: client_id is required")
 	}
+	if err := CheckEndpointParams(cfg.EndpointParams); err != nil {
+		return nil, fmt.Errorf("oauth2: endpoint_params: %w", err)
+	}
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -94,10 +100,8 @@ func OAuth2ClientCredentials(cfg OAuth2Config, hc *http.Client) (*OAuth2, error)
 		// The id and secret go in the Basic header only, as before; the
 		// library form-encodes them first (RFC 6749 §2.3.1), and an explicit
 		// style stops it retrying with the secret in the form.
-		AuthStyle: oauth2.AuthStyleInHeader,
-	}
-	if cfg.Resource != "" {
-		cc.EndpointParams = url.Values{"resource": {cfg.Resource}}
+		AuthStyle:      oauth2.AuthStyleInHeader,
+		EndpointParams: tokenParams(cfg.Resource, cfg.EndpointParams),
 	}
 	// The same encoding as the library's Basic header, kept to redact it.
 	id, sec := url.QueryEscape(cfg.ClientID), url.QueryEscape(string(cfg.ClientSecret))

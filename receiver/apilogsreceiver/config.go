@@ -44,6 +44,9 @@ type Config struct {
 	TokenURL     string              `mapstructure:"token_url"`
 	Resource     string              `mapstructure:"resource"`
 	Scopes       []string            `mapstructure:"scopes"`
+	// EndpointParams are extra token-request form parameters (audience);
+	// not secrets (config_auth.go).
+	EndpointParams map[string]string `mapstructure:"endpoint_params"`
 
 	// APIOptions are the keys an API declares in its spec's options table
 	// (action_ids, team_id, log_key, ...).
@@ -161,9 +164,10 @@ type resolved struct {
 	startAt   func(time.Time) time.Time
 	// OAuth2: the token endpoint and the resource indicator ("" sends
 	// none).
-	tokenURL string
-	resource string
-	body     mapper.Body
+	tokenURL       string
+	resource       string
+	endpointParams map[string]string
+	body           mapper.Body
 }
 
 // Validate reports every problem of the configuration at once, each naming
@@ -323,6 +327,9 @@ func (cfg *Config) resolveSpecOptions(r *resolved) []error {
 	if cfg.AuthScheme != "" && spec.Auth.Type != apispec.AuthScheme && spec.Auth.Type != apispec.AuthBearer {
 		bad("auth_scheme", "only applies to APIs that send \"Authorization: <scheme> <key>\"; api %s uses %s", cfg.API, spec.Auth.Type)
 	}
+	if len(cfg.EndpointParams) > 0 && spec.Auth.Type != apispec.AuthOAuth2 {
+		bad("endpoint_params", "only applies to APIs with auth %s; api %s uses %s", apispec.AuthOAuth2, cfg.API, spec.Auth.Type)
+	}
 
 	errs = append(errs, cfg.resolveOptions(r)...)
 	if r.endpoint != nil {
@@ -374,6 +381,7 @@ func (cfg *Config) resolveOAuth2(r *resolved) []error {
 		errs = append(errs, fmt.Errorf("%q %s", key, fmt.Sprintf(format, args...)))
 	}
 	a := r.spec.Auth
+	errs = append(errs, cfg.resolveEndpointParams(r)...)
 	r.tokenURL = cfg.TokenURL
 	if r.tokenURL == "" {
 		r.tokenURL = joinURL(r.endpoint, a.TokenPath)
