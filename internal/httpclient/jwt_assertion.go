@@ -79,6 +79,14 @@ func newAssertionSigner(cfg JWTAssertionConfig, clientID, tokenURL string) (*ass
 	return &assertionSigner{cfg: cfg, method: method, key: key}, nil
 }
 
+// CheckJWTAssertion reports what OAuth2ClientCredentials would refuse in
+// cfg: a key that is not an unencrypted PEM RSA or EC key, an algorithm that
+// does not fit it, no issuer. Its errors never quote the key.
+func CheckJWTAssertion(cfg JWTAssertionConfig, clientID string) error {
+	_, err := newAssertionSigner(cfg, clientID, "https://token.invalid/")
+	return err
+}
+
 // params are the form parameters carrying an assertion signed at now.
 func (s *assertionSigner) params(now time.Time) (url.Values, string, error) {
 	var id [16]byte

@@ -45,8 +45,9 @@ type Config struct {
 	Resource     string              `mapstructure:"resource"`
 	Scopes       []string            `mapstructure:"scopes"`
 	// EndpointParams are extra token-request form parameters (audience);
-	// not secrets (config_auth.go).
+	// not secrets. JWT signs RFC 7523 assertions (config_auth.go).
 	EndpointParams map[string]string `mapstructure:"endpoint_params"`
+	JWT            *JWTConfig        `mapstructure:"jwt"`
 
 	// APIOptions are the keys an API declares in its spec's options table
 	// (action_ids, team_id, log_key, ...).
@@ -312,23 +313,13 @@ func (cfg *Config) resolveSpecOptions(r *resolved) []error {
 			bad("api_key", "is required by api %s (or username and password)", cfg.API)
 		}
 	case apispec.AuthOAuth2:
-		if cfg.ClientID == "" {
-			bad("client_id", "is required by api %s (the M2M application id)", cfg.API)
-		}
-		if cfg.ClientSecret == "" {
-			bad("client_secret", "is required by api %s", cfg.API)
-		}
-		if cfg.TokenURL != "" {
-			if u, err := url.Parse(cfg.TokenURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-				bad("token_url", "must be an http or https URL, got %q", cfg.TokenURL)
-			}
-		}
+		errs = append(errs, cfg.checkOAuth2()...)
 	}
 	if cfg.AuthScheme != "" && spec.Auth.Type != apispec.AuthScheme && spec.Auth.Type != apispec.AuthBearer {
 		bad("auth_scheme", "only applies to APIs that send \"Authorization: <scheme> <key>\"; api %s uses %s", cfg.API, spec.Auth.Type)
 	}
-	if len(cfg.EndpointParams) > 0 && spec.Auth.Type != apispec.AuthOAuth2 {
-		bad("endpoint_params", "only applies to APIs with auth %s; api %s uses %s", apispec.AuthOAuth2, cfg.API, spec.Auth.Type)
+	if spec.Auth.Type != apispec.AuthOAuth2 {
+		errs = append(errs, cfg.checkNotOAuth2(spec.Auth.Type)...)
 	}
 
 	errs = append(errs, cfg.resolveOptions(r)...)

@@ -154,7 +154,7 @@ func TestConfigInvalid(t *testing.T) {
 		{name: "page_size_too_large", want: `"page_size" must be between 1 and 100 for api oms_action_logs, got 101`},
 		{name: "missing_api_key", want: `"api_key" is required by api tines_audit_logs`},
 		{name: "missing_action_ids", want: `"action_ids" is required by api tines_action_logs: list at least one id`},
-		{name: "logto_missing_secret", want: `"client_secret" is required by api logto_logs`},
+		{name: "logto_missing_secret", want: `"client_secret" is required by api logto_logs (or a jwt section)`},
 		{name: "make_modules_without_scenario", want: `"scenario_id" is required by api make_module_logs (it is part of the request path)`},
 		{name: "bad_start_at", want: `"start_at" must be an RFC 3339 time, a negative duration such as -24h, or "now"; got "yesterday"`},
 		{name: "negative_settle", want: `"settle" must not be negative`},

@@ -370,6 +370,7 @@ func (lr *logsReceiver) authenticator(r *resolved, client *http.Client, red *htt
 			Resource:       r.resource,
 			Scopes:         scopes,
 			EndpointParams: r.endpointParams,
+			Assertion:      cfg.JWT.assertion(),
 			Redactor:       red,
 		}, client)
 	}
