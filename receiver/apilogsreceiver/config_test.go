@@ -334,6 +334,11 @@ func TestConfigUnmarshalMap(t *testing.T) {
 			"vars":                 map[string]any{"a": "b"},
 			"body":                 "record",
 			"resource_attributes":  map[string]any{"server.address": map[string]any{"enabled": false}},
+			"endpoint_params":      map[string]any{"audience": "https://api.example.com"},
+			"jwt": map[string]any{
+				"grant": "jwt_bearer", "private_key": "k", "key_id": "1", "algorithm": "ES256",
+				"issuer": "i", "subject": "s", "audience": "a", "lifetime": "2m",
+			},
 		}},
 		{name: "unknown key far from any", set: map[string]any{"zzzzzz": 1}, want: `"zzzzzz" is not an api_logs key (the README lists them under Options)`},
 		{name: "keep-alive key confighttp v1.71 removed", set: map[string]any{"idle_conn_timeout": "7s"}},
