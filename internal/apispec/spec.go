@@ -369,6 +369,9 @@ type Auth struct {
 	Resource     string   `mapstructure:"resource"`
 	ResourceHelp string   `mapstructure:"resource_help"`
 	Scopes       []string `mapstructure:"scopes"`
+	// EndpointParams are extra token-request form parameters (audience,
+	// ...); the receiver's endpoint_params add to and override them.
+	EndpointParams map[string]string `mapstructure:"endpoint_params"`
 
 	zeros explicitZeros // keys written with a zero value (explicit.go)
 }

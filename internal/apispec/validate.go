@@ -77,6 +77,9 @@ func (s *Spec) ValidateAt(prefix string) error {
 		}
 	}
 	errs = append(errs, s.Auth.zeros.problems(prefix+"auth.", reflect.TypeFor[Auth]())...)
+	if len(s.Auth.EndpointParams) > 0 && s.Auth.Type != AuthOAuth2 {
+		bad("auth.endpoint_params", "only applies when auth.type is %s", AuthOAuth2)
+	}
 	switch s.Auth.Type {
 	case "", AuthNone, AuthBearer, AuthBasic:
 	case AuthScheme:

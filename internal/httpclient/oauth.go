@@ -31,6 +31,13 @@ type OAuth2Config struct {
 	ClientSecret configopaque.String
 	Resource     string // sent as the "resource" form parameter (RFC 8707)
 	Scopes       []string
+	// EndpointParams are extra form parameters of the token request
+	// (audience, ...). They are not secrets: no redactor learns them.
+	EndpointParams map[string]string
+	// Assertion, when set, signs an RFC 7523 assertion for each token
+	// request: the grant itself, or the client's authentication
+	// (private_key_jwt) in place of ClientSecret (jwt_assertion.go).
+	Assertion *JWTAssertionConfig
 	// Redactor learns the client secret, its encodings and every access
 	// token as it is obtained. Nil: a new one (Client.New adds its own).
 	Redactor *Redactor
@@ -57,6 +64,7 @@ type OAuth2 struct {
 	now       func() time.Time // replaced in tests
 	refresh   chan struct{}    // 1-slot semaphore: one refresh at a time
 	static    []string         // the secrets of the token request, to redact
+	signer    *assertionSigner // nil: no RFC 7523 assertion
 
 	mu        sync.Mutex
 	reds      []*Redactor // told of every secret and token
@@ -72,8 +80,11 @@ func OAuth2ClientCredentials(cfg OAuth2Config, hc *http.Client) (*OAuth2, error)
 		// Don't echo the URL: a misconfigured one may embed credentials.
 		return nil, errors.New("oauth2: token_url must be an absolute http(s) URL without userinfo")
 	}
-	if cfg.ClientID == "" {
+	if cfg.ClientID == "" && (cfg.Assertion == nil || !cfg.Assertion.Grant) {
 		return nil, errors.New("oauth2: client_id is required")
+	}
+	if err = CheckEndpointParams(cfg.EndpointParams); err != nil {
+		return nil, fmt.Errorf("oauth2: endpoint_params: %w", err)
 	}
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
@@ -94,10 +105,8 @@ func OAuth2ClientCredentials(cfg OAuth2Config, hc *http.Client) (*OAuth2, error)
 		// The id and secret go in the Basic header only, as before; the
 		// library form-encodes them first (RFC 6749 §2.3.1), and an explicit
 		// style stops it retrying with the secret in the form.
-		AuthStyle: oauth2.AuthStyleInHeader,
-	}
-	if cfg.Resource != "" {
-		cc.EndpointParams = url.Values{"resource": {cfg.Resource}}
+		AuthStyle:      oauth2.AuthStyleInHeader,
+		EndpointParams: tokenParams(cfg.Resource, cfg.EndpointParams),
 	}
 	// The same encoding as the library's Basic header, kept to redact it.
 	id, sec := url.QueryEscape(cfg.ClientID), url.QueryEscape(string(cfg.ClientSecret))
@@ -110,10 +119,19 @@ func OAuth2ClientCredentials(cfg OAuth2Config, hc *http.Client) (*OAuth2, error)
 		timeout:   timeout,
 		now:       time.Now,
 		refresh:   make(chan struct{}, 1),
-		static: []string{
+	}
+	if cfg.ClientSecret != "" {
+		o.static = []string{
 			string(cfg.ClientSecret), sec, id + ":" + sec, cfg.ClientID + ":" + string(cfg.ClientSecret),
 			basic, "Basic " + basic,
-		},
+		}
+	}
+	if cfg.Assertion != nil {
+		if o.signer, err = newAssertionSigner(*cfg.Assertion, cfg.ClientID, cc.TokenURL); err != nil {
+			return nil, err
+		}
+		o.cc.AuthStyle = assertionAuthStyle(cfg.ClientSecret)
+		o.static = append(o.static, pemSecrets(string(cfg.Assertion.PrivateKey))...)
 	}
 	red := cfg.Redactor
 	if red == nil {
@@ -185,6 +203,11 @@ func (o *OAuth2) Token(ctx context.Context) (string, error) {
 	}
 	sent := o.now()
 	tok, lifetime, err := o.fetch(ctx)
+	if err == nil {
+		// Known before any request carries it, so that no answer
+		// reflecting it can be quoted unredacted.
+		o.learnToken(tok, "Bearer "+tok)
+	}
 	if err != nil {
 		// Renewal is early on purpose; keep using the old token until it
 		// really expires rather than failing the poll.
@@ -198,17 +221,22 @@ func (o *OAuth2) Token(ctx context.Context) (string, error) {
 	}
 	early := min(maxRenewEarly, lifetime/10)
 	o.mu.Lock()
-	// Known before any request carries it, so that no answer reflecting it
-	// can be quoted unredacted.
-	for _, r := range o.reds {
-		r.AddToken(tok, "Bearer "+tok)
-	}
 	o.token = tok
 	// Lifetime counts from when we sent the request: conservative.
 	o.expiry = sent.Add(lifetime)
 	o.refreshAt = o.expiry.Add(-early)
 	o.mu.Unlock()
 	return tok, nil
+}
+
+// learnToken tells every redactor of a bearer credential (an access token,
+// a signed assertion).
+func (o *OAuth2) learnToken(values ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range o.reds {
+		r.AddToken(values...)
+	}
 }
 
 func (o *OAuth2) cached() (string, bool) {
@@ -233,7 +261,17 @@ func (o *OAuth2) fetch(ctx context.Context) (string, time.Duration, error) {
 	}
 	tctx = context.WithValue(tctx, oauth2.HTTPClient, o.hc)
 	tctx = context.WithValue(tctx, bodyErrKey{}, &bodyErr)
-	tok, err := o.cc.Token(tctx)
+	cc := &o.cc
+	if o.signer != nil {
+		var assertion string
+		var err error
+		if cc, assertion, err = o.signer.withAssertion(cc, o.now()); err != nil {
+			return "", 0, err
+		}
+		// The signature alone too: it is what makes the assertion.
+		o.learnToken(assertion, assertion[strings.LastIndexByte(assertion, '.')+1:])
+	}
+	tok, err := cc.Token(tctx)
 	if err != nil {
 		return "", 0, o.tokenError(ctx, err, bodyErr)
 	}

@@ -48,17 +48,28 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 		require.NoError(t, err)
 		return o
 	}
+	jwtKey, _ := testKey(t, "ES256")
+	jwtFor := func(srv *server) Authenticator {
+		o, err := OAuth2ClientCredentials(OAuth2Config{
+			TokenURL: srv.URL + "/oidc/token", ClientID: "app", Resource: "r",
+			Assertion: &JWTAssertionConfig{PrivateKey: configopaque.String(jwtKey)},
+		}, srv.Client())
+		require.NoError(t, err)
+		return o
+	}
 	auths := map[string]func() Authenticator{
 		"bearer":   func() Authenticator { return Bearer(apiKey) },
 		"token":    func() Authenticator { return Scheme("Token", apiKey) },
 		"stackone": func() Authenticator { return Basic(apiKey, "") },
 		"header":   func() Authenticator { return Header("X-Api-Key", apiKey) },
 		"oauth2":   func() Authenticator { return oauthFor(tokenSrv) },
+		"jwt":      func() Authenticator { return jwtFor(tokenSrv) },
 	}
 	secrets := []string{
 		apiKey, oauthSecret, accessToken,
 		base64.StdEncoding.EncodeToString([]byte(apiKey + ":")),
 		base64.StdEncoding.EncodeToString([]byte("app:" + oauthSecret)),
+		strings.Split(jwtKey, "\n")[1], strings.Split(jwtKey, "\n")[2],
 	}
 
 	refused := func() string {

@@ -44,6 +44,10 @@ type Config struct {
 	TokenURL     string              `mapstructure:"token_url"`
 	Resource     string              `mapstructure:"resource"`
 	Scopes       []string            `mapstructure:"scopes"`
+	// EndpointParams are extra token-request form parameters (audience);
+	// not secrets. JWT signs RFC 7523 assertions (config_auth.go).
+	EndpointParams map[string]string `mapstructure:"endpoint_params"`
+	JWT            *JWTConfig        `mapstructure:"jwt"`
 
 	// APIOptions are the keys an API declares in its spec's options table
 	// (action_ids, team_id, log_key, ...).
@@ -165,9 +169,10 @@ type resolved struct {
 	startAt   func(time.Time) time.Time
 	// OAuth2: the token endpoint and the resource indicator ("" sends
 	// none).
-	tokenURL string
-	resource string
-	body     mapper.Body
+	tokenURL       string
+	resource       string
+	endpointParams map[string]string
+	body           mapper.Body
 }
 
 // Validate reports every problem of the configuration at once, each naming
@@ -313,20 +318,13 @@ func (cfg *Config) resolveSpecOptions(r *resolved) []error {
 			bad("api_key", "is required by api %s (or username and password)", cfg.API)
 		}
 	case apispec.AuthOAuth2:
-		if cfg.ClientID == "" {
-			bad("client_id", "is required by api %s (the M2M application id)", cfg.API)
-		}
-		if cfg.ClientSecret == "" {
-			bad("client_secret", "is required by api %s", cfg.API)
-		}
-		if cfg.TokenURL != "" {
-			if u, err := url.Parse(cfg.TokenURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-				bad("token_url", "must be an http or https URL, got %q", cfg.TokenURL)
-			}
-		}
+		errs = append(errs, cfg.checkOAuth2()...)
 	}
 	if cfg.AuthScheme != "" && spec.Auth.Type != apispec.AuthScheme && spec.Auth.Type != apispec.AuthBearer {
 		bad("auth_scheme", "only applies to APIs that send \"Authorization: <scheme> <key>\"; api %s uses %s", cfg.API, spec.Auth.Type)
+	}
+	if spec.Auth.Type != apispec.AuthOAuth2 {
+		errs = append(errs, cfg.checkNotOAuth2(spec.Auth.Type)...)
 	}
 
 	errs = append(errs, cfg.resolveOptions(r)...)
@@ -379,6 +377,7 @@ func (cfg *Config) resolveOAuth2(r *resolved) []error {
 		errs = append(errs, fmt.Errorf("%q %s", key, fmt.Sprintf(format, args...)))
 	}
 	a := r.spec.Auth
+	errs = append(errs, cfg.resolveEndpointParams(r)...)
 	r.tokenURL = cfg.TokenURL
 	if r.tokenURL == "" {
 		r.tokenURL = joinURL(r.endpoint, a.TokenPath)

@@ -373,12 +373,14 @@ func (lr *logsReceiver) authenticator(r *resolved, client *http.Client, red *htt
 			scopes = a.Scopes
 		}
 		return httpclient.OAuth2ClientCredentials(httpclient.OAuth2Config{
-			TokenURL:     r.tokenURL,
-			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret,
-			Resource:     r.resource,
-			Scopes:       scopes,
-			Redactor:     red,
+			TokenURL:       r.tokenURL,
+			ClientID:       cfg.ClientID,
+			ClientSecret:   cfg.ClientSecret,
+			Resource:       r.resource,
+			Scopes:         scopes,
+			EndpointParams: r.endpointParams,
+			Assertion:      cfg.JWT.assertion(),
+			Redactor:       red,
 		}, client)
 	}
 	return nil, nil
