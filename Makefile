@@ -156,13 +156,18 @@ unit: $(VICTORIALOGS) $(ETCD)
 ## chaos: the long loss/duplicate run (restarts and SIGKILLs) against the simulator, in three rounds
 ## (Logto tie groups larger than a page in a stable order; groups of up to 250 in a new order on
 ## every request; pages capped below page_size on every API; all with Make runs listed before they
-## finish), about 7 minutes
-chaos: build
-	$(GO) run ./internal/testing/cmd/chaos -collector $(COLLECTOR) -duration 6m -restarts 6 -kills 6 -rounds $(CHAOS_ROUNDS) $(CHAOS_ARGS)
+## finish), then the HA round (three collectors on $(ETCD), owners killed, paused and stopped at
+## random for 2 minutes; the seed is printed, -ha-seed in CHAOS_ARGS runs a sequence again),
+## about 10 minutes
+chaos: build $(ETCD)
+	$(GO) run ./internal/testing/cmd/chaos -collector $(COLLECTOR) -duration 6m -restarts 6 -kills 6 -rounds $(CHAOS_ROUNDS) \
+	  -ha 2m -etcd $(ETCD) $(CHAOS_ARGS)
 
 # The short run of make test: the same rounds, one restart and one kill each, a tie group every 2 s
 # (a round has about 13 s of creation), Make runs pending for at most 4 list answers (a run pending
 # for 10 holds each catch-up 10 s), about 90 seconds.
+# Its HA version is the end-to-end TestHAChaosRound (in `make unit`): the HA round here would add
+# close to a minute (etcd, three collectors, the catch-up and the idle count).
 chaos-short: build
 	$(GO) run ./internal/testing/cmd/chaos -collector $(COLLECTOR) -duration 40s -restarts 3 -kills 3 -rounds $(CHAOS_ROUNDS) -tie-group-every 2s -make-pending 0,1,2,4 $(CHAOS_ARGS)
 

@@ -67,6 +67,29 @@ func (l *Limiter) SetLimit(perMinute float64, burst int) {
 	l.secondary.SetLimit(rate.Limit(refill * SecondaryShare))
 }
 
+// Drain spends every request the bucket holds now, so that the next ones
+// come at the refill rate only. A collector that takes a budget over from
+// another member of a cluster (coordinator, leader election) drains it
+// first: the previous owner may have spent the budget of the last minute,
+// and a full bucket on top of that would put up to burst requests too many
+// in the 60 s around the handover; from empty, any 60 s holds at most the
+// refill (perMinute-burst) and a request, whoever sent it.
+func (l *Limiter) Drain() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	bucket := l.bucket
+	l.mu.Unlock()
+	if bucket == nil {
+		return
+	}
+	now := l.now()
+	if n := int(bucket.TokensAt(now)); n > 0 {
+		bucket.ReserveN(now, n)
+	}
+}
+
 // PerMinute is the refill rate of the bucket in requests a minute (0: none).
 func (l *Limiter) PerMinute() float64 {
 	if l == nil {

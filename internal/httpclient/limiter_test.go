@@ -226,3 +226,54 @@ func TestClientStopsAtTheServersCountBefore429(t *testing.T) {
 	assert.Zero(t, throttled, "no request was sent past the server's count")
 	assert.Equal(t, int64(3*limit+1), srv.hits.Load(), "one request for each call")
 }
+
+// A budget handed from collector to collector (coordinator takeovers,
+// leader elections) keeps every 60 s within the limit when each new owner
+// drains its bucket first: three owners in turn within a minute (at 0, 20
+// and 40 s), each spending all it may; a fake clock.
+func TestLimiterDrainKeepsTheMinuteAcrossHandovers(t *testing.T) {
+	const perMinute, burst = 600, 10
+	most := func(drain bool) int {
+		base := time.Unix(1_700_000_000, 0)
+		clock := base
+		var sent []time.Time
+		for i, until := range []time.Duration{20 * time.Second, 40 * time.Second, 2 * time.Minute} {
+			owner := NewLimiter(perMinute, burst)
+			owner.now = func() time.Time { return clock }
+			if drain {
+				owner.Drain()
+			}
+			for ; clock.Before(base.Add(until)); clock = clock.Add(10 * time.Millisecond) {
+				for owner.bucket.AllowN(clock, 1) {
+					sent = append(sent, clock)
+				}
+			}
+			require.NotEmpty(t, sent, "owner %d", i)
+		}
+		best, j := 0, 0
+		for i := range sent {
+			for j < len(sent) && sent[j].Sub(sent[i]) < time.Minute {
+				j++
+			}
+			best = max(best, j-i)
+		}
+		return best
+	}
+	drained, full := most(true), most(false)
+	t.Logf("the most requests in any 60 s: %d drained, %d not (limit %d)", drained, full, perMinute)
+	assert.LessOrEqual(t, drained, perMinute, "drained at each takeover")
+	assert.Greater(t, full, perMinute, "a full bucket at each takeover spends its burst on top of the others' minute")
+}
+
+func TestLimiterDrain(t *testing.T) {
+	clock := time.Unix(1_700_000_000, 0)
+	l := NewLimiter(600, 10) // burst 10, refill 590 a minute
+	l.now = func() time.Time { return clock }
+	assert.InDelta(t, 10, l.bucket.TokensAt(clock), 1e-9, "a new bucket is full")
+	l.Drain()
+	assert.Less(t, l.bucket.TokensAt(clock), 1.0, "drained")
+	assert.InDelta(t, 590.0/60, l.bucket.TokensAt(clock.Add(time.Second)), 1e-6, "refilled at the rate only")
+	var none *Limiter
+	none.Drain()
+	NewLimiter(0, 0).Drain() // no bucket: nothing to drain
+}

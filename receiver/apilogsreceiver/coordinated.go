@@ -71,6 +71,8 @@ func (h *tenureHandler) Acquired(o coord.Ownership) {
 	h.mu.Lock()
 	h.source, h.store = source, store
 	h.mu.Unlock()
+	// The previous owner may have spent the budget of the last minute.
+	lr.limiter.Drain()
 	source.Start()
 	lr.set.Logger.Info("This collector owns the receiver's budget group now: polling its streams")
 }

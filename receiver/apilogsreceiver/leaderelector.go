@@ -77,6 +77,8 @@ func (t *leaderTerm) start(context.Context) {
 	}
 	t.leading.Store(true)
 	t.source = source
+	// The previous leader may have spent the budget of the last minute.
+	t.lr.limiter.Drain()
 	source.Start() //nolint:contextcheck // the polls run until leadership or the receiver ends
 	t.lr.set.Logger.Info("This collector leads now: polling")
 }

@@ -41,6 +41,8 @@ type logsReceiver struct {
 	budget   string // the key of the budget joined in Start; "" before
 	// budgetRate is the rate of that budget when it was joined (0: no limit).
 	budgetRate float64
+	// limiter is that budget's limiter, drained at each takeover.
+	limiter *httpclient.Limiter
 
 	// engineSettings and engineDeps (without Store) build a source: in
 	// Start, or each time the coordinator hands this collector the unit.
@@ -291,7 +293,7 @@ func (lr *logsReceiver) joinBudget() *httpclient.Limiter {
 	id := lr.set.ID.String()
 	lr.budget = budgetKey(cfg, lr.resolved, id)
 	limiter, others, rate := lr.budgets.join(lr.budget, id, perMinute, cfg.RateLimit.Burst)
-	lr.budgetRate = rate
+	lr.budgetRate, lr.limiter = rate, limiter
 	if len(others) > 0 {
 		log.Info("Sharing one request budget with other receivers that spend the same vendor budget",
 			zap.Strings("with", others), zap.Float64("requests_per_minute", rate))

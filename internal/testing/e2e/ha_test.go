@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,17 +45,22 @@ type haCluster struct {
 
 func startHACluster(t *testing.T, etcd *etcdtest.Cluster, n int) *haCluster {
 	t.Helper()
-	return startHAClusterWith(t, etcd, n, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: initialRecords, Seed: 19})
+	return startHAClusterWith(t, etcd, n, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: initialRecords, Seed: 19}, 0)
 }
 
-func startHAClusterWith(t *testing.T, etcd *etcdtest.Cluster, n int, opts simulator.Options) *haCluster {
+// startHAClusterWith starts the simulator and n collectors; makePerMinute > 0
+// is the budget of the Make receivers (the others run at 6000 a minute).
+func startHAClusterWith(t *testing.T, etcd *etcdtest.Cluster, n int, opts simulator.Options, makePerMinute int) *haCluster {
 	t.Helper()
 	collectorBinary(t)
 	sim := startSimulator(t, opts)
 	sink := startSink(t)
 	c := &haCluster{t: t, sim: sim, sink: sink, receivers: chaosrun.BuiltinReceivers(sim.URL()), created: map[string]int{}}
-	for _, r := range c.receivers {
+	for i, r := range c.receivers {
 		c.created[r.ID] = r.Streams * initialRecords
+		if makePerMinute > 0 && slices.Contains([]string{chaosrun.MakeScenarios, chaosrun.MakeModules, chaosrun.MakeAudit}, r.ID) {
+			c.receivers[i].RequestsPerMinute = makePerMinute
+		}
 	}
 	for i := range n {
 		h := newHarness(t, chaosrun.Config{
@@ -343,50 +350,98 @@ func TestHAKubernetesExample(t *testing.T) {
 	assert.Contains(t, string(collector), "fieldPath: metadata.name")
 }
 
+// haMakePerMinute is the Make budget of the chaos round (all three make_*
+// receivers spend it: one unit, one owner). It is set well below what the
+// round asks of Make, so that the budget binds all the time: six Make
+// streams polled every second (360 list requests a minute idle) and 60 new
+// records a second across them (three pages a second more) want over 500
+// requests a minute, and a second owner, a budget counted twice or an owner
+// that keeps polling after it lost the unit would show as more than this in
+// some 60 s window. The round lasts over a minute, so 60 s windows slide
+// across the kills, pauses and takeovers.
+const haMakePerMinute = 300
+
+// assertMakeBudget asserts from the simulator's side that the cluster never
+// sent more than perMinute Make requests in any 60 s, and that none was
+// answered 429 (the simulator counts the same budget).
+func (c *haCluster) assertMakeBudget(perMinute int, start time.Time) {
+	c.t.Helper()
+	times := chaosrun.VendorRequestTimes(c.sim, chaosrun.MakeAPIs...)
+	most, at := chaosrun.MaxInWindow(times, time.Minute)
+	var throttled int64
+	for _, api := range chaosrun.MakeAPIs {
+		for _, rc := range c.sim.StreamRequests(api) {
+			throttled += rc.Throttled
+		}
+	}
+	span := time.Duration(0)
+	if len(times) > 0 {
+		span = times[len(times)-1].Sub(times[0])
+	}
+	c.t.Logf("Make budget %d/min across the cluster: %d Make requests over %s, the most in one 60 s window %d (from %s), %d answered 429",
+		perMinute, len(times), span.Round(time.Second), most, at.Sub(start).Round(time.Millisecond), throttled)
+	assert.LessOrEqual(c.t, most, perMinute, "expected at most %d Make requests in any 60 s across the cluster, got %d in the one from %s",
+		perMinute, most, at.Sub(start).Round(time.Millisecond))
+	assert.Zero(c.t, throttled, "expected 0 Make requests answered 429")
+}
+
+// haSeed is the chaos round's seed: APILOGS_HA_SEED, or the clock. It is
+// logged, so that a failing sequence can be run again.
+func haSeed(t *testing.T) uint64 {
+	t.Helper()
+	if v := os.Getenv("APILOGS_HA_SEED"); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err, "APILOGS_HA_SEED")
+		return seed
+	}
+	return uint64(time.Now().UnixNano())
+}
+
 // TestHAChaosRound: records arrive all the time (every 100 ms per stream)
-// while the cluster goes through six events, one every 4 s, on a fixed
-// rotation over the three collectors: kill -9 (restarted a second later),
-// SIGSTOP for twice lease_ttl then SIGCONT, SIGTERM (restarted a second
-// later). Afterwards nothing is lost, and the duplicates stay within one
-// page per stream per kill or pause.
+// while the cluster goes through six events drawn at random from a logged
+// seed (APILOGS_HA_SEED runs a sequence again): each 2-5 s after the
+// previous one, a random collector (every one owns units) gets kill -9
+// (restarted a second later), SIGSTOP for twice lease_ttl then SIGCONT, or
+// SIGTERM (restarted a second later). Afterwards nothing is lost, the
+// duplicates stay within one page per stream per kill or pause, and the
+// Make budget shared by three receivers (haMakePerMinute) was never
+// exceeded across the cluster in any 60 s.
 func TestHAChaosRound(t *testing.T) {
+	seed := haSeed(t)
+	t.Logf("chaos round seed %d (APILOGS_HA_SEED=%d runs this sequence again)", seed, seed)
+	events := chaosrun.HAEvents(seed, 6, 3)
 	etcd := etcdtest.Run(t, 1)
+	start := time.Now()
 	c := startHAClusterWith(t, etcd, 3, simulator.Options{
 		Mode: simulator.ModeDemo, InitialRecords: initialRecords, Seed: 23, NewRecordEvery: 100 * time.Millisecond,
-	})
-	type event struct {
-		what   string
-		member int
-	}
-	events := []event{{"kill", 0}, {"pause", 1}, {"term", 2}, {"kill", 1}, {"pause", 2}, {"term", 0}}
-	interrupts := 0
+		RatePerMinute: map[string]int{"make": haMakePerMinute},
+	}, haMakePerMinute)
 	for _, e := range events {
-		time.Sleep(4 * time.Second) // the records keep coming between events
-		h := c.members[e.member]
-		switch e.what {
-		case "kill":
+		time.Sleep(e.After) // the records keep coming between events
+		h := c.members[e.Member]
+		switch e.What {
+		case chaosrun.HAKill:
 			h.col.Kill()
-			interrupts++
 			time.Sleep(time.Second) // down for a second
 			h.start()
-		case "pause":
+		case chaosrun.HAPause:
 			require.NoError(t, syscall.Kill(h.col.Pid(), syscall.SIGSTOP))
-			interrupts++
 			time.Sleep(2 * haLeaseTTL) // paused for twice lease_ttl
 			require.NoError(t, syscall.Kill(h.col.Pid(), syscall.SIGCONT))
-		case "term":
+		case chaosrun.HATerm:
 			h.stop()
 			time.Sleep(time.Second) // down for a second
 			h.start()
 		}
-		t.Logf("%s c%d", e.what, e.member)
+		t.Logf("%s", e)
 	}
+	interrupts := chaosrun.Interruptions(events)
 	c.sim.Pause()
 	created := map[string]int{}
 	for _, tally := range chaosrun.CountAll(c.sim, c.sink, c.receivers) {
 		created[tally.Receiver] = tally.Created
 	}
-	waitFor(t, 2*time.Minute, allDelivered(c.sim, c.sink, c.receivers, created))
+	waitFor(t, 3*time.Minute, allDelivered(c.sim, c.sink, c.receivers, created))
 	total, dups := 0, 0
 	for _, tally := range chaosrun.CountAll(c.sim, c.sink, c.receivers) {
 		r := receiverByID(c.receivers, tally.Receiver)
@@ -398,10 +453,11 @@ func TestHAChaosRound(t *testing.T) {
 		assert.LessOrEqual(t, tally.Duplicated, haPageSize*r.Streams*interrupts, "%s: more than one page per stream per kill or pause", tally)
 	}
 	t.Logf("%d records created and delivered, %d delivered twice over %d kills and pauses (%.1f per interruption)",
-		total, dups, interrupts, float64(dups)/float64(interrupts))
+		total, dups, interrupts, float64(dups)/float64(max(1, interrupts)))
 	for _, h := range c.members {
 		h.stop()
 	}
+	c.assertMakeBudget(haMakePerMinute, start)
 }
 
 func receiverByID(rs []chaosrun.Receiver, id string) chaosrun.Receiver {

@@ -10,6 +10,13 @@
 // to 250 in a new order on every request), "cap" (every API caps its pages
 // below page_size silently), "pending" (Make runs listed before they
 // finish), joined by "+" within a round, rounds separated by ",".
+//
+// -ha adds the HA round after them: three collectors with an
+// api_logs_coordinator on one etcd (-etcd), kill -9, pauses of twice
+// lease_ttl and SIGTERMs of random collectors from -ha-seed (logged, so that
+// a failing sequence runs again); it fails unless nothing was lost, the
+// duplicates stay within one page per stream per kill or pause and the
+// Make budget was never exceeded in any 60 s (nor answered 429).
 package main
 
 import (
@@ -32,7 +39,7 @@ func main() {
 	flag.DurationVar(&o.Duration, "duration", time.Minute, "total time of every round's two phases (graceful restarts, then SIGKILLs)")
 	flag.IntVar(&o.Restarts, "restarts", 2, "graceful restarts (SIGTERM), spread over the rounds' first phases")
 	flag.IntVar(&o.Kills, "kills", 2, "SIGKILLs, spread over the rounds' second phases")
-	rounds := flag.String("rounds", "plain", "rounds and their modes: ties, shuffled-ties, cap, pending joined by + (plain: none), rounds separated by , (e.g. ties+pending,shuffled-ties+pending,cap+pending)")
+	rounds := flag.String("rounds", "plain", "rounds and their modes: ties, shuffled-ties, cap, pending joined by + (plain: none), rounds separated by , (e.g. ties+pending,shuffled-ties+pending,cap+pending); none: only the HA round (-ha)")
 	tieGroups := flag.String("tie-groups", "101-130", "ties mode: size range of the Logto tie groups (records in one millisecond, in a stable order); above 100, Logto's largest page, and above -page-size")
 	shuffledTieGroups := flag.String("shuffled-tie-groups", "90-250", "shuffled-ties mode: size range of the Logto tie groups in a new order on every request; the smallest above -page-size, the largest above 100")
 	flag.DurationVar(&o.TieGroupEvery, "tie-group-every", 5*time.Second, "ties and shuffled-ties modes: one Logto tie group every")
@@ -48,11 +55,18 @@ func main() {
 	flag.StringVar(&o.LogLevel, "log-level", "info", "the collector's log level (debug shows every poll; with -keep)")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (config, collector log, checkpoints)")
 	flag.DurationVar(&o.CatchUp, "catch-up", 90*time.Second, "how long each catch-up may take")
+	var ha chaosrun.HAOptions
+	flag.DurationVar(&ha.Duration, "ha", 0, "length of the HA round's events (three collectors on etcd, owners killed and paused at random); 0: no HA round")
+	flag.StringVar(&ha.Etcd, "etcd", "", "HA round: path of the etcd binary (make etcd)")
+	flag.Uint64Var(&ha.Seed, "ha-seed", 0, "HA round: seed of the event sequence (0: from the clock; the seed is printed)")
+	flag.IntVar(&ha.MakePerMinute, "ha-make-per-minute", 600, "HA round: the Make budget of the cluster, also enforced by the simulator")
 	flag.Parse()
 	o.Log = os.Stderr
 	var err error
-	if o.Rounds, err = chaosrun.ParseRounds(*rounds); err != nil {
-		fail(err)
+	if *rounds != "none" {
+		if o.Rounds, err = chaosrun.ParseRounds(*rounds); err != nil {
+			fail(err)
+		}
 	}
 	if o.TieGroupMin, o.TieGroupMax, err = parseRange(*tieGroups); err != nil {
 		fail(fmt.Errorf("-tie-groups: %w", err))
@@ -68,15 +82,44 @@ func main() {
 		fmt.Fprintf(os.Stderr, "chaos: collector binary: %v (run make build)\n", err)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	res, err := chaosrun.Run(ctx, o)
-	stop()
-	if err != nil {
-		fail(err)
+	if ha.Duration > 0 {
+		if _, err = os.Stat(ha.Etcd); err != nil {
+			fmt.Fprintf(os.Stderr, "chaos: -etcd: %v (run make etcd)\n", err)
+			os.Exit(2)
+		}
+		if ha.Seed == 0 {
+			ha.Seed = uint64(time.Now().UnixNano())
+		}
+		ha.Collector, ha.PageSize, ha.LogLevel, ha.Keep, ha.Log = o.Collector, o.PageSize, o.LogLevel, o.Keep, os.Stderr
 	}
-	if !res.Print(os.Stdout) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ok := run(ctx, o, ha)
+	stop()
+	if !ok {
 		os.Exit(1)
 	}
+}
+
+// run runs the rounds, then the HA round, and prints their results; it
+// reports whether every bound was met.
+func run(ctx context.Context, o chaosrun.Options, ha chaosrun.HAOptions) bool {
+	ok := true
+	if len(o.Rounds) > 0 {
+		res, rerr := chaosrun.Run(ctx, o)
+		if rerr != nil {
+			fail(rerr)
+		}
+		ok = res.Print(os.Stdout)
+	}
+	if ha.Duration > 0 && ctx.Err() == nil {
+		fmt.Fprintf(os.Stderr, "chaos: HA round, seed %d\n", ha.Seed)
+		res, herr := chaosrun.RunHA(ctx, ha)
+		if herr != nil {
+			fail(herr)
+		}
+		ok = res.Print(os.Stdout) && ok
+	}
+	return ok
 }
 
 func fail(err error) {
