@@ -245,6 +245,22 @@ func TestMachineDisorder(t *testing.T) {
 			key: 10,
 		},
 		{
+			// More than a page of records arrived between two requests of a
+			// walk without a time filter: page 2 starts with them, newer
+			// than anything page 1 showed. Growth, read by the next walk.
+			name: "records that arrived during a newest-first walk and were pushed onto its next page are no disorder",
+			spec: spec(unfiltered), until: 100,
+			state: &State{Key: at(10)},
+			steps: []step{
+				{page: recs("c@60", "b@50", "a@40"), deliver: "c b a"},
+				// records arrived: g2 and g1 (the next walk's) and c (read
+				// already, pushed down) land here
+				{page: recs("g2@98", "g1@97", "c@60"), flags: notWidened},
+				{page: recs("z@5"), done: true, flags: notWidened},
+			},
+			key: 60,
+		},
+		{
 			name: "a short page in the reverse order is disorder, delivered",
 			spec: spec(nil), until: 20,
 			steps: []step{

@@ -74,7 +74,27 @@ func (m *Machine) measureOrder(walk *Walk, recs []decode.Record) (d Disorder, sh
 		ahead = bound
 	}
 	if !m.continues(walk) {
-		return m.measureFrom(recs, 0, ahead, Seen{}, false), 0, nil
+		return m.measureFrom(recs, 0, ahead, Seen{}, false, nil), 0, nil
+	}
+	var repeated map[string]struct{}
+	if !walk.Windowed && walk.HasTop && m.newestFirst() {
+		// A newest-first list that grew by more than a page between two
+		// requests of the walk pushes onto this page records that arrived
+		// since its first page (above Top: the next walk reads them) and
+		// records this walk delivered already (known by id): growth, not
+		// disorder. Measured, they would widen a busy stream's re-read for
+		// good and be delivered again.
+		ahead = min(ahead, walk.Top)
+		repeated = make(map[string]struct{}, len(walk.Seen)+len(walk.EdgeIDs)+len(walk.EdgeNear))
+		for _, s := range walk.Seen {
+			repeated[s.ID] = struct{}{}
+		}
+		for _, s := range walk.EdgeNear {
+			repeated[s.ID] = struct{}{}
+		}
+		for _, id := range walk.EdgeIDs {
+			repeated[id] = struct{}{}
+		}
 	}
 	if walk.LastID != "" {
 		for i := len(recs) - 1; i >= 0; i-- {
@@ -91,7 +111,7 @@ func (m *Machine) measureOrder(walk *Walk, recs []decode.Record) (d Disorder, sh
 			far.ID = walk.EdgeIDs[0]
 		}
 	}
-	return m.measureFrom(recs, shifted, ahead, far, walk.HasEdge), shifted, nil
+	return m.measureFrom(recs, shifted, ahead, far, walk.HasEdge, repeated), shifted, nil
 }
 
 // continues reports whether the walk's next page follows the page before it.
@@ -100,11 +120,15 @@ func (m *Machine) continues(walk *Walk) bool {
 }
 
 // measureFrom measures recs from index from on, against far when has,
-// leaving out records dated after ahead (see Machine.clockBound).
-func (m *Machine) measureFrom(recs []decode.Record, from int, ahead int64, far Seen, has bool) (d Disorder) {
+// leaving out records dated after ahead (see Machine.clockBound) and the
+// repeated ones the walk delivered already.
+func (m *Machine) measureFrom(recs []decode.Record, from int, ahead int64, far Seen, has bool, repeated map[string]struct{}) (d Disorder) {
 	for i := from; i < len(recs); i++ {
 		r := &recs[i]
 		if r.Problem != "" || r.Key > ahead {
+			continue
+		}
+		if _, ok := repeated[r.ID]; ok {
 			continue
 		}
 		if !has {
