@@ -320,11 +320,11 @@ func (h *haRunner) catchUp(ctx context.Context) {
 }
 
 // idle counts each stream's list requests over window with nothing new. It
-// is a figure, not a bound: a stream that saw records out of order re-reads
-// twice that disorder below its cursor on every poll, several pages at 10
-// records a second, so one poller may send several list requests a poll
-// (TestHAOnEtcd asserts exactly one per stream per idle poll, with records
-// added in a few batches). A second poller of a stream shows elsewhere: as
+// is a figure, not a bound: every poll re-reads settle (2 s) plus one time
+// unit below the cursor, which at 10 records a second holds 20 to 30
+// records, a full page of 20 or more, so one poller sends two or more list
+// requests a poll (TestHAOnEtcd asserts exactly one per stream per idle
+// poll, with records added in a few batches). A second poller of a stream shows elsewhere: as
 // duplicates beyond the bound when both deliver, as Make requests above the
 // budget when a fenced one only lists.
 func (h *haRunner) idle(ctx context.Context, window time.Duration) {
@@ -411,7 +411,7 @@ func (r *HAResult) Print(w io.Writer) bool {
 		ok = ok && good
 		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %s |\n", t.Receiver, streams, t.Created, t.Delivered, t.Lost, t.Duplicated, bound, t.Unexpected, yes(good))
 	}
-	fmt.Fprintf(w, "\nidle after the catch-up: %.2f list requests per stream per poll across the cluster (each stream %d-%d in %d polls; more than one where a stream re-reads below its cursor after records out of order)\n",
+	fmt.Fprintf(w, "\nidle after the catch-up: %.2f list requests per stream per poll across the cluster (each stream %d-%d in %d polls; more than one where the re-read below the cursor, settle plus a time unit, holds a page or more)\n",
 		r.IdleRatio, r.IdleMin, r.IdleMax, r.IdlePolls)
 	fmt.Fprintf(w, "Make budget %d/min shared by three receivers: %d requests, the most in any 60 s %d, %d answered 429\n",
 		o.MakePerMinute, r.MakeRequests, r.MakeMost, r.Make429)
