@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
@@ -63,15 +64,7 @@ func TestEndpointParamsReachTheTokenEndpoint(t *testing.T) {
 	cfg := logtoConfig(sim, logtoSecret)
 	cfg.TokenURL = proxy.URL + "/oauth/token"
 	cfg.EndpointParams = map[string]string{"audience": "https://logs.example.com"}
-	sink := &consumertest.LogsSink{}
-	rcv := newTestReceiver(t, nopSettings(), cfg, sink)
-	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
-	require.Eventually(t, func() bool {
-		return sim.Stats().Requests[simulator.APILogtoLogs]["200"] >= 1
-	}, 15*time.Second, 10*time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, rcv.Shutdown(ctx))
+	pollLogtoUntilAnswered(t, sim, nopSettings(), cfg)
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -110,4 +103,19 @@ func TestEndpointParamsResolve(t *testing.T) {
 	tines := tinesConfig(startSim(t, simulator.Options{}), "k")
 	tines.EndpointParams = map[string]string{"audience": "a"}
 	require.EqualError(t, tines.Validate(), `"endpoint_params" only applies to APIs with auth oauth2_client_credentials; api tines_action_logs uses bearer`)
+}
+
+// pollLogtoUntilAnswered runs a receiver with cfg until the simulated Logto
+// answered one list request with 200, then shuts it down: the token
+// request the receiver made on the way is what the caller checks.
+func pollLogtoUntilAnswered(t *testing.T, sim *simulator.Simulator, set receiver.Settings, cfg *Config) {
+	t.Helper()
+	rcv := newTestReceiver(t, set, cfg, &consumertest.LogsSink{})
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool {
+		return sim.Stats().Requests[simulator.APILogtoLogs]["200"] >= 1
+	}, 15*time.Second, 10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, rcv.Shutdown(ctx))
 }

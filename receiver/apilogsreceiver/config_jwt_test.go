@@ -1,7 +1,6 @@
 package apilogsreceiver
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,9 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	zapobserver "go.uber.org/zap/zaptest/observer"
@@ -88,15 +85,7 @@ func TestPrivateKeyJWTReceiver(t *testing.T) {
 	core, logs := zapobserver.New(zapcore.DebugLevel)
 	set := nopSettings()
 	set.Logger = zap.New(core)
-	sink := &consumertest.LogsSink{}
-	rcv := newTestReceiver(t, set, cfg, sink)
-	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
-	require.Eventually(t, func() bool {
-		return sim.Stats().Requests[simulator.APILogtoLogs]["200"] >= 1
-	}, 15*time.Second, 10*time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, rcv.Shutdown(ctx))
+	pollLogtoUntilAnswered(t, sim, set, cfg)
 
 	mu.Lock()
 	defer mu.Unlock()
