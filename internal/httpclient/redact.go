@@ -47,7 +47,7 @@ const (
 // (CR, LF, escaped \r\n, with the indentation after them). Safe for
 // concurrent use; a nil Redactor redacts nothing.
 type Redactor struct {
-	mu     sync.Mutex
+	mu      sync.Mutex
 	static  []string
 	tokens  [][]string
 	refresh [][]string
