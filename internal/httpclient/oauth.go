@@ -283,6 +283,11 @@ func (o *OAuth2) cached() (string, bool) {
 func (o *OAuth2) fetch(ctx context.Context) (string, time.Duration, error) {
 	var bodyErr error
 	tctx := ctx
+	if o.grant != nil {
+		var stop func()
+		tctx, stop = o.outliveCancel(ctx)
+		defer stop()
+	}
 	if o.timeout > 0 {
 		var cancel context.CancelFunc
 		tctx, cancel = context.WithTimeout(ctx, o.timeout)

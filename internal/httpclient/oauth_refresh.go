@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
@@ -15,6 +16,11 @@ const GrantTypeRefreshToken = "refresh_token"
 // saveRetryEvery spaces the retries of a rotated refresh token's write
 // that failed: the token is kept in memory meanwhile.
 const saveRetryEvery = 30 * time.Second
+
+// cancelGrace is how long a refresh-token request in flight may go on once
+// its poll is cancelled (a shutdown): within the engine's bound on stopping
+// polls (3s).
+const cancelGrace = 2 * time.Second
 
 // saveTimeout bounds the write of a rotated refresh token, which does not
 // end with the poll's context.
@@ -92,6 +98,31 @@ func (o *OAuth2) loadRefreshToken(ctx context.Context) error {
 	}
 	g.loaded = true
 	return nil
+}
+
+// outliveCancel is ctx, except that its cancellation reaches the token
+// request only cancelGrace later: the server may rotate the token on
+// receipt, and an answer cut off then would take the only live token with
+// it (the next start would meet invalid_grant). Deadlines still apply
+// through the client's timeout.
+func (o *OAuth2) outliveCancel(ctx context.Context) (context.Context, func()) {
+	detached, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var timer *time.Timer
+	var mu sync.Mutex
+	stopAfter := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		timer = time.AfterFunc(cancelGrace, cancel)
+		mu.Unlock()
+	})
+	return detached, func() {
+		stopAfter()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
 }
 
 // withRefreshToken is cc with the refresh-token grant and the current token

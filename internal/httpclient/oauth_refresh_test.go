@@ -323,3 +323,32 @@ func TestRefreshTokensAreRedacted(t *testing.T) {
 		}
 	}
 }
+
+// A shutdown cancels a poll while its token request is in flight, after
+// the server rotated: the answer is still read (within cancelGrace) and its
+// refresh token stored, or the next start would present a retired one.
+func TestRefreshTokenAnswerAfterCancelIsKept(t *testing.T) {
+	rs := newRotatingServer(t, testRefreshToken)
+	received, answer := make(chan struct{}), make(chan struct{})
+	inner := rs.Config.Handler
+	rs.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(received)
+		<-answer
+		inner.ServeHTTP(w, r)
+	})
+	store := &memRefreshStore{}
+	o, _ := newRefreshOAuth(t, rs, testRefreshToken, store, testClientSecret)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := o.Token(ctx)
+		done <- err
+	}()
+	<-received
+	cancel()
+	close(answer)
+	require.NoError(t, <-done, "the answer arrived within the grace")
+	stored, saves, _, _ := store.state()
+	assert.Equal(t, "rt-1-rotated-9a3c6d20", stored)
+	assert.Equal(t, 1, saves)
+}

@@ -91,7 +91,7 @@ func (lr *logsReceiver) keepRefreshTokens() error {
 		Logger:     lr.oauthLog,
 		SaveFailed: func() {
 			lr.telem.APILogsRefreshTokenSaveErrors.Add(context.Background(), 1,
-				metric.WithAttributes(attribute.String("receiver", id)))
+				metric.WithAttributes(attribute.String(attrReceiver, id)))
 		},
 	})
 	if err != nil {

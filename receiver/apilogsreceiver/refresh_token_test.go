@@ -413,3 +413,40 @@ func TestRefreshTokenConfigErrors(t *testing.T) {
 	tines.RefreshToken = "x"
 	require.EqualError(t, tines.Validate(), `"refresh_token" only applies to APIs with auth oauth2_refresh_token; api tines_action_logs uses bearer`)
 }
+
+// Start says where rotated tokens go: in memory only without storage,
+// unencrypted without a key, encrypted otherwise (and from which key).
+func TestRefreshTokenStartWarnings(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	// Nothing listens there: a token request started before Shutdown fails at once.
+	ri := &rotatingIssuer{srv: &httptest.Server{URL: "http://127.0.0.1:1"}}
+	for _, tt := range []struct {
+		name   string
+		mutate func(*Config)
+		level  zapcore.Level
+		msg    string
+	}{
+		{"no storage", func(c *Config) { c.Storage = nil }, zapcore.WarnLevel,
+			"No storage extension configured: a rotated refresh token lives in memory only, and a restart presents the configured refresh_token, which the server may have retired; set storage"},
+		{"no key", func(c *Config) { c.TokenEncryptionKey = "" }, zapcore.WarnLevel,
+			"Rotated refresh tokens are stored unencrypted, like the cursors: set token_encryption_key to encrypt them"},
+		{"client secret", func(c *Config) { c.TokenEncryptionKey, c.ClientSecret = "", "s3cret-value" }, zapcore.InfoLevel,
+			"Rotated refresh tokens are stored encrypted (AES-256-GCM)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			core, logs := zapobserver.New(zapcore.DebugLevel)
+			set := nopSettings()
+			set.Logger = zap.New(core)
+			cfg := refreshConfig(t, sim, ri, configuredRefresh)
+			cfg.CollectionInterval = time.Hour
+			tt.mutate(cfg)
+			rcv := newTestReceiver(t, set, cfg, &consumertest.LogsSink{})
+			st := &tokenStorage{data: map[string][]byte{}}
+			require.NoError(t, rcv.Start(context.Background(), &storageHost{statusHost: &statusHost{}, id: tokenStorageID, ext: st}))
+			require.NoError(t, rcv.Shutdown(context.Background()))
+			got := logs.FilterMessage(tt.msg).All()
+			require.Len(t, got, 1)
+			assert.Equal(t, tt.level, got[0].Level)
+		})
+	}
+}
