@@ -19,7 +19,7 @@ import (
 
 const testRefreshToken = "rt-0-configured-4b7d1e9a"
 
-// rotatingServer honours each refresh token once: it answers with a new
+// rotatingServer accepts each refresh token once: it answers with a new
 // access token and a new refresh token, and refuses any other with
 // invalid_grant, echoing what it got (as careless servers do).
 type rotatingServer struct {
@@ -117,12 +117,12 @@ func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-func newRefreshOAuth(t *testing.T, rs *rotatingServer, configured string, store RefreshTokenStore, secret string) (*OAuth2, *fakeClock) {
+func newRefreshOAuth(t *testing.T, rs *rotatingServer, store RefreshTokenStore, secret string) (*OAuth2, *fakeClock) {
 	t.Helper()
 	o, err := OAuth2ClientCredentials(OAuth2Config{
 		TokenURL: rs.URL + "/oauth/token", ClientID: testClientID, ClientSecret: configopaque.String(secret),
 		Scopes: []string{"logs.read"}, EndpointParams: map[string]string{"audience": "https://logs.example.com"},
-		RefreshToken: configopaque.String(configured), Owner: "api_logs/test",
+		RefreshToken: testRefreshToken, Owner: "api_logs/test",
 	}, rs.Client())
 	require.NoError(t, err)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -140,7 +140,7 @@ func newRefreshOAuth(t *testing.T, rs *rotatingServer, configured string, store 
 func TestRefreshTokenRotatesOnEveryRenewal(t *testing.T) {
 	rs := newRotatingServer(t, testRefreshToken)
 	store := &memRefreshStore{}
-	o, clock := newRefreshOAuth(t, rs, testRefreshToken, store, testClientSecret)
+	o, clock := newRefreshOAuth(t, rs, store, testClientSecret)
 	ctx := context.Background()
 	for i := 1; i <= 4; i++ {
 		tok, err := o.Token(ctx)
@@ -179,7 +179,7 @@ func TestRefreshTokenWithoutRotation(t *testing.T) {
 	rs := newRotatingServer(t, testRefreshToken)
 	rs.rotate = false
 	store := &memRefreshStore{}
-	o, clock := newRefreshOAuth(t, rs, testRefreshToken, store, testClientSecret)
+	o, clock := newRefreshOAuth(t, rs, store, testClientSecret)
 	for range 3 {
 		_, err := o.Token(context.Background())
 		require.NoError(t, err)
@@ -197,7 +197,7 @@ func TestRefreshTokenWithoutRotation(t *testing.T) {
 func TestRefreshTokenStoredOneIsUsed(t *testing.T) {
 	rs := newRotatingServer(t, "rt-7-rotated-9a3c6d20")
 	store := &memRefreshStore{stored: "rt-7-rotated-9a3c6d20"}
-	o, _ := newRefreshOAuth(t, rs, testRefreshToken, store, testClientSecret)
+	o, _ := newRefreshOAuth(t, rs, store, testClientSecret)
 	_, err := o.Token(context.Background())
 	require.NoError(t, err)
 	presented, refused, current := rs.snapshot()
@@ -214,12 +214,12 @@ func TestRefreshTokenFailedWriteIsRetried(t *testing.T) {
 	rs := newRotatingServer(t, testRefreshToken)
 	rs.expiresIn = 3600 // no renewal during the test
 	store := &memRefreshStore{failSaves: 2}
-	o, clock := newRefreshOAuth(t, rs, testRefreshToken, store, testClientSecret)
+	o, clock := newRefreshOAuth(t, rs, store, testClientSecret)
 	ctx := context.Background()
 	_, err := o.Token(ctx)
 	require.NoError(t, err, "a failed write does not fail the token")
 	stored, saves, failed, _ := store.state()
-	assert.Equal(t, "", stored)
+	assert.Empty(t, stored)
 	assert.Equal(t, 1, saves)
 	assert.Equal(t, 1, failed)
 
@@ -259,7 +259,7 @@ func TestRefreshTokenFailedWriteIsRetried(t *testing.T) {
 // server's body echoes the presented and the current one.
 func TestRefreshTokenInvalidGrant(t *testing.T) {
 	rs := newRotatingServer(t, testRefreshToken)
-	o, clock := newRefreshOAuth(t, rs, testRefreshToken, nil, testClientSecret)
+	o, clock := newRefreshOAuth(t, rs, nil, testClientSecret)
 	_, err := o.Token(context.Background())
 	require.NoError(t, err)
 	// Another client rotates the token away.
@@ -292,7 +292,7 @@ func TestRefreshTokenPublicClient(t *testing.T) {
 		basic = append(basic, ok)
 		inner.ServeHTTP(w, r)
 	})
-	o, _ := newRefreshOAuth(t, rs, testRefreshToken, nil, "")
+	o, _ := newRefreshOAuth(t, rs, nil, "")
 	_, err := o.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, []bool{false}, basic)
@@ -308,7 +308,7 @@ func TestRefreshTokenPublicClient(t *testing.T) {
 func TestRefreshTokensAreRedacted(t *testing.T) {
 	rs := newRotatingServer(t, testRefreshToken)
 	red := NewRedactor()
-	o, clock := newRefreshOAuth(t, rs, testRefreshToken, nil, testClientSecret)
+	o, clock := newRefreshOAuth(t, rs, nil, testClientSecret)
 	o.useRedactor(red)
 	for range 3 {
 		_, err := o.Token(context.Background())
@@ -337,7 +337,7 @@ func TestRefreshTokenAnswerAfterCancelIsKept(t *testing.T) {
 		inner.ServeHTTP(w, r)
 	})
 	store := &memRefreshStore{}
-	o, _ := newRefreshOAuth(t, rs, testRefreshToken, store, testClientSecret)
+	o, _ := newRefreshOAuth(t, rs, store, testClientSecret)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -114,7 +114,7 @@ func (s *Store) Load(ctx context.Context) (string, error) {
 	}
 	log := s.cfg.Logger
 	var rec record
-	if err := json.Unmarshal(raw, &rec); err != nil || rec.Version != recordVersion {
+	if json.Unmarshal(raw, &rec) != nil || rec.Version != recordVersion {
 		log.Warn("The stored refresh token record is unreadable; using the configured refresh_token", zap.String("key", Key))
 		return "", nil
 	}

@@ -1,11 +1,8 @@
 package apilogsreceiver
 
 import (
-	"context"
 	"fmt"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
@@ -83,16 +80,12 @@ func (lr *logsReceiver) keepRefreshTokens() error {
 	if secret == "" {
 		secret, keyFrom = string(cfg.ClientSecret), "client_secret"
 	}
-	id := lr.set.ID.String()
 	store, err := refreshstore.New(refreshstore.Config{
 		Storage:    lr.store,
 		Configured: string(cfg.RefreshToken),
 		Secret:     secret,
 		Logger:     lr.oauthLog,
-		SaveFailed: func() {
-			lr.telem.APILogsRefreshTokenSaveErrors.Add(context.Background(), 1,
-				metric.WithAttributes(attribute.String(attrReceiver, id)))
-		},
+		SaveFailed: lr.obs.RefreshTokenSaveError,
 	})
 	if err != nil {
 		return err

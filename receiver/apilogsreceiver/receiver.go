@@ -63,6 +63,8 @@ type logsReceiver struct {
 	oauth *httpclient.OAuth2
 	// oauthLog is the redacted logger of the refresh-token store.
 	oauthLog *zap.Logger
+	// obs records the receiver's metrics (set in prepare).
+	obs *observer
 }
 
 func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, shared *budgets) (*logsReceiver, error) {
@@ -160,6 +162,7 @@ func (lr *logsReceiver) prepare(ctx context.Context, host component.Host, wrap f
 	if err != nil {
 		return err
 	}
+	lr.obs = obs
 
 	// One redactor for the source: it knows every credential of the
 	// config, the header values the authenticator sends and the OAuth

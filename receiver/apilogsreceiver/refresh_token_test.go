@@ -381,19 +381,31 @@ func TestRefreshTokenConfigErrors(t *testing.T) {
 	}{
 		{"valid public client", func(*Config) {}, ""},
 		{"valid with secret", func(c *Config) { c.ClientSecret = "s3cret-value" }, ""},
-		{"no refresh token", func(c *Config) { c.RefreshToken = "" },
-			`"refresh_token" is required by api custom (auth oauth2_refresh_token): the refresh token the authorization server issued to this client`},
-		{"no client", func(c *Config) { c.ClientID = "" },
-			`"client_id" is required by api custom (auth oauth2_refresh_token): the client the refresh token was issued to`},
-		{"jwt", func(c *Config) { c.JWT = &JWTConfig{PrivateKey: "k"} },
-			`"jwt" only applies to auth oauth2_client_credentials; api custom uses oauth2_refresh_token`},
-		{"short key", func(c *Config) { c.TokenEncryptionKey = "short" },
-			"\"token_encryption_key\" must be at least 16 characters of a random secret (for example `openssl rand -base64 32`)"},
+		{
+			"no refresh token", func(c *Config) { c.RefreshToken = "" },
+			`"refresh_token" is required by api custom (auth oauth2_refresh_token): the refresh token the authorization server issued to this client`,
+		},
+		{
+			"no client", func(c *Config) { c.ClientID = "" },
+			`"client_id" is required by api custom (auth oauth2_refresh_token): the client the refresh token was issued to`,
+		},
+		{
+			"jwt", func(c *Config) { c.JWT = &JWTConfig{PrivateKey: "k"} },
+			`"jwt" only applies to auth oauth2_client_credentials; api custom uses oauth2_refresh_token`,
+		},
+		{
+			"short key", func(c *Config) { c.TokenEncryptionKey = "short" },
+			"\"token_encryption_key\" must be at least 16 characters of a random secret (for example `openssl rand -base64 32`)",
+		},
 		{"bad token url", func(c *Config) { c.TokenURL = "ftp://x" }, `"token_url" must be an http or https URL, got "ftp://x"`},
-		{"coordinator", func(c *Config) { c.Coordinator = &coord },
-			`"refresh_token" and "coordinator" cannot be set together: each collector would refresh with the same token and the first rotation would retire the others' (the rotated token is kept in this collector's storage, not in etcd); use a client-credentials or JWT grant with the coordinator`},
-		{"leader elector", func(c *Config) { c.K8sLeaderElector = &elector },
-			`"refresh_token" and "k8s_leader_elector" cannot be set together: the rotated token is kept in the leader's storage, and the next leader would present a token the server has retired; use a client-credentials or JWT grant with leader election`},
+		{
+			"coordinator", func(c *Config) { c.Coordinator = &coord },
+			`"refresh_token" and "coordinator" cannot be set together: each collector would refresh with the same token and the first rotation would retire the others' (the rotated token is kept in this collector's storage, not in etcd); use a client-credentials or JWT grant with the coordinator`,
+		},
+		{
+			"leader elector", func(c *Config) { c.K8sLeaderElector = &elector },
+			`"refresh_token" and "k8s_leader_elector" cannot be set together: the rotated token is kept in the leader's storage, and the next leader would present a token the server has retired; use a client-credentials or JWT grant with leader election`,
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := refreshConfig(t, sim, ri, configuredRefresh)
@@ -426,12 +438,18 @@ func TestRefreshTokenStartWarnings(t *testing.T) {
 		level  zapcore.Level
 		msg    string
 	}{
-		{"no storage", func(c *Config) { c.Storage = nil }, zapcore.WarnLevel,
-			"No storage extension configured: a rotated refresh token lives in memory only, and a restart presents the configured refresh_token, which the server may have retired; set storage"},
-		{"no key", func(c *Config) { c.TokenEncryptionKey = "" }, zapcore.WarnLevel,
-			"Rotated refresh tokens are stored unencrypted, like the cursors: set token_encryption_key to encrypt them"},
-		{"client secret", func(c *Config) { c.TokenEncryptionKey, c.ClientSecret = "", "s3cret-value" }, zapcore.InfoLevel,
-			"Rotated refresh tokens are stored encrypted (AES-256-GCM)"},
+		{
+			"no storage", func(c *Config) { c.Storage = nil }, zapcore.WarnLevel,
+			"No storage extension configured: a rotated refresh token lives in memory only, and a restart presents the configured refresh_token, which the server may have retired; set storage",
+		},
+		{
+			"no key", func(c *Config) { c.TokenEncryptionKey = "" }, zapcore.WarnLevel,
+			"Rotated refresh tokens are stored unencrypted, like the cursors: set token_encryption_key to encrypt them",
+		},
+		{
+			"client secret", func(c *Config) { c.TokenEncryptionKey, c.ClientSecret = "", "s3cret-value" }, zapcore.InfoLevel,
+			"Rotated refresh tokens are stored encrypted (AES-256-GCM)",
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			core, logs := zapobserver.New(zapcore.DebugLevel)
