@@ -116,6 +116,14 @@ func TestChangedConfiguredTokenWins(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, got)
 	assert.Equal(t, 1, logs.FilterMessageSnippet("refresh_token was changed in the configuration").Len())
+
+	// Unencrypted, where no additional data binds the record: the hash alone decides.
+	plain, _ := newStore(t, b, configured, "")
+	require.NoError(t, plain.Save(context.Background(), rotated))
+	pastedPlain, _ := newStore(t, b, "rt-pasted-by-operator-3c3c", "")
+	got, err = pastedPlain.Load(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, got)
 }
 
 // Nothing stored, an unreadable record, a storage error: the configured
