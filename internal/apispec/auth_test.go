@@ -17,4 +17,9 @@ func TestEndpointParamsNeedOAuth2(t *testing.T) {
 	require.NoError(t, err)
 	s.Auth.EndpointParams = map[string]string{"audience": "a"}
 	require.NoError(t, s.ValidateAt("custom."))
+
+	s.Auth.Type = AuthOAuth2Refresh
+	require.NoError(t, s.ValidateAt("custom."), "the refresh-token grant takes them too")
+	s.Auth.Resource, s.Auth.ResourcePath = "https://r", "/r"
+	require.EqualError(t, s.ValidateAt("custom."), `"custom.auth.resource" and auth.resource_path are exclusive`)
 }

@@ -473,3 +473,14 @@ func TestRefreshTokenStartWarnings(t *testing.T) {
 		})
 	}
 }
+
+// The one-shot check refuses the grant: its token request would rotate the
+// collector's refresh token and keep nothing.
+func TestRefreshTokenCheckRefused(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	ri := newRotatingIssuer(t, sim, configuredRefresh, 3600)
+	_, err := NewCheck(context.Background(), nopSettings(), refreshConfig(t, sim, ri, configuredRefresh), &consumertest.LogsSink{}, nil)
+	require.EqualError(t, err, `"refresh_token": a check cannot poll with auth oauth2_refresh_token: its token request would rotate the refresh token that the collector holds, and the check stores nothing`)
+	presented, _, _ := ri.state()
+	assert.Empty(t, presented)
+}
