@@ -42,7 +42,7 @@ const (
 )
 
 // rotatingIssuer is a token endpoint of the refresh-token grant for a
-// public client: each refresh token works once and is answered with a new
+// public client, first accepting configuredRefresh: each refresh token works once and is answered with a new
 // one; any other gets 400 invalid_grant, whose body echoes what it got and
 // the live token. The access tokens come from the simulator's Logto.
 type rotatingIssuer struct {
@@ -60,8 +60,8 @@ type rotatingIssuer struct {
 	awayAfter int
 }
 
-func newRotatingIssuer(t *testing.T, sim *simulator.Simulator, first string, expiresIn int) *rotatingIssuer {
-	ri := &rotatingIssuer{t: t, sim: sim, current: first, expiresIn: expiresIn}
+func newRotatingIssuer(t *testing.T, sim *simulator.Simulator, expiresIn int) *rotatingIssuer {
+	ri := &rotatingIssuer{t: t, sim: sim, current: configuredRefresh, expiresIn: expiresIn}
 	ri.srv = httptest.NewServer(http.HandlerFunc(ri.serve))
 	t.Cleanup(ri.srv.Close)
 	return ri
@@ -236,7 +236,7 @@ func runUntil(t *testing.T, set receiver.Settings, cfg *Config, st *tokenStorage
 // refresh token (AES-256-GCM).
 func TestRefreshTokenSurvivesRestarts(t *testing.T) {
 	sim := startSim(t, simulator.Options{Keys: simulator.Keys{LogtoClientSecret: logtoSecret}})
-	ri := newRotatingIssuer(t, sim, configuredRefresh, 3600)
+	ri := newRotatingIssuer(t, sim, 3600)
 	st := &tokenStorage{data: map[string][]byte{}}
 	// A refusal ends a run too: the assertions below say which token it was.
 	answered := func(n int64) func() bool {
@@ -281,7 +281,7 @@ func TestRefreshTokenFailedWritesKeepItInMemory(t *testing.T) {
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
 	sim := startSim(t, simulator.Options{Keys: simulator.Keys{LogtoClientSecret: logtoSecret}})
-	ri := newRotatingIssuer(t, sim, configuredRefresh, 1)
+	ri := newRotatingIssuer(t, sim, 1)
 	st := &tokenStorage{data: map[string][]byte{}, failSets: 2}
 	core, logs := zapobserver.New(zapcore.DebugLevel)
 	set := metadatatest.NewSettings(tt)
@@ -334,7 +334,7 @@ func (b rawBytes) Put(ctx context.Context, key string, v []byte) error { return 
 // status.
 func TestRefreshTokenRotatedElsewhere(t *testing.T) {
 	sim := startSim(t, simulator.Options{Keys: simulator.Keys{LogtoClientSecret: logtoSecret}})
-	ri := newRotatingIssuer(t, sim, configuredRefresh, 1)
+	ri := newRotatingIssuer(t, sim, 1)
 	st := &tokenStorage{data: map[string][]byte{}}
 	core, logs := zapobserver.New(zapcore.DebugLevel)
 	set := nopSettings()
@@ -478,7 +478,7 @@ func TestRefreshTokenStartWarnings(t *testing.T) {
 // collector's refresh token and keep nothing.
 func TestRefreshTokenCheckRefused(t *testing.T) {
 	sim := startSim(t, simulator.Options{})
-	ri := newRotatingIssuer(t, sim, configuredRefresh, 3600)
+	ri := newRotatingIssuer(t, sim, 3600)
 	_, err := NewCheck(context.Background(), nopSettings(), refreshConfig(t, sim, ri, configuredRefresh), &consumertest.LogsSink{}, nil)
 	require.EqualError(t, err, `"refresh_token": a check cannot poll with auth oauth2_refresh_token: its token request would rotate the refresh token that the collector holds, and the check stores nothing`)
 	presented, _, _ := ri.state()
