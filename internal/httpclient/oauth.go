@@ -290,7 +290,7 @@ func (o *OAuth2) fetch(ctx context.Context) (string, time.Duration, error) {
 	}
 	if o.timeout > 0 {
 		var cancel context.CancelFunc
-		tctx, cancel = context.WithTimeout(ctx, o.timeout)
+		tctx, cancel = context.WithTimeout(tctx, o.timeout)
 		defer cancel()
 	}
 	tctx = context.WithValue(tctx, oauth2.HTTPClient, o.hc)
