@@ -119,13 +119,13 @@ func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d)
 
 func newRefreshOAuth(t *testing.T, rs *rotatingServer, store RefreshTokenStore, secret string) (*OAuth2, *fakeClock) {
 	t.Helper()
-	hc := rs.Client()
+	hc := *rs.Client()
 	hc.Timeout = time.Minute // as the receiver's client has one (a ctx deadline in fetch)
 	o, err := OAuth2ClientCredentials(OAuth2Config{
 		TokenURL: rs.URL + "/oauth/token", ClientID: testClientID, ClientSecret: configopaque.String(secret),
 		Scopes: []string{"logs.read"}, EndpointParams: map[string]string{"audience": "https://logs.example.com"},
 		RefreshToken: testRefreshToken, Owner: "api_logs/test",
-	}, hc)
+	}, &hc)
 	require.NoError(t, err)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	o.now = clock.Now
