@@ -349,7 +349,17 @@ const (
 	AuthBasic  = "basic"  // Authorization: Basic base64(<username or api_key>:<password>)
 	AuthHeader = "header" // <header>: <api_key>
 	AuthOAuth2 = "oauth2_client_credentials"
+	// AuthOAuth2Refresh is the refresh-token grant: the receiver's
+	// refresh_token buys access tokens, and a new refresh token in an
+	// answer replaces it (rotation).
+	AuthOAuth2Refresh = "oauth2_refresh_token"
 )
+
+// IsOAuth2 tells the auth kinds that get access tokens from a token
+// endpoint (token_path, scopes, resource, endpoint_params apply).
+func IsOAuth2(authType string) bool {
+	return authType == AuthOAuth2 || authType == AuthOAuth2Refresh
+}
 
 // Auth says how credentials from the receiver config are sent.
 type Auth struct {

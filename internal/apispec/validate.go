@@ -77,8 +77,8 @@ func (s *Spec) ValidateAt(prefix string) error {
 		}
 	}
 	errs = append(errs, s.Auth.zeros.problems(prefix+"auth.", reflect.TypeFor[Auth]())...)
-	if len(s.Auth.EndpointParams) > 0 && s.Auth.Type != AuthOAuth2 {
-		bad("auth.endpoint_params", "only applies when auth.type is %s", AuthOAuth2)
+	if len(s.Auth.EndpointParams) > 0 && !IsOAuth2(s.Auth.Type) {
+		bad("auth.endpoint_params", "only applies when auth.type is %s or %s", AuthOAuth2, AuthOAuth2Refresh)
 	}
 	switch s.Auth.Type {
 	case "", AuthNone, AuthBearer, AuthBasic:
@@ -90,7 +90,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 		if s.Auth.Header == "" {
 			bad("auth.header", "is required when auth.type is %q", AuthHeader)
 		}
-	case AuthOAuth2:
+	case AuthOAuth2, AuthOAuth2Refresh:
 		if s.Auth.Resource != "" && s.Auth.ResourcePath != "" {
 			bad("auth.resource", "and auth.resource_path are exclusive")
 		}
@@ -98,7 +98,7 @@ func (s *Spec) ValidateAt(prefix string) error {
 			bad("auth.resource", "%v", err)
 		}
 	default:
-		bad("auth.type", "must be one of none, bearer, scheme, basic, header, %s; got %q", AuthOAuth2, s.Auth.Type)
+		bad("auth.type", "must be one of none, bearer, scheme, basic, header, %s, %s; got %q", AuthOAuth2, AuthOAuth2Refresh, s.Auth.Type)
 	}
 	if d := s.Streams.Discover; d != nil {
 		errs = append(errs, d.Request.validate(prefix+"streams.discover.request")...)

@@ -86,6 +86,17 @@ func (s *Store) Save(ctx context.Context, key string, st *State) error {
 	return s.client.Set(ctx, key, b)
 }
 
+// Put writes raw bytes under a key of the caller's (the receiver's own
+// records beside the cursors: a rotated OAuth refresh token), sealed by
+// Close like the cursors' writes.
+func (s *Store) Put(ctx context.Context, key string, value []byte) error {
+	if !s.begin() {
+		return ErrClosed
+	}
+	defer s.inFlight.Done()
+	return s.client.Set(ctx, key, value)
+}
+
 // SetAside keeps the unusable bytes raw of key under aside and stores
 // replacement under key, in one Batch: either both happen or neither, so
 // the bytes are never overwritten before they were kept.

@@ -121,3 +121,16 @@ func TestStoreSetAsideIsOneBatch(t *testing.T) {
 	assert.Equal(t, int64(42), st.Key)
 	assert.Equal(t, Version, st.Version)
 }
+
+// Put writes the receiver's own records beside the cursors, and is sealed
+// by Close like them.
+func TestStorePutIsSealedByClose(t *testing.T) {
+	s := NewStore(nil)
+	ctx := context.Background()
+	require.NoError(t, s.Put(ctx, "oauth2/refresh_token", []byte("v1")))
+	got, err := s.Load(ctx, "oauth2/refresh_token")
+	require.NoError(t, err)
+	assert.Equal(t, []byte("v1"), got)
+	require.NoError(t, s.Close(ctx))
+	require.ErrorIs(t, s.Put(ctx, "oauth2/refresh_token", []byte("v2")), ErrClosed)
+}

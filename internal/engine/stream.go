@@ -302,8 +302,12 @@ func (st *stream) describe(err error) string {
 	var (
 		se *httpclient.StatusError
 		te *httpclient.TransportError
+		re *httpclient.RefreshTokenRefusedError
 	)
 	switch {
+	case errors.As(err, &re):
+		return fmt.Sprintf("token request POST %s: status %d invalid_grant: \"refresh_token\" was revoked, expired or rotated elsewhere; set a new one",
+			re.Err.Path, re.Err.Status)
 	case errors.As(err, &se) && se.TokenEndpoint:
 		return fmt.Sprintf("token request POST %s: status %d", se.Path, se.Status)
 	case errors.As(err, &te) && strings.HasPrefix(te.Method, "token request"):

@@ -38,6 +38,13 @@ type OAuth2Config struct {
 	// request: the grant itself, or the client's authentication
 	// (private_key_jwt) in place of ClientSecret (jwt_assertion.go).
 	Assertion *JWTAssertionConfig
+	// RefreshToken, when set, makes the grant refresh_token (RFC 6749 §6)
+	// in place of client_credentials; a new refresh token in an answer
+	// replaces it (rotation) and goes to the RefreshTokenStore
+	// (oauth_refresh.go). ClientSecret is optional then (public clients).
+	RefreshToken configopaque.String
+	// Owner names the receiver in errors that ask for a config change.
+	Owner string
 	// Redactor learns the client secret, its encodings and every access
 	// token as it is obtained. Nil: a new one (Client.New adds its own).
 	Redactor *Redactor
@@ -65,6 +72,7 @@ type OAuth2 struct {
 	refresh   chan struct{}    // 1-slot semaphore: one refresh at a time
 	static    []string         // the secrets of the token request, to redact
 	signer    *assertionSigner // nil: no RFC 7523 assertion
+	grant     *refreshGrant    // nil: client credentials (or an assertion)
 
 	mu        sync.Mutex
 	reds      []*Redactor // told of every secret and token
@@ -79,6 +87,9 @@ func OAuth2ClientCredentials(cfg OAuth2Config, hc *http.Client) (*OAuth2, error)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		// Don't echo the URL: a misconfigured one may embed credentials.
 		return nil, errors.New("oauth2: token_url must be an absolute http(s) URL without userinfo")
+	}
+	if cfg.RefreshToken != "" && cfg.Assertion != nil {
+		return nil, errors.New("oauth2: a refresh token and a JWT assertion cannot be combined")
 	}
 	if cfg.ClientID == "" && (cfg.Assertion == nil || !cfg.Assertion.Grant) {
 		return nil, errors.New("oauth2: client_id is required")
@@ -125,6 +136,13 @@ func OAuth2ClientCredentials(cfg OAuth2Config, hc *http.Client) (*OAuth2, error)
 			string(cfg.ClientSecret), sec, id + ":" + sec, cfg.ClientID + ":" + string(cfg.ClientSecret),
 			basic, "Basic " + basic,
 		}
+	}
+	if cfg.RefreshToken != "" {
+		o.grant = &refreshGrant{configured: string(cfg.RefreshToken), current: string(cfg.RefreshToken)}
+		// A public client has no secret: its id goes in the form (RFC
+		// 6749 §3.2.1), as with an assertion.
+		o.cc.AuthStyle = assertionAuthStyle(cfg.ClientSecret)
+		o.static = append(o.static, refreshTokenSecrets(string(cfg.RefreshToken))...)
 	}
 	if cfg.Assertion != nil {
 		if o.signer, err = newAssertionSigner(*cfg.Assertion, cfg.ClientID, cc.TokenURL); err != nil {
@@ -174,7 +192,12 @@ func (o *OAuth2) Apply(ctx context.Context, req *http.Request) error {
 }
 
 // String keeps fmt from printing the client secret or token.
-func (o *OAuth2) String() string { return "oauth2 client credentials (" + o.tokenPath + ")" }
+func (o *OAuth2) String() string {
+	if o.grant != nil {
+		return "oauth2 refresh token (" + o.tokenPath + ")"
+	}
+	return "oauth2 client credentials (" + o.tokenPath + ")"
+}
 
 // GoString is String, for %#v.
 func (o *OAuth2) GoString() string { return o.String() }
@@ -188,6 +211,7 @@ func (o *OAuth2) Invalidate() {
 
 // Token returns a valid access token, fetching one if needed.
 func (o *OAuth2) Token(ctx context.Context) (string, error) {
+	o.retrySave(ctx)
 	if tok, ok := o.cached(); ok {
 		return tok, nil
 	}
@@ -200,6 +224,11 @@ func (o *OAuth2) Token(ctx context.Context) (string, error) {
 	// Another caller may have refreshed while we waited for the semaphore.
 	if tok, ok := o.cached(); ok {
 		return tok, nil
+	}
+	if o.grant != nil {
+		if err := o.loadRefreshToken(ctx); err != nil {
+			return "", err
+		}
 	}
 	sent := o.now()
 	tok, lifetime, err := o.fetch(ctx)
@@ -254,9 +283,14 @@ func (o *OAuth2) cached() (string, bool) {
 func (o *OAuth2) fetch(ctx context.Context) (string, time.Duration, error) {
 	var bodyErr error
 	tctx := ctx
+	if o.grant != nil {
+		var stop func()
+		tctx, stop = o.outliveCancel(ctx)
+		defer stop()
+	}
 	if o.timeout > 0 {
 		var cancel context.CancelFunc
-		tctx, cancel = context.WithTimeout(ctx, o.timeout)
+		tctx, cancel = context.WithTimeout(tctx, o.timeout)
 		defer cancel()
 	}
 	tctx = context.WithValue(tctx, oauth2.HTTPClient, o.hc)
@@ -271,9 +305,20 @@ func (o *OAuth2) fetch(ctx context.Context) (string, time.Duration, error) {
 		// The signature alone too: it is what makes the assertion.
 		o.learnToken(assertion, assertion[strings.LastIndexByte(assertion, '.')+1:])
 	}
+	if o.grant != nil {
+		cc = o.withRefreshToken(cc)
+	}
 	tok, err := cc.Token(tctx)
 	if err != nil {
 		return "", 0, o.tokenError(ctx, err, bodyErr)
+	}
+	if o.grant != nil {
+		// Before anything can refuse the answer: the server has retired
+		// the old refresh token already. The write outlives a cancelled
+		// poll (a shutdown) for a moment: a lost rotation costs a human.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+		o.rotated(sctx, tok.RefreshToken)
+		cancel()
 	}
 	if tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "bearer") {
 		return "", 0, fmt.Errorf("token request POST %s: unsupported token_type %q", o.tokenPath, tok.TokenType)
@@ -299,10 +344,14 @@ func (o *OAuth2) tokenError(ctx context.Context, err, bodyErr error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		if st := re.Response.StatusCode; st < 200 || st > 299 {
-			return &StatusError{
+			se := &StatusError{
 				Status: st, Method: http.MethodPost, Path: o.tokenPath,
 				Snippet: redactSnippet(st, re.Body, o.redactor()), TokenEndpoint: true,
 			}
+			if o.grant != nil && re.ErrorCode == "invalid_grant" {
+				return &RefreshTokenRefusedError{Owner: o.owner(), Err: se}
+			}
+			return se
 		}
 		// A 2xx carrying an OAuth "error" field.
 		return fmt.Errorf("token request POST %s: status %d answer carries an OAuth error", o.tokenPath, re.Response.StatusCode)

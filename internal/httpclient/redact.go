@@ -26,6 +26,11 @@ const (
 	// maxTokenGroups bounds the OAuth access tokens kept: a token renewed
 	// every hour for months must not grow the redactor without end.
 	maxTokenGroups = 4
+	// maxRefreshTokens bounds the rotated OAuth refresh tokens kept, apart
+	// from the access tokens so that these do not push them out: a retired
+	// one still matters for a while (a server that sees one reused may
+	// revoke the whole family), but not for months of hourly rotations.
+	maxRefreshTokens = 16
 )
 
 // Redactor removes the credentials of one source from any text that quotes
@@ -42,9 +47,10 @@ const (
 // (CR, LF, escaped \r\n, with the indentation after them). Safe for
 // concurrent use; a nil Redactor redacts nothing.
 type Redactor struct {
-	mu     sync.Mutex
-	static []string
-	tokens [][]string
+	mu      sync.Mutex
+	static  []string
+	tokens  [][]string
+	refresh [][]string
 	// needles are the normalized encodings of every secret, longest first.
 	needles atomic.Pointer[[][]byte]
 }
@@ -91,6 +97,26 @@ func (r *Redactor) AddToken(values ...string) {
 	r.rebuild()
 }
 
+// AddRefreshToken makes r know a rotated OAuth refresh token (and its
+// encodings in a token request). Only the last maxRefreshTokens are kept.
+func (r *Redactor) AddRefreshToken(values ...string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, g := range r.refresh {
+		if slices.Equal(g, values) {
+			return
+		}
+	}
+	r.refresh = append(r.refresh, slices.Clone(values))
+	if len(r.refresh) > maxRefreshTokens {
+		r.refresh = r.refresh[len(r.refresh)-maxRefreshTokens:]
+	}
+	r.rebuild()
+}
+
 // rebuild recomputes the needles; r.mu is held.
 func (r *Redactor) rebuild() {
 	var needles [][]byte
@@ -101,7 +127,7 @@ func (r *Redactor) rebuild() {
 		}
 	}
 	secrets := slices.Clone(r.static)
-	for _, g := range r.tokens {
+	for _, g := range slices.Concat(r.tokens, r.refresh) {
 		secrets = append(secrets, g...)
 	}
 	for _, s := range secrets {

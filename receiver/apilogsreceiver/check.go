@@ -2,12 +2,14 @@ package apilogsreceiver // import "github.com/otelcol-api-logs/otelcol-api-logs/
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/engine"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/httpclient"
@@ -36,6 +38,13 @@ func NewCheck(ctx context.Context, set receiver.Settings, cfg *Config, next cons
 	lr, err := newLogsReceiver(set, cfg, next, newBudgets())
 	if err != nil {
 		return nil, err
+	}
+	if lr.resolved.spec.Auth.Type == apispec.AuthOAuth2Refresh {
+		// Its token request would rotate the refresh token and the check
+		// keeps nothing: the collector's token would be retired (or, on a
+		// server that detects reuse, the whole token family revoked).
+		return nil, fmt.Errorf("%q: a check cannot poll with auth %s: its token request would rotate the refresh token "+
+			"that the collector holds, and the check stores nothing", "refresh_token", apispec.AuthOAuth2Refresh)
 	}
 	err = lr.prepare(ctx, noExtensions{}, wrap)
 	if err != nil {

@@ -48,6 +48,11 @@ type Config struct {
 	// not secrets. JWT signs RFC 7523 assertions (config_auth.go).
 	EndpointParams map[string]string `mapstructure:"endpoint_params"`
 	JWT            *JWTConfig        `mapstructure:"jwt"`
+	// RefreshToken is the grant of auth oauth2_refresh_token; the rotated
+	// ones are kept in storage, encrypted under a key derived from
+	// TokenEncryptionKey, else ClientSecret (config_auth.go).
+	RefreshToken       configopaque.String `mapstructure:"refresh_token"`
+	TokenEncryptionKey configopaque.String `mapstructure:"token_encryption_key"`
 
 	// APIOptions are the keys an API declares in its spec's options table
 	// (action_ids, team_id, log_key, ...).
@@ -319,18 +324,22 @@ func (cfg *Config) resolveSpecOptions(r *resolved) []error {
 		}
 	case apispec.AuthOAuth2:
 		errs = append(errs, cfg.checkOAuth2()...)
+		errs = append(errs, cfg.checkNotRefresh(spec.Auth.Type)...)
+	case apispec.AuthOAuth2Refresh:
+		errs = append(errs, cfg.checkRefresh()...)
 	}
 	if cfg.AuthScheme != "" && spec.Auth.Type != apispec.AuthScheme && spec.Auth.Type != apispec.AuthBearer {
 		bad("auth_scheme", "only applies to APIs that send \"Authorization: <scheme> <key>\"; api %s uses %s", cfg.API, spec.Auth.Type)
 	}
-	if spec.Auth.Type != apispec.AuthOAuth2 {
+	if !apispec.IsOAuth2(spec.Auth.Type) {
 		errs = append(errs, cfg.checkNotOAuth2(spec.Auth.Type)...)
+		errs = append(errs, cfg.checkNotRefresh(spec.Auth.Type)...)
 	}
 
 	errs = append(errs, cfg.resolveOptions(r)...)
 	if r.endpoint != nil {
 		errs = append(errs, cfg.resolveEndpointVars(r)...)
-		if spec.Auth.Type == apispec.AuthOAuth2 {
+		if apispec.IsOAuth2(spec.Auth.Type) {
 			errs = append(errs, cfg.resolveOAuth2(r)...)
 		}
 	}

@@ -61,10 +61,8 @@ func (cfg *Config) checkOAuth2() []error {
 	if cfg.ClientSecret == "" && j == nil {
 		bad("client_secret", "is required by api %s (or a jwt section)", cfg.API)
 	}
-	if cfg.TokenURL != "" {
-		if u, err := url.Parse(cfg.TokenURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			bad("token_url", "must be an http or https URL, got %q", cfg.TokenURL)
-		}
+	if err := cfg.checkTokenURL(); err != nil {
+		errs = append(errs, err)
 	}
 	if j == nil {
 		return errs
@@ -85,15 +83,29 @@ func (cfg *Config) checkOAuth2() []error {
 	return errs
 }
 
+// checkTokenURL refuses a token_url that is not an http(s) URL.
+func (cfg *Config) checkTokenURL() error {
+	if cfg.TokenURL == "" {
+		return nil
+	}
+	if u, err := url.Parse(cfg.TokenURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("%q must be an http or https URL, got %q", "token_url", cfg.TokenURL)
+	}
+	return nil
+}
+
 // checkNotOAuth2 refuses the OAuth 2.0 keys for an API of another auth.
 func (cfg *Config) checkNotOAuth2(auth string) []error {
 	var errs []error
 	for _, k := range []struct {
-		key string
-		set bool
-	}{{"endpoint_params", len(cfg.EndpointParams) > 0}, {"jwt", cfg.JWT != nil}} {
+		key, applies string
+		set          bool
+	}{
+		{"endpoint_params", apispec.AuthOAuth2 + " or " + apispec.AuthOAuth2Refresh, len(cfg.EndpointParams) > 0},
+		{"jwt", apispec.AuthOAuth2, cfg.JWT != nil},
+	} {
 		if k.set {
-			errs = append(errs, fmt.Errorf("%q only applies to APIs with auth %s; api %s uses %s", k.key, apispec.AuthOAuth2, cfg.API, auth))
+			errs = append(errs, fmt.Errorf("%q only applies to APIs with auth %s; api %s uses %s", k.key, k.applies, cfg.API, auth))
 		}
 	}
 	return errs

@@ -102,7 +102,7 @@ func TestEndpointParamsResolve(t *testing.T) {
 	spec.Auth.EndpointParams = nil
 	tines := tinesConfig(startSim(t, simulator.Options{}), "k")
 	tines.EndpointParams = map[string]string{"audience": "a"}
-	require.EqualError(t, tines.Validate(), `"endpoint_params" only applies to APIs with auth oauth2_client_credentials; api tines_action_logs uses bearer`)
+	require.EqualError(t, tines.Validate(), `"endpoint_params" only applies to APIs with auth oauth2_client_credentials or oauth2_refresh_token; api tines_action_logs uses bearer`)
 }
 
 // pollLogtoUntilAnswered runs a receiver with cfg until the simulated Logto

@@ -58,6 +58,13 @@ type logsReceiver struct {
 	leader *leaderTerm
 	// tracer writes the request trace (trace set); closed in Shutdown.
 	tracer *reqtrace.Tracer
+	// oauth is the refresh-token grant's authenticator (auth
+	// oauth2_refresh_token), given the store of rotated tokens in Start.
+	oauth *httpclient.OAuth2
+	// oauthLog is the redacted logger of the refresh-token store.
+	oauthLog *zap.Logger
+	// obs records the receiver's metrics (set in prepare).
+	obs *observer
 }
 
 func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, shared *budgets) (*logsReceiver, error) {
@@ -108,6 +115,9 @@ func (lr *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		if cfg.Storage != nil {
 			storage = cfg.Storage.String()
 		}
+		if err := lr.keepRefreshTokens(); err != nil {
+			return err
+		}
 	}
 	if cfg.K8sLeaderElector != nil {
 		if err := lr.joinLeaderElector(host); err != nil {
@@ -152,6 +162,7 @@ func (lr *logsReceiver) prepare(ctx context.Context, host component.Host, wrap f
 	if err != nil {
 		return err
 	}
+	lr.obs = obs
 
 	// One redactor for the source: it knows every credential of the
 	// config, the header values the authenticator sends and the OAuth
@@ -324,7 +335,10 @@ func (lr *logsReceiver) storageClient(ctx context.Context, host component.Host) 
 // OAuth access tokens as they are obtained.
 func (lr *logsReceiver) redactor() *httpclient.Redactor {
 	cfg := lr.cfg
-	secrets := []string{string(cfg.APIKey), string(cfg.Password), string(cfg.ClientSecret)}
+	secrets := []string{
+		string(cfg.APIKey), string(cfg.Password), string(cfg.ClientSecret),
+		string(cfg.RefreshToken), string(cfg.TokenEncryptionKey),
+	}
 	for _, h := range cfg.ClientConfig.Headers {
 		if credentialHeader(h.Name) {
 			secrets = append(secrets, string(h.Value))
@@ -367,14 +381,14 @@ func (lr *logsReceiver) authenticator(r *resolved, client *http.Client, red *htt
 		return httpclient.Basic(cfg.APIKey, ""), nil
 	case apispec.AuthHeader:
 		return httpclient.Header(a.Header, cfg.APIKey), nil
-	case apispec.AuthOAuth2:
+	case apispec.AuthOAuth2, apispec.AuthOAuth2Refresh:
 		// Token endpoint and resource indicator: resolved with the
 		// configuration (resolveOAuth2).
 		scopes := cfg.Scopes
 		if len(scopes) == 0 {
 			scopes = a.Scopes
 		}
-		return httpclient.OAuth2ClientCredentials(httpclient.OAuth2Config{
+		oauth, err := httpclient.OAuth2ClientCredentials(httpclient.OAuth2Config{
 			TokenURL:       r.tokenURL,
 			ClientID:       cfg.ClientID,
 			ClientSecret:   cfg.ClientSecret,
@@ -382,8 +396,17 @@ func (lr *logsReceiver) authenticator(r *resolved, client *http.Client, red *htt
 			Scopes:         scopes,
 			EndpointParams: r.endpointParams,
 			Assertion:      cfg.JWT.assertion(),
+			RefreshToken:   cfg.RefreshToken,
+			Owner:          lr.set.ID.String(),
 			Redactor:       red,
 		}, client)
+		if err != nil {
+			return nil, err
+		}
+		if a.Type == apispec.AuthOAuth2Refresh {
+			lr.oauth, lr.oauthLog = oauth, red.Logger(lr.set.Logger)
+		}
+		return oauth, nil
 	}
 	return nil, nil
 }

@@ -255,6 +255,12 @@ func (o *observer) CheckpointError(stream string) {
 	o.tb.APILogsCheckpointErrors.Add(context.Background(), 1, o.attrs(stream))
 }
 
+// RefreshTokenSaveError counts a failed write of a rotated refresh token:
+// one per receiver, whatever the streams.
+func (o *observer) RefreshTokenSaveError() {
+	o.tb.APILogsRefreshTokenSaveErrors.Add(context.Background(), 1, metric.WithAttributes(o.receiver))
+}
+
 func (o *observer) CursorReadError(stream string) {
 	o.tb.APILogsCursorReadErrors.Add(context.Background(), 1, o.attrs(stream))
 }

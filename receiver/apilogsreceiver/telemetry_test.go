@@ -319,8 +319,11 @@ func TestTelemetryAttributesMatchMetadata(t *testing.T) {
 
 	for name, m := range md.Telemetry.Metrics {
 		want := []string{attrReceiver, attrStream}
-		if name == "api_logs_polls" || name == "api_logs_requests" {
+		switch name {
+		case "api_logs_polls", "api_logs_requests":
 			want = append(want, attrOutcome)
+		case "api_logs_refresh_token_save_errors":
+			want = []string{attrReceiver} // one refresh token per receiver
 		}
 		assert.Equal(t, want, m.Attributes, name)
 	}

@@ -40,6 +40,9 @@ var AllAPIs = []string{
 type Keys struct {
 	Tines, StackOne, OMS, Make       string
 	LogtoClientID, LogtoClientSecret string
+	// LogtoRefreshToken is the first refresh token of the grant at
+	// LogtoRefreshPath; each use rotates it.
+	LogtoRefreshToken string
 }
 
 // DefaultKeys are the demo credentials.
@@ -47,6 +50,7 @@ func DefaultKeys() Keys {
 	return Keys{
 		Tines: "demo-tines-key", StackOne: "demo-stackone-key", OMS: "demo-oms-key", Make: "demo-make-key",
 		LogtoClientID: "demo-logto-app", LogtoClientSecret: "demo-logto-secret",
+		LogtoRefreshToken: "demo-logto-refresh-token",
 	}
 }
 
@@ -224,6 +228,7 @@ func (o *Options) applyDefaults() error {
 		{&o.Keys.Make, d.Make},
 		{&o.Keys.LogtoClientID, d.LogtoClientID},
 		{&o.Keys.LogtoClientSecret, d.LogtoClientSecret},
+		{&o.Keys.LogtoRefreshToken, d.LogtoRefreshToken},
 	} {
 		if *p.v == "" {
 			*p.v = p.def

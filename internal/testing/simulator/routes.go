@@ -24,6 +24,7 @@ func (s *Simulator) routes() *http.ServeMux {
 	h("GET /stackone/logs/actions/{id}", APIStackOneActionLogs, "stackone", kindDetail, s.authStackOne, s.stackOneGet)
 	// Logto
 	h("POST /logto/oidc/token", apiLogtoToken, "logto", kindToken, nil, s.logtoToken)
+	h("POST "+LogtoRefreshPath, apiLogtoRefresh, "logto", kindToken, nil, s.logtoRefresh)
 	h("GET /logto/api/logs", APILogtoLogs, "logto", kindList, s.authLogto, s.logtoList)
 	h("GET /logto/api/logs/{id}", APILogtoLogs, "logto", kindDetail, s.authLogto, s.logtoGet)
 	// Akinon OMS (DRF serves both with and without the trailing slash here)

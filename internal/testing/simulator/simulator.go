@@ -30,6 +30,7 @@ type Simulator struct {
 	faults   *faultSet
 	limiter  *rateLimiter
 	tokens   *tokenStore
+	refresh  refreshGrant
 	bench    *benchAction
 	foreign  *foreignServer
 	access   access

@@ -25,25 +25,26 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                   metric.Meter
-	mu                      sync.Mutex
-	registrations           []metric.Registration
-	APILogsCheckpointErrors metric.Int64Counter
-	APILogsCursorIdsDropped metric.Int64Counter
-	APILogsCursorLag        metric.Float64ObservableGauge
-	APILogsCursorReadErrors metric.Int64Counter
-	APILogsCursorsSetAside  metric.Int64Counter
-	APILogsDisorderWindow   metric.Float64ObservableGauge
-	APILogsInvalidRecords   metric.Int64Counter
-	APILogsLastSuccess      metric.Int64ObservableGauge
-	APILogsPages            metric.Int64Counter
-	APILogsPolls            metric.Int64Counter
-	APILogsRefusedNextLinks metric.Int64Counter
-	APILogsRequests         metric.Int64Counter
-	APILogsRetries          metric.Int64Counter
-	APILogsThrottledTime    metric.Float64Counter
-	APILogsTieReads         metric.Int64Counter
-	APILogsTieRecordsMissed metric.Int64Counter
+	meter                         metric.Meter
+	mu                            sync.Mutex
+	registrations                 []metric.Registration
+	APILogsCheckpointErrors       metric.Int64Counter
+	APILogsCursorIdsDropped       metric.Int64Counter
+	APILogsCursorLag              metric.Float64ObservableGauge
+	APILogsCursorReadErrors       metric.Int64Counter
+	APILogsCursorsSetAside        metric.Int64Counter
+	APILogsDisorderWindow         metric.Float64ObservableGauge
+	APILogsInvalidRecords         metric.Int64Counter
+	APILogsLastSuccess            metric.Int64ObservableGauge
+	APILogsPages                  metric.Int64Counter
+	APILogsPolls                  metric.Int64Counter
+	APILogsRefreshTokenSaveErrors metric.Int64Counter
+	APILogsRefusedNextLinks       metric.Int64Counter
+	APILogsRequests               metric.Int64Counter
+	APILogsRetries                metric.Int64Counter
+	APILogsThrottledTime          metric.Float64Counter
+	APILogsTieReads               metric.Int64Counter
+	APILogsTieRecordsMissed       metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -198,6 +199,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_api_logs_polls",
 		metric.WithDescription("Polls by outcome (success, failure). [Development]"),
 		metric.WithUnit("{poll}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.APILogsRefreshTokenSaveErrors, err = builder.meter.Int64Counter(
+		"otelcol_api_logs_refresh_token_save_errors",
+		metric.WithDescription("Writes of a rotated OAuth 2.0 refresh token to the storage extension that failed, retries included; the token is kept in memory and the write is retried, but a restart before one succeeds presents a token the server has retired. [Development]"),
+		metric.WithUnit("{error}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.APILogsRefusedNextLinks, err = builder.meter.Int64Counter(

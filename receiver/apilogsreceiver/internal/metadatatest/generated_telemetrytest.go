@@ -175,6 +175,22 @@ func AssertEqualAPILogsPolls(t *testing.T, tt *componenttest.Telemetry, dps []me
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualAPILogsRefreshTokenSaveErrors(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_api_logs_refresh_token_save_errors",
+		Description: "Writes of a rotated OAuth 2.0 refresh token to the storage extension that failed, retries included; the token is kept in memory and the write is retried, but a restart before one succeeds presents a token the server has retired. [Development]",
+		Unit:        "{error}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_api_logs_refresh_token_save_errors")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualAPILogsRefusedNextLinks(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_api_logs_refused_next_links",

@@ -39,6 +39,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.APILogsInvalidRecords.Add(context.Background(), 1)
 	tb.APILogsPages.Add(context.Background(), 1)
 	tb.APILogsPolls.Add(context.Background(), 1)
+	tb.APILogsRefreshTokenSaveErrors.Add(context.Background(), 1)
 	tb.APILogsRefusedNextLinks.Add(context.Background(), 1)
 	tb.APILogsRequests.Add(context.Background(), 1)
 	tb.APILogsRetries.Add(context.Background(), 1)
@@ -73,6 +74,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsPolls(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsRefreshTokenSaveErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsRefusedNextLinks(t, testTel,
