@@ -68,60 +68,112 @@ func TestValidateResume(t *testing.T) {
 		{name: "1Password"},
 		{name: "Okta", edits: []string{okta}},
 		{name: "last id feed", edits: []string{lastID}},
-		{name: "last id feed with a has-more flag and a continue query", edits: []string{lastID,
-			`{pagination: {next_path: has_more}, request: {query: {limit: "{{page_size}}", after_id: null}, continue: {query: {after_id: "{{last_id}}", limit: "{{page_size}}"}}}}`}},
+		{name: "last id feed with a has-more flag and a continue query", edits: []string{
+			lastID,
+			`{pagination: {next_path: has_more}, request: {query: {limit: "{{page_size}}", after_id: null}, continue: {query: {after_id: "{{last_id}}", limit: "{{page_size}}"}}}}`,
+		}},
 		{name: "continue within a walk, no resume", edits: []string{`{resume: null}`}},
 		{name: "refused statuses", edits: []string{`{resume: {refused_statuses: [400, 409, 410]}}`}},
 		{name: "refused statuses empty", edits: []string{`{resume: {refused_statuses: []}}`}},
-		{name: "from unknown", edits: []string{`{resume: {from: last}}`},
-			want: []string{`"custom.resume.from" must be one of next, last_id; got "last"`}},
-		{name: "from absent", edits: []string{`{resume: {refused_statuses: [404]}}`, `{resume: {from: null}}`},
-			want: []string{`"custom.resume.from" must be one of next, last_id; got ""`}},
-		{name: "next with page numbers", edits: []string{`{pagination: {type: page, next_path: null, has_more_path: null}, request: {continue: null}}`},
-			want: []string{`"custom.resume.from" next stores the next position of the last page read, which pagination.type "page" does not give: use cursor, next_url or link_header (or resume.from last_id)`}},
-		{name: "next with offsets", edits: []string{`{pagination: {type: offset, next_path: null, has_more_path: null}, request: {continue: null}}`},
-			want: []string{`"custom.resume.from" next stores the next position of the last page read, which pagination.type "offset" does not give: use cursor, next_url or link_header (or resume.from last_id)`}},
-		{name: "next with none", edits: []string{`{pagination: {type: none, next_path: null, has_more_path: null}, request: {continue: null}}`},
-			want: []string{`"custom.resume.from" next stores the next position of the last page read, which pagination.type "none" does not give: use cursor, next_url or link_header (or resume.from last_id)`}},
-		{name: "last id with a cursor", edits: []string{`{resume: {from: last_id}}`},
-			want: []string{`"custom.resume.from" last_id continues every page from the id of the last record read: pagination.type must be none (got "cursor"); pagination.next_path may name a "has more" flag`}},
-		{name: "newest first", edits: []string{`{records: {order: newest_first}}`},
-			want: []string{`"custom.records.order" must be "oldest_first" with resume: a position the server gives leads to newer records only in an oldest-first feed; got "newest_first"`}},
-		{name: "last id newest first", edits: []string{lastID, `{records: {order: newest_first}}`},
-			want: []string{`"custom.records.order" "newest_first" needs a time_filter or resume: without either the engine must walk newest first down to its cursor`,
-				`"custom.records.order" must be "oldest_first" with resume: a position the server gives leads to newer records only in an oldest-first feed; got "newest_first"`}[1:]},
-		{name: "oldest first without time filter or resume", edits: []string{lastID, `{resume: null, request: {query: {after_id: null}}}`},
-			want: []string{`"custom.records.order" "oldest_first" needs a time_filter or resume: without either the engine must walk newest first down to its cursor`}},
-		{name: "max window", edits: []string{`{time_filter: {max_window: 1h}}`},
-			want: []string{`"custom.time_filter.max_window" does not apply with resume: a walk from the server's position has no time window`}},
-		{name: "unfinished", edits: []string{`{records: {unfinished: {field: status, values: [running]}}}`},
-			want: []string{`"custom.records.unfinished" does not apply with resume: a record held back is read again by time, and a walk from the server's position does not go back`}},
-		{name: "unstable ties", edits: []string{`{records: {unstable_ties: true}}`},
-			want: []string{`"custom.records.unstable_ties" does not apply with resume: it lowers a time window's bound, and a walk from the server's position has none`}},
-		{name: "window end", edits: []string{`{request: {body: '{"start_time": "{{window_start}}", "end_time": "{{window_end}}"}'}}`},
-			want: []string{`"custom.request.body" uses {{window_end}}, which a walk from the server's position does not have: the first request reads everything from {{window_start}} on`}},
-		{name: "window end in a query", edits: []string{okta, `{request: {query: {until: "{{window_end}}"}}}`},
-			want: []string{`"custom.request.query.until" uses {{window_end}}, which a walk from the server's position does not have: the first request reads everything from {{window_start}} on`}},
-		{name: "last id without resume last_id", edits: []string{`{request: {continue: {body: '{"cursor": "{{cursor}}", "after": "{{last_id}}"}'}}}`},
-			want: []string{`"custom.request.continue.body" uses {{last_id}}, which only resume.from last_id fills`}},
-		{name: "last id in discovery", edits: []string{`{streams: {key: stream_ids, discover: {request: {path: "/streams/{{last_id}}"}, pagination: {type: none}, id_field: id}}}`},
-			want: []string{`"custom.streams.discover.request.path" uses {{last_id}}, which only the log request has`}},
-		{name: "continue in enrichment", edits: []string{`{enrich: {field: status, values: [x], max_per_poll: 1, request: {path: "/x/{{record:id}}", continue: {body: "{}"}}}}`},
-			want: []string{`"custom.enrich.request.continue" applies to the log request only (request.continue)`}},
-		{name: "refused status 5xx", edits: []string{`{resume: {refused_statuses: [503]}}`},
-			want: []string{`"custom.resume.refused_statuses[0]" must be a 4xx status (a 5xx is retried as a failure of the server); got 503`}},
-		{name: "refused status 429", edits: []string{`{resume: {refused_statuses: [404, 429]}}`},
-			want: []string{`"custom.resume.refused_statuses[1]" must not be 429: that status says something else than a refused position`}},
-		{name: "continue empty", edits: []string{`{request: {continue: null}}`, `{request: {continue: {}}}`},
-			want: []string{`"custom.request.continue" must set query or body: the request that continues from the server's position`}},
-		{name: "continue body empty", edits: []string{`{request: {continue: {body: ""}}}`},
-			want: []string{`"custom.request.continue.body" must not be empty: leave it out for the request's own body`}},
-		{name: "continue query empty", edits: []string{`{request: {continue: {body: null, query: {}}}}`},
-			want: []string{`"custom.request.continue.query" must not be empty: leave it out for the request's own query`}},
-		{name: "continue with next links", edits: []string{okta, `{request: {continue: {query: {after: x}}}}`},
-			want: []string{`"custom.request.continue" applies where a request continues from a position the server gave: pagination.type cursor ({{cursor}}) or resume.from last_id ({{last_id}}); pagination.type "link_header" continues without a template`}},
-		{name: "continue unparsable", edits: []string{`{request: {continue: {body: '{"cursor": "{{cursor"}'}}}`},
-			want: []string{`"custom.request.continue.body" unclosed "{{" in "{\"cursor\": \"{{cursor\"}"`}},
+		{
+			name: "from unknown", edits: []string{`{resume: {from: last}}`},
+			want: []string{`"custom.resume.from" must be one of next, last_id; got "last"`},
+		},
+		{
+			name: "from absent", edits: []string{`{resume: {refused_statuses: [404]}}`, `{resume: {from: null}}`},
+			want: []string{`"custom.resume.from" must be one of next, last_id; got ""`},
+		},
+		{
+			name: "next with page numbers", edits: []string{`{pagination: {type: page, next_path: null, has_more_path: null}, request: {continue: null}}`},
+			want: []string{`"custom.resume.from" next stores the next position of the last page read, which pagination.type "page" does not give: use cursor, next_url or link_header (or resume.from last_id)`},
+		},
+		{
+			name: "next with offsets", edits: []string{`{pagination: {type: offset, next_path: null, has_more_path: null}, request: {continue: null}}`},
+			want: []string{`"custom.resume.from" next stores the next position of the last page read, which pagination.type "offset" does not give: use cursor, next_url or link_header (or resume.from last_id)`},
+		},
+		{
+			name: "next with none", edits: []string{`{pagination: {type: none, next_path: null, has_more_path: null}, request: {continue: null}}`},
+			want: []string{`"custom.resume.from" next stores the next position of the last page read, which pagination.type "none" does not give: use cursor, next_url or link_header (or resume.from last_id)`},
+		},
+		{
+			name: "last id with a cursor", edits: []string{`{resume: {from: last_id}}`},
+			want: []string{`"custom.resume.from" last_id continues every page from the id of the last record read: pagination.type must be none (got "cursor"); pagination.next_path may name a "has more" flag`},
+		},
+		{
+			name: "newest first", edits: []string{`{records: {order: newest_first}}`},
+			want: []string{`"custom.records.order" must be "oldest_first" with resume: a position the server gives leads to newer records only in an oldest-first feed; got "newest_first"`},
+		},
+		{
+			name: "last id newest first", edits: []string{lastID, `{records: {order: newest_first}}`},
+			want: []string{
+				`"custom.records.order" "newest_first" needs a time_filter or resume: without either the engine must walk newest first down to its cursor`,
+				`"custom.records.order" must be "oldest_first" with resume: a position the server gives leads to newer records only in an oldest-first feed; got "newest_first"`,
+			}[1:],
+		},
+		{
+			name: "oldest first without time filter or resume", edits: []string{lastID, `{resume: null, request: {query: {after_id: null}}}`},
+			want: []string{`"custom.records.order" "oldest_first" needs a time_filter or resume: without either the engine must walk newest first down to its cursor`},
+		},
+		{
+			name: "max window", edits: []string{`{time_filter: {max_window: 1h}}`},
+			want: []string{`"custom.time_filter.max_window" does not apply with resume: a walk from the server's position has no time window`},
+		},
+		{
+			name: "unfinished", edits: []string{`{records: {unfinished: {field: status, values: [running]}}}`},
+			want: []string{`"custom.records.unfinished" does not apply with resume: a record held back is read again by time, and a walk from the server's position does not go back`},
+		},
+		{
+			name: "unstable ties", edits: []string{`{records: {unstable_ties: true}}`},
+			want: []string{`"custom.records.unstable_ties" does not apply with resume: it lowers a time window's bound, and a walk from the server's position has none`},
+		},
+		{
+			name: "window end", edits: []string{`{request: {body: '{"start_time": "{{window_start}}", "end_time": "{{window_end}}"}'}}`},
+			want: []string{`"custom.request.body" uses {{window_end}}, which a walk from the server's position does not have: the first request reads everything from {{window_start}} on`},
+		},
+		{
+			name: "window end in a query", edits: []string{okta, `{request: {query: {until: "{{window_end}}"}}}`},
+			want: []string{`"custom.request.query.until" uses {{window_end}}, which a walk from the server's position does not have: the first request reads everything from {{window_start}} on`},
+		},
+		{
+			name: "last id without resume last_id", edits: []string{`{request: {continue: {body: '{"cursor": "{{cursor}}", "after": "{{last_id}}"}'}}}`},
+			want: []string{`"custom.request.continue.body" uses {{last_id}}, which only resume.from last_id fills`},
+		},
+		{
+			name: "last id in discovery", edits: []string{`{streams: {key: stream_ids, discover: {request: {path: "/streams/{{last_id}}"}, pagination: {type: none}, id_field: id}}}`},
+			want: []string{`"custom.streams.discover.request.path" uses {{last_id}}, which only the log request has`},
+		},
+		{
+			name: "continue in enrichment", edits: []string{`{enrich: {field: status, values: [x], max_per_poll: 1, request: {path: "/x/{{record:id}}", continue: {body: "{}"}}}}`},
+			want: []string{`"custom.enrich.request.continue" applies to the log request only (request.continue)`},
+		},
+		{
+			name: "refused status 5xx", edits: []string{`{resume: {refused_statuses: [503]}}`},
+			want: []string{`"custom.resume.refused_statuses[0]" must be a 4xx status (a 5xx is retried as a failure of the server); got 503`},
+		},
+		{
+			name: "refused status 429", edits: []string{`{resume: {refused_statuses: [404, 429]}}`},
+			want: []string{`"custom.resume.refused_statuses[1]" must not be 429: that status says something else than a refused position`},
+		},
+		{
+			name: "continue empty", edits: []string{`{request: {continue: null}}`, `{request: {continue: {}}}`},
+			want: []string{`"custom.request.continue" must set query or body: the request that continues from the server's position`},
+		},
+		{
+			name: "continue body empty", edits: []string{`{request: {continue: {body: ""}}}`},
+			want: []string{`"custom.request.continue.body" must not be empty: leave it out for the request's own body`},
+		},
+		{
+			name: "continue query empty", edits: []string{`{request: {continue: {body: null, query: {}}}}`},
+			want: []string{`"custom.request.continue.query" must not be empty: leave it out for the request's own query`},
+		},
+		{
+			name: "continue with next links", edits: []string{okta, `{request: {continue: {query: {after: x}}}}`},
+			want: []string{`"custom.request.continue" applies where a request continues from a position the server gave: pagination.type cursor ({{cursor}}) or resume.from last_id ({{last_id}}); pagination.type "link_header" continues without a template`},
+		},
+		{
+			name: "continue unparsable", edits: []string{`{request: {continue: {body: '{"cursor": "{{cursor"}'}}}`},
+			want: []string{`"custom.request.continue.body" unclosed "{{" in "{\"cursor\": \"{{cursor\"}"`},
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := resumeSpec(t, tt.edits...).ValidateAt("custom.")
@@ -152,7 +204,7 @@ func TestResumeRefuses(t *testing.T) {
 func TestRequestContinued(t *testing.T) {
 	spec := resumeSpec(t, `{request: {query: {a: "1"}, headers: {X-K: v}}}`)
 	c := spec.Request.Continued()
-	assert.Equal(t, `{"cursor": "{{cursor}}"}`, c.Body)
+	assert.JSONEq(t, `{"cursor": "{{cursor}}"}`, c.Body)
 	assert.Equal(t, QueryValues{"1"}, c.Query["a"])
 	assert.Equal(t, spec.Request.Path, c.Path)
 	assert.Equal(t, "v", c.Header["X-K"])

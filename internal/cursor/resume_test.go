@@ -35,8 +35,10 @@ func TestMachineResume(t *testing.T) {
 			name: "the first walk reads from the cursor key with no end, then from the server's cursor, which is stored",
 			spec: cursorSpec, until: 10,
 			steps: []step{
-				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), OpenEnd: true, PageSize: 3},
-					page: recs("a@1", "b@2", "c@3"), next: "k1", more: decode.MoreYes, deliver: "a b c"},
+				{
+					want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(-1), OpenEnd: true, PageSize: 3},
+					page: recs("a@1", "b@2", "c@3"), next: "k1", more: decode.MoreYes, deliver: "a b c",
+				},
 				{want: cont(Position{Cursor: "k1", Page: 2}), page: recs("d@4"), next: "k2", more: decode.MoreNo, deliver: "d", done: true},
 				// the next poll: one request from the stored cursor
 				{until: 20, want: cont(Position{Cursor: "k2", Page: 3}), page: nil, next: "k2", more: decode.MoreNo, done: true},
@@ -77,8 +79,10 @@ func TestMachineResume(t *testing.T) {
 			spec: cursorSpec, until: 20,
 			state: &State{Key: at(10), Seen: []Seen{{ID: "b", Key: at(10)}}},
 			steps: []step{
-				{want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(9), OpenEnd: true, PageSize: 3},
-					page: recs("a@5", "b@10", "c@11"), next: "k", more: decode.MoreNo, deliver: "c", done: true},
+				{
+					want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(9), OpenEnd: true, PageSize: 3},
+					page: recs("a@5", "b@10", "c@11"), next: "k", more: decode.MoreNo, deliver: "c", done: true,
+				},
 			},
 			key: 20, resume: &Position{Cursor: "k", Page: 2},
 		},
@@ -99,8 +103,10 @@ func TestMachineResume(t *testing.T) {
 			spec: cursorSpec, until: 20,
 			state: &State{Key: at(10), Resume: &Position{Cursor: "k5"}},
 			steps: []step{
-				{want: cont(Position{Cursor: "k5"}), page: recs("a@11", "b@12"), more: decode.MoreNo, deliver: "a b", done: true,
-					flags: func(t *testing.T, out Outcome) { assert.True(t, out.NoNext) }},
+				{
+					want: cont(Position{Cursor: "k5"}), page: recs("a@11", "b@12"), more: decode.MoreNo, deliver: "a b", done: true,
+					flags: func(t *testing.T, out Outcome) { assert.True(t, out.NoNext) },
+				},
 				{until: 30, want: cont(Position{Cursor: "k5"}), page: recs("a@11", "b@12", "c@13"), more: decode.MoreNo, deliver: "c", done: true},
 			},
 			key: 30, seen: "a b c", resume: &Position{Cursor: "k5"},
@@ -110,8 +116,10 @@ func TestMachineResume(t *testing.T) {
 			spec: cursorSpec, until: 20,
 			steps: []step{
 				{page: recs("a@11"), more: decode.MoreNo, deliver: "a", done: true},
-				{until: 30, want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(19), OpenEnd: true, PageSize: 3},
-					page: recs("a@11", "b@25"), more: decode.MoreNo, deliver: "b", done: true},
+				{
+					until: 30, want: &Request{Position: Position{Page: 1}, Windowed: true, Start: at(19), OpenEnd: true, PageSize: 3},
+					page: recs("a@11", "b@25"), more: decode.MoreNo, deliver: "b", done: true,
+				},
 			},
 			key: 30, seen: "a b",
 		},
