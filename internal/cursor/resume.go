@@ -1,6 +1,7 @@
 package cursor
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/apispec"
@@ -132,6 +133,9 @@ func (m *Machine) processResume(c *Cursor, page *decode.Page, ended bool) (Outco
 		// The page's ids, then those delivered within the overlap below
 		// the new key: what a page read again, or a first request after a
 		// refused position, returns of what was delivered.
+		// Last first: past the budget, the end of the page is what the next
+		// page or an inclusive "after id" repeats.
+		slices.Reverse(pageIDs)
 		floor := top - m.span(c.State.Disorder)
 		kept := pageIDs
 		for _, s := range c.State.Seen {

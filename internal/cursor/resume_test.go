@@ -1,6 +1,7 @@
 package cursor
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -109,7 +110,7 @@ func TestMachineResume(t *testing.T) {
 				},
 				{until: 30, want: cont(Position{Cursor: "k5"}), page: recs("a@11", "b@12", "c@13"), more: decode.MoreNo, deliver: "c", done: true},
 			},
-			key: 30, seen: "a b c", resume: &Position{Cursor: "k5"},
+			key: 30, seen: "c b a", resume: &Position{Cursor: "k5"},
 		},
 		{
 			name: "the first walk without a position to store starts from the time again",
@@ -121,7 +122,7 @@ func TestMachineResume(t *testing.T) {
 					page: recs("a@11", "b@25"), more: decode.MoreNo, deliver: "b", done: true,
 				},
 			},
-			key: 30, seen: "a b",
+			key: 30, seen: "b a",
 		},
 		{
 			name: "an empty page with a next link (Okta) stores the link",
@@ -140,7 +141,7 @@ func TestMachineResume(t *testing.T) {
 				{page: recs("a@1", "a@1", "b@2"), deliver: "a b"},
 				{page: nil, done: true},
 			},
-			key: 10, seen: "a b", resume: &Position{After: "b"},
+			key: 10, seen: "b a", resume: &Position{After: "b"},
 		},
 		{
 			name: "a link followed twice in one walk fails it",
@@ -199,4 +200,27 @@ func TestStateResumeRoundTrip(t *testing.T) {
 	cl := Clone(got)
 	cl.Resume.After = "changed"
 	assert.Equal(t, "e9", got.Resume.After, "Clone copies the position")
+}
+
+// A page whose ids exceed the cursor's budget keeps the end of the page:
+// what an inclusive "after id" repeats is never delivered twice.
+func TestMachineResumeKeepsTheEndOfALargePage(t *testing.T) {
+	m := NewMachine(resumeSpec(apispec.PaginationNone, apispec.ResumeLastID), 20000, 0, 0)
+	c := m.Fresh("id", t0)
+	require.True(t, m.Begin(c, at(100000)))
+	list := make([]string, 10000)
+	for i := range list {
+		list[i] = fmt.Sprintf("record-with-a-long-id-%06d@%d", i, i+1)
+	}
+	page := &decode.Page{Records: recs(list...)}
+	out, err := m.Process(c, page, false)
+	require.NoError(t, err)
+	require.Len(t, out.Deliver, 10000)
+	assert.Positive(t, out.IDsDropped, "more ids than the budget holds")
+	m.Apply(c, out)
+	last := recs(list[len(list)-1])
+	out, err = m.Process(c, &decode.Page{Records: last}, false)
+	require.NoError(t, err)
+	assert.Empty(t, out.Deliver, "the last record, repeated, is known")
+	assert.True(t, out.Done)
 }
