@@ -61,6 +61,15 @@ func (a *customAPI) sent() []string {
 // newCustomRig builds a source for a custom spec (YAML) against api.
 func newCustomRig(t *testing.T, specYAML string, api *customAPI, clock *fakeClock, pageSize int, opts ...func(*httpclient.Config)) *rig {
 	t.Helper()
+	return newCustomRigOn(t, specYAML, api, clock, pageSize, cursor.NewStore(nil), nil, opts...)
+}
+
+// newCustomRigOn is newCustomRig on store (a restart shares it), with
+// settings and dependencies changed by edit when it is not nil.
+func newCustomRigOn(t *testing.T, specYAML string, api *customAPI, clock *fakeClock, pageSize int, store *cursor.Store,
+	edit func(*Settings, *Deps), opts ...func(*httpclient.Config),
+) *rig {
+	t.Helper()
 	spec, err := apispec.Parse([]byte(specYAML))
 	require.NoError(t, err)
 	require.NoError(t, spec.ValidateAt("custom."))
@@ -84,8 +93,11 @@ func newCustomRig(t *testing.T, specYAML string, api *customAPI, clock *fakeCloc
 	})
 	require.NoError(t, err)
 	cons := &recordingConsumer{}
-	store := cursor.NewStore(nil)
-	src, err := New(set, Deps{Client: client, Store: store, Consumer: cons, ObsRep: obs, Logger: zap.NewNop()})
+	deps := Deps{Client: client, Store: store, Consumer: cons, ObsRep: obs, Logger: zap.NewNop()}
+	if edit != nil {
+		edit(&set, &deps)
+	}
+	src, err := New(set, deps)
 	require.NoError(t, err)
 	w, err := src.newWorker()
 	require.NoError(t, err)
