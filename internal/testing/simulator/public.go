@@ -1,0 +1,77 @@
+package simulator
+
+import (
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Public example APIs: real vendors' APIs described only as custom specs in
+// examples/, not built into the receiver. They are generated and counted
+// like the built-in ones but stay out of AllAPIs, which the built-in API
+// checks and the chaos run iterate.
+const (
+	APIOktaSystemLog             = "okta_system_log"
+	APIOnePasswordSignInAttempts = "onepassword_signinattempts"
+)
+
+// PublicAPIs lists the record-producing public example APIs.
+var PublicAPIs = []string{APIOktaSystemLog, APIOnePasswordSignInAttempts}
+
+// recordAPIs is every record-producing API, built-in and public.
+func recordAPIs() []string { return slices.Concat(AllAPIs, PublicAPIs) }
+
+// PublicOptions configure the public example APIs. Zero values pick the
+// documented defaults.
+type PublicOptions struct {
+	// OktaToken is the API token accepted as "SSWS <token>" or
+	// "Bearer <token>" (default "demo-okta-token").
+	OktaToken string
+	// OktaLateBy, when > 0, makes every OktaLateEvery-th event (default 7)
+	// persisted OktaLateBy after its published time, the delay Okta's docs
+	// warn about: a polling request (ordered by persistence time) returns it
+	// after events published later, a bounded request for its published
+	// time made before it is persisted misses it.
+	OktaLateBy    time.Duration
+	OktaLateEvery int
+
+	// OnePasswordToken is the bearer token (a JWT in real life) accepted by
+	// the 1Password Events API (default "demo-1password-token").
+	OnePasswordToken string
+	// OnePasswordFullPageHasMore makes has_more mean "the page was full"
+	// rather than "more records exist": the schema says has_more true may be
+	// followed by an empty page, so both are plausible.
+	OnePasswordFullPageHasMore bool
+	// OnePasswordCursorTTL, when > 0, refuses cursors issued longer ago than
+	// this with a 400 (the docs say nothing of cursor expiry).
+	OnePasswordCursorTTL time.Duration
+}
+
+func (o *PublicOptions) applyDefaults() {
+	if o.OktaToken == "" {
+		o.OktaToken = "demo-okta-token"
+	}
+	if o.OktaLateEvery <= 0 {
+		o.OktaLateEvery = 7
+	}
+	if o.OnePasswordToken == "" {
+		o.OnePasswordToken = "demo-1password-token"
+	}
+}
+
+// routeFunc is the route table's registration helper (routes.go).
+type routeFunc func(pattern, api, vendor, kind string, auth authFunc, fn http.HandlerFunc)
+
+func (s *Simulator) publicRoutes(h routeFunc) {
+	h("GET /okta/api/v1/logs", APIOktaSystemLog, "okta", kindList, s.authOkta, s.oktaLogs)
+	// v1 and v2 serve the same records; v2 adds account fields for MSPs.
+	h("POST /onepassword/api/v1/signinattempts", APIOnePasswordSignInAttempts, "onepassword", kindList, s.authOnePassword, s.onePasswordSignInAttempts)
+	h("POST /onepassword/api/v2/signinattempts", APIOnePasswordSignInAttempts, "onepassword", kindList, s.authOnePassword, s.onePasswordSignInAttempts)
+}
+
+func (s *Simulator) registerPublicStores() {
+	for _, as := range []*apiStore{s.newOktaStore(), newAPIStore(APIOnePasswordSignInAttempts, time.Second, 0, buildOnePasswordSignIn)} {
+		as.seq.Add(s.idBase())
+		s.stores[as.name] = as
+	}
+}
