@@ -119,7 +119,7 @@ func buildOkta(st *stream, _ int64, t time.Time) *record {
 		"actor": map[string]any{"id": u.id, "type": "User", "alternateId": u.login, "displayName": u.name, "detailEntry": nil},
 		"client": map[string]any{
 			"userAgent": map[string]any{"rawUserAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36", "os": "Mac OS X", "browser": "CHROME"},
-			"zone": "null", "device": "Computer", "id": nil, "ipAddress": ip,
+			"zone":      "null", "device": "Computer", "id": nil, "ipAddress": ip,
 			"geographicalContext": map[string]any{"city": "San Francisco", "state": "California", "country": "United States", "postalCode": "94107", "geolocation": map[string]float64{"lat": 37.7697, "lon": -122.3933}},
 		},
 		"device":                nil,
