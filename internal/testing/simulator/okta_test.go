@@ -3,6 +3,7 @@ package simulator
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func oktaPage(t *testing.T, u string) ([]oktaEvent, string) {
 	r.json(t, &evs)
 	self := false
 	for _, l := range r.header.Values("Link") {
-		self = self || len(l) > 0 && l[len(l)-len(`rel="self"`):] == `rel="self"`
+		self = self || strings.HasSuffix(l, `rel="self"`)
 	}
 	require.True(t, self, "every answer has a rel=self link: %v", r.header.Values("Link"))
 	next, _ := decode.NextLink(r.header)

@@ -179,9 +179,13 @@ func onePasswordUUID(rng *rand.Rand) string {
 }
 
 var onePasswordOutcomes = []struct{ category, typ string }{
-	{"success", "credentials_ok"}, {"success", "credentials_ok"}, {"success", "mfa_ok"},
-	{"credentials_failed", "password_secret_bad"}, {"mfa_failed", "totp_bad"},
-	{"firewall_failed", "continent_blocked"}, {"sso_failed", "sso_user_mismatch"},
+	{"success", "credentials_ok"},
+	{"success", "credentials_ok"},
+	{"success", "mfa_ok"},
+	{"credentials_failed", "password_secret_bad"},
+	{"mfa_failed", "totp_bad"},
+	{"firewall_failed", "continent_blocked"},
+	{"sso_failed", "sso_user_mismatch"},
 }
 
 var onePasswordUsers = []struct{ uuid, name, email string }{
