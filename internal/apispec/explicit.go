@@ -42,6 +42,11 @@ var zeroChecked = map[reflect.Type]map[string]string{
 	reflect.TypeFor[Discover](): {
 		"refresh": "must be positive: leave it out for the default (" + DefaultDiscoveryInterval.String() + ")",
 	},
+	reflect.TypeFor[Resume](): {"refused_statuses": ""},
+	reflect.TypeFor[Continue](): {
+		"query": "must not be empty: leave it out for the request's own query",
+		"body":  "must not be empty: leave it out for the request's own body",
+	},
 	reflect.TypeFor[Records](): {
 		"id_fields": "must name at least one field: leave it out and use id_field or id",
 		"id":        "must be \"hash\": leave it out and use id_field or id_fields",
@@ -73,7 +78,7 @@ func unmarshalSection(conf *confmap.Conf, v any) (explicitZeros, error) {
 			continue
 		}
 		fv := rv.Field(i)
-		if fv.IsZero() || fv.Kind() == reflect.Slice && fv.Len() == 0 {
+		if fv.IsZero() || (fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map) && fv.Len() == 0 {
 			zeros = append(zeros, key)
 		}
 	}
@@ -123,6 +128,18 @@ func (d *Discover) Unmarshal(conf *confmap.Conf) (err error) {
 // Unmarshal implements confmap.Unmarshaler (see explicitZeros).
 func (r *Records) Unmarshal(conf *confmap.Conf) (err error) {
 	r.zeros, err = unmarshalSection(conf, r)
+	return err
+}
+
+// Unmarshal implements confmap.Unmarshaler (see explicitZeros).
+func (r *Resume) Unmarshal(conf *confmap.Conf) (err error) {
+	r.zeros, err = unmarshalSection(conf, r)
+	return err
+}
+
+// Unmarshal implements confmap.Unmarshaler (see explicitZeros).
+func (c *Continue) Unmarshal(conf *confmap.Conf) (err error) {
+	c.zeros, err = unmarshalSection(conf, c)
 	return err
 }
 

@@ -66,14 +66,12 @@ func (s *Spec) ConfigVars() []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
-// templates returns every template text of the request.
+// templates returns every template text of the request, its continue's
+// included.
 func (r Request) templates() []string {
-	out := []string{r.Path, r.Body}
-	for _, k := range slices.Sorted(maps.Keys(r.Query)) {
-		out = append(out, r.Query[k]...)
-	}
-	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
-		out = append(out, r.Header[k])
+	var out []string
+	for _, kv := range r.keyedTemplates("") {
+		out = append(out, kv[1])
 	}
 	return out
 }

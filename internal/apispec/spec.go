@@ -17,6 +17,10 @@ type Spec struct {
 	TimeFilter *TimeFilter `mapstructure:"time_filter"`
 	// Pagination is how the engine reaches the next page and knows the last one.
 	Pagination Pagination `mapstructure:"pagination"`
+	// Resume, when set, makes the place to continue from a value of the
+	// server's last answer, stored in the cursor between polls, for APIs
+	// that stream by position rather than by time (see resume.go).
+	Resume *Resume `mapstructure:"resume"`
 	// Records says where the records are in a page and which fields carry the
 	// id, the event time and the body.
 	Records Records `mapstructure:"records"`
@@ -95,6 +99,9 @@ type Request struct {
 	Query  map[string]QueryValues `mapstructure:"query"`
 	Header map[string]string      `mapstructure:"headers"`
 	Body   string                 `mapstructure:"body"` // JSON template, sent with Content-Type: application/json
+	// Continue, when set, is the query and/or body of every request that
+	// continues from a position the server gave (see Continue).
+	Continue *Continue `mapstructure:"continue"`
 
 	zeros explicitZeros // keys written with a zero value (explicit.go)
 }

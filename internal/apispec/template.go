@@ -16,6 +16,7 @@ const (
 	VarCursor      = "cursor"       // cursor pagination: the token of the next page
 	VarWindowStart = "window_start" // time filter: the window's lower bound
 	VarWindowEnd   = "window_end"   // time filter: the window's upper bound
+	VarLastID      = "last_id"      // resume.from last_id: the id of the last record read
 	// VarRecordPrefix starts the names of enrichment placeholders:
 	// {{record:id}} is the field id of the record being enriched.
 	VarRecordPrefix = "record:"
@@ -24,9 +25,9 @@ const (
 	ListPrefix = "list:"
 )
 
-// EngineVars lists the variables the engine fills (VarStream ... VarWindowEnd).
+// EngineVars lists the variables the engine fills (VarStream ... VarLastID).
 func EngineVars() []string {
-	return []string{VarStream, VarPage, VarPageSize, VarOffset, VarCursor, VarWindowStart, VarWindowEnd}
+	return []string{VarStream, VarPage, VarPageSize, VarOffset, VarCursor, VarWindowStart, VarWindowEnd, VarLastID}
 }
 
 // IsEngineVar reports whether the engine fills the placeholder name: one of

@@ -40,9 +40,10 @@ func (s *Spec) ValidateAt(prefix string) error {
 	if r.Order != OrderNewestFirst && r.Order != OrderOldestFirst {
 		bad("records.order", "must be %q or %q, got %q", OrderNewestFirst, OrderOldestFirst, r.Order)
 	}
-	if r.Order == OrderOldestFirst && s.TimeFilter == nil {
-		bad("records.order", "%q needs a time_filter: without one the engine must walk newest first down to its cursor", OrderOldestFirst)
+	if r.Order == OrderOldestFirst && s.TimeFilter == nil && s.Resume == nil {
+		bad("records.order", "%q needs a time_filter or resume: without either the engine must walk newest first down to its cursor", OrderOldestFirst)
 	}
+	errs = append(errs, s.validateResume(prefix)...)
 	errs = append(errs, r.validateID(prefix+"records.")...)
 	if r.TimeField == "" {
 		bad("records.time_field", "is required: the cursor follows event time")

@@ -70,7 +70,7 @@ func TestValidateOldestFirstNeedsTimeFilter(t *testing.T) {
 	spec, err := Builtin("stackone_action_logs")
 	require.NoError(t, err)
 	spec.TimeFilter = nil
-	assert.EqualError(t, spec.ValidateAt(""), `"records.order" "oldest_first" needs a time_filter: without one the engine must walk newest first down to its cursor`)
+	assert.EqualError(t, spec.ValidateAt(""), `"records.order" "oldest_first" needs a time_filter or resume: without either the engine must walk newest first down to its cursor`)
 }
 
 func TestParseRejectsUnknownKeys(t *testing.T) {
@@ -97,7 +97,7 @@ func TestValidateOptionsAndEndpoints(t *testing.T) {
 		},
 		{
 			name: "engine variable", edit: func(s *Spec) { s.Options = map[string]Option{VarPageSize: {Type: OptionInt}} },
-			want: `"custom.options.page_size" is a variable the engine fills (stream, page, page_size, offset, cursor, window_start, window_end)`,
+			want: `"custom.options.page_size" is a variable the engine fills (stream, page, page_size, offset, cursor, window_start, window_end, last_id)`,
 		},
 		{
 			name: "bad type", edit: func(s *Spec) { s.Options = map[string]Option{"team_id": {Type: "integer"}} },

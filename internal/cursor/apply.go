@@ -6,6 +6,9 @@ package cursor
 // delivered within the overlap below it.
 // It returns how many ids the new state could not keep within its budget.
 func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
+	if m.resumes() {
+		return m.applyResume(c, out)
+	}
 	walk := c.State.Walk
 	walk.Next = out.Next
 	walk.Upper, walk.Tie, walk.TieReads, walk.TiePage = out.upper, out.tie, out.tieReads, out.tiePage

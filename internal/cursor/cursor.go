@@ -53,6 +53,10 @@ func (l *loopMemory) forget() {
 func Clone(s *State) *State {
 	c := *s
 	c.Seen = append([]Seen(nil), s.Seen...)
+	if s.Resume != nil {
+		r := *s.Resume
+		c.Resume = &r
+	}
 	if s.Walk != nil {
 		w := *s.Walk
 		w.EdgeIDs = append([]string(nil), s.Walk.EdgeIDs...)

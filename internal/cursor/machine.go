@@ -84,7 +84,7 @@ func (m *Machine) Fresh(identity string, startAt time.Time) *Cursor {
 // until (more windows of at most max_window). A key held below an
 // unfinished record is behind only once time past the last window closed.
 func (m *Machine) Behind(c *Cursor, until int64) bool {
-	return m.windowed() && until > max(c.State.Key, c.State.Reached)
+	return m.windowed() && !m.resumes() && until > max(c.State.Key, c.State.Reached)
 }
 
 // Begin opens the next walk: a window from the cursor up to until (or at
@@ -93,6 +93,10 @@ func (m *Machine) Behind(c *Cursor, until int64) bool {
 // spans. It returns false when there is nothing to read yet.
 func (m *Machine) Begin(c *Cursor, until int64) bool {
 	span := m.span(c.State.Disorder)
+	if m.resumes() {
+		m.beginResume(c, until, span)
+		return true
+	}
 	if !m.windowed() {
 		c.State.Walk = &Walk{Next: m.firstPosition(), EdgeSpan: span, Reread: span, Clock: until}
 		return true
@@ -157,7 +161,10 @@ type Request struct {
 	Tie bool
 	// Start and End are the time bounds to send, in ns.
 	Start, End int64
-	PageSize   int
+	// OpenEnd: the request has no end bound ({{window_end}} renders
+	// empty): the first request of a walk with resume reads from Start on.
+	OpenEnd  bool
+	PageSize int
 }
 
 // Request is the next request of c's walk.
@@ -174,6 +181,9 @@ func (m *Machine) NextRequest(c *Cursor, out *Outcome) Request {
 
 func (m *Machine) request(w *Walk, pos Position, upper int64, tie, exclusiveTies, inclusiveEnd bool) Request {
 	r := Request{Position: pos, PageSize: m.pageSize}
+	if m.resumes() {
+		return m.resumeRequest(w, r)
+	}
 	if pos.URL != "" || !w.Windowed {
 		return r
 	}

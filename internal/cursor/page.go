@@ -57,6 +57,10 @@ type Outcome struct {
 	// IDsDropped counts ids the cursor could not keep within its budget
 	// (see CheckpointBudget): records with those ids may be delivered again.
 	IDsDropped int
+	// NoNext (resume): the page had records but gave no position to
+	// continue from, so the position that produced it is kept and the next
+	// poll reads it again, skipping its records by id: a page more per poll.
+	NoNext bool
 	// Done: the walk is over once this page is applied.
 	Done bool
 	// Next is the position of the walk's next request.
@@ -88,6 +92,10 @@ type Outcome struct {
 	// State.InclusiveEnd).
 	inclusiveEnd bool
 	loops        loopUpdate
+	// resume: the cursor key and the ids kept once the page is applied
+	// (see State.Resume); resumeSeen nil keeps the ids as they are.
+	resumeKey  int64
+	resumeSeen []Seen
 }
 
 // Process decides which records of a page are new and where the walk goes
@@ -103,6 +111,9 @@ type Outcome struct {
 // or the walk goes round in circles (see checkLoops); the page must not be
 // applied then.
 func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, error) {
+	if m.resumes() {
+		return m.processResume(c, page, ended)
+	}
 	walk := c.State.Walk
 	newestFirst := m.newestFirst()
 	recs := page.Records

@@ -68,6 +68,16 @@ type State struct {
 	// inserted since before it: new, however far below the cursor its time
 	// is (a slow request sets it before the row gets its id).
 	Head string `json:"head,omitempty"`
+	// Resume, for a spec with resume, is the position the next walk starts
+	// from, as the server gave it (a cursor, a next link, the last record's
+	// id); nil before the first walk ended, or after the API refused it:
+	// the next walk starts with the spec's first request from Key. Seen then
+	// holds the ids of the last page read and of the records delivered
+	// within the overlap below Key, whatever their time: a page read again
+	// from a kept position, or an API that repeats the record it continues
+	// after, delivers none of them twice. States stored before it existed
+	// have none.
+	Resume *Position `json:"resume,omitempty"`
 	// UpdatedAt is unix ns of the last write, for operators.
 	UpdatedAt int64 `json:"updated_at"`
 }
@@ -144,6 +154,9 @@ type Walk struct {
 	// delivered records below a wider span before it was known). 0: the
 	// overlap (walks stored before it existed).
 	Reread int64 `json:"reread,omitempty"`
+	// FromTime: a walk of a spec with resume that began with the spec's
+	// first request, from Start: records dated below Start are old.
+	FromTime bool `json:"from_time,omitempty"`
 	// Pages delivered so far, for the max_pages_per_poll guard and metrics.
 	Pages int `json:"pages"`
 }
@@ -154,6 +167,8 @@ type Position struct {
 	Offset int    `json:"offset,omitempty"`
 	URL    string `json:"url,omitempty"`
 	Cursor string `json:"cursor,omitempty"`
+	// After is the id of the last record read, for resume.from last_id.
+	After string `json:"after,omitempty"`
 	// Read counts the records of the pages before Page (page numbers), so
 	// that a total the API reports can tell whether a page was the last.
 	Read int `json:"read,omitempty"`

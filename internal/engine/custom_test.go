@@ -61,6 +61,15 @@ func (a *customAPI) sent() []string {
 // newCustomRig builds a source for a custom spec (YAML) against api.
 func newCustomRig(t *testing.T, specYAML string, api *customAPI, clock *fakeClock, pageSize int, opts ...func(*httpclient.Config)) *rig {
 	t.Helper()
+	return newCustomRigOn(t, specYAML, api, clock, pageSize, cursor.NewStore(nil), nil, opts...)
+}
+
+// newCustomRigOn is newCustomRig on store (a restart shares it), with
+// settings changed by edit when it is not nil.
+func newCustomRigOn(t *testing.T, specYAML string, api *customAPI, clock *fakeClock, pageSize int, store *cursor.Store,
+	edit func(*Settings), opts ...func(*httpclient.Config),
+) *rig {
+	t.Helper()
 	spec, err := apispec.Parse([]byte(specYAML))
 	require.NoError(t, err)
 	require.NoError(t, spec.ValidateAt("custom."))
@@ -70,6 +79,9 @@ func newCustomRig(t *testing.T, specYAML string, api *customAPI, clock *fakeCloc
 		SourceID: "api_logs/custom", API: "custom", Spec: spec, Endpoint: endpoint, Vars: apispec.Vars{},
 		Interval: time.Hour, StartAt: func(now time.Time) time.Time { return now.Add(-2 * time.Hour) },
 		PageSize: pageSize, Now: clock.Now, Workers: 1,
+	}
+	if edit != nil {
+		edit(&set)
 	}
 	hc := httpclient.Config{Origin: endpoint, Retry: configretry.BackOffConfig{Enabled: false}}
 	for _, o := range opts {
@@ -84,7 +96,6 @@ func newCustomRig(t *testing.T, specYAML string, api *customAPI, clock *fakeCloc
 	})
 	require.NoError(t, err)
 	cons := &recordingConsumer{}
-	store := cursor.NewStore(nil)
 	src, err := New(set, Deps{Client: client, Store: store, Consumer: cons, ObsRep: obs, Logger: zap.NewNop()})
 	require.NoError(t, err)
 	w, err := src.newWorker()

@@ -22,14 +22,19 @@ func (st *stream) render(r cursor.Request) httpclient.Request {
 	vars.Set(apispec.VarPage, strconv.Itoa(r.Position.Page))
 	vars.Set(apispec.VarOffset, strconv.Itoa(r.Position.Offset))
 	vars.Set(apispec.VarCursor, r.Position.Cursor)
+	vars.Set(apispec.VarLastID, r.Position.After)
 	vars.Set(apispec.VarPageSize, strconv.Itoa(r.PageSize))
+	vars.Set(apispec.VarWindowStart, "")
+	vars.Set(apispec.VarWindowEnd, "")
 	if r.Windowed {
 		format := st.src.set.Spec.TimeFilter.Format
 		vars.Set(apispec.VarWindowStart, decode.FormatTime(r.Start, format))
-		vars.Set(apispec.VarWindowEnd, decode.FormatTime(r.End, format))
-	} else {
-		vars.Set(apispec.VarWindowStart, "")
-		vars.Set(apispec.VarWindowEnd, "")
+		if !r.OpenEnd {
+			vars.Set(apispec.VarWindowEnd, decode.FormatTime(r.End, format))
+		}
+	}
+	if st.src.cont != nil && cursor.Continues(r.Position) {
+		return st.src.cont.build(vars, st.id)
 	}
 	return st.src.page.build(vars, st.id)
 }

@@ -51,6 +51,7 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 	// units that closed meanwhile, one request after another.
 	until := m.ClosedEnd(set.Now())
 	pages := 0
+	restarted := false // a refused position restarts the walk once per poll
 	enrichLeft := 0
 	if e := set.Spec.Enrich; e != nil {
 		enrichLeft = e.MaxPerPoll
@@ -83,6 +84,11 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 			// timestamp alone with bounds one unit either side instead.
 			st.src.deps.Logger.Debug("The API refused a time filter from T to T; tie reads use exclusive bounds",
 				zap.String("stream", st.id))
+			continue
+		}
+		if errors.As(err, &se) && !restarted && m.PositionRefused(c, req, se.Status) {
+			restarted = true
+			st.positionRefused(c, se.Status)
 			continue
 		}
 		if err != nil {
@@ -129,6 +135,15 @@ func (st *stream) walkPages(ctx context.Context, w *worker, commits *committer) 
 	}
 }
 
+// positionRefused says loudly that the API refused the stored position
+// (resume) and that the stream starts again from a time.
+func (st *stream) positionRefused(c *cursor.Cursor, status int) {
+	st.src.deps.Observer.PositionRefused(st.id)
+	st.src.deps.Logger.Warn("The API refused the stored position to continue from; the stream starts again with the first request from the time of the last record delivered, less settle, and skips the records it kept (a record the API lists after that position but dated earlier is not read)",
+		zap.String("stream", st.id), zap.Int("status", status), zap.Time("from", time.Unix(0, c.State.Key).UTC()),
+		zap.String("yaml_key", "resume.refused_statuses"))
+}
+
 // notice logs and counts what the machine noticed in a page.
 func (st *stream) notice(out cursor.Outcome) {
 	log := st.src.deps.Logger
@@ -144,6 +159,11 @@ func (st *stream) notice(out cursor.Outcome) {
 	}
 	if out.TieRead {
 		st.src.deps.Observer.TieRead(st.id)
+	}
+	if out.NoNext && !st.warnedNoNext {
+		st.warnedNoNext = true
+		log.Warn("The API's last page gave no position to continue from (pagination.next_path); the stream reads that page again on every poll and skips its records by id: one page more per poll",
+			zap.String("stream", st.id))
 	}
 	// Record ids come from the API's answer, which may reflect a credential.
 	redact := st.src.deps.Redactor.Redact

@@ -59,6 +59,9 @@ type Observer interface {
 	// DisorderWindow is how far beyond the overlap the stream re-reads below
 	// its cursor because its API lists records out of their time order.
 	DisorderWindow(stream string, d time.Duration)
+	// PositionRefused counts stored positions the API refused (resume):
+	// the stream started again from the time of its last record.
+	PositionRefused(stream string)
 }
 
 // StatusSink learns the outcome of every poll of every stream; the receiver
@@ -136,9 +139,12 @@ type ResourceFunc func(res pcommon.Resource, stream string)
 
 // Source polls every stream of one API source.
 type Source struct {
-	set    Settings
-	deps   Deps
-	page   *requestBuilder
+	set  Settings
+	deps Deps
+	page *requestBuilder
+	// cont renders the requests that continue from a position the server
+	// gave (request.continue); nil: page renders them too.
+	cont   *requestBuilder
 	enrich *requestBuilder
 	disc   *requestBuilder
 	// enrichNames are the placeholders of the enrich request ({{record:id}}).
@@ -200,8 +206,16 @@ func New(set Settings, deps Deps) (*Source, error) {
 	if s.page, err = newRequestBuilder(set.Endpoint, set.Spec.Request); err != nil {
 		return nil, fmt.Errorf("request: %w", err)
 	}
+	if set.Spec.Request.Continue != nil {
+		if s.cont, err = newRequestBuilder(set.Endpoint, set.Spec.Request.Continued()); err != nil {
+			return nil, fmt.Errorf("request.continue: %w", err)
+		}
+	}
 	if set.Spec.Records.IsNDJSON() {
 		s.page.accept = ndjsonAccept
+		if s.cont != nil {
+			s.cont.accept = ndjsonAccept
+		}
 	}
 	if e := set.Spec.Enrich; e != nil && set.Enrich {
 		if s.enrich, err = newRequestBuilder(set.Endpoint, e.Request); err != nil {
@@ -360,3 +374,4 @@ func (nopObserver) StreamRemoved(string)                 {}
 func (nopObserver) CursorReadError(string)               {}
 func (nopObserver) CursorSetAside(string)                {}
 func (nopObserver) DisorderWindow(string, time.Duration) {}
+func (nopObserver) PositionRefused(string)               {}

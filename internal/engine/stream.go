@@ -36,6 +36,7 @@ type stream struct {
 	lastErrLogged time.Time
 	warnedFilter  bool
 	warnedFuture  bool
+	warnedNoNext  bool
 	requests      atomic.Int64 // requests of the current poll (prefetch and enrichment included), for the debug line
 
 	// stalled is the reason the stream reads nothing for longer than a few
@@ -87,12 +88,22 @@ func newStream(src *Source, id string) *stream {
 // older version may hold one. The walk goes on from its first page; what it
 // delivered is on the delivered side of its edge and is not delivered again.
 func (st *stream) dropForeignLink(log *zap.Logger, state *cursor.State) {
+	if p := state.Resume; p != nil && p.URL != "" && !sameOrigin(st.src.set.Endpoint, p.URL) {
+		log.Warn("The stored cursor holds a position to resume from that links to another origin or has userinfo; the stream starts again from the time of its last record",
+			zap.String("link_origin", originOnly(p.URL)))
+		state.Resume, state.Walk = nil, nil
+		return
+	}
 	w := state.Walk
 	if w == nil || w.Next.URL == "" || sameOrigin(st.src.set.Endpoint, w.Next.URL) {
 		return
 	}
 	log.Warn("The stored cursor holds a next-page link to another origin or with userinfo; the walk goes on from its first page",
 		zap.String("link_origin", originOnly(w.Next.URL)))
+	if st.src.machine.Resumes() {
+		state.Walk = nil // the next walk starts from the stored position or the time
+		return
+	}
 	w.Next = cursor.NewPager(st.src.set.Spec.Pagination, st.src.set.PageSize).First()
 }
 
@@ -265,8 +276,8 @@ func (st *stream) endStall(now time.Time) {
 // again: once the time unit after the cursor has closed (cursor.Machine.Begin
 // opens no window before).
 func (st *stream) futureCursor(now time.Time) (time.Time, bool) {
-	if st.cur == nil || st.cur.State.Walk != nil {
-		return time.Time{}, false
+	if st.cur == nil || st.cur.State.Walk != nil || st.src.machine.Resumes() {
+		return time.Time{}, false // a walk from the server's position does not wait for the clock
 	}
 	p := st.src.machine.Precision()
 	resume := time.Unix(0, st.cur.State.Key+2*p)

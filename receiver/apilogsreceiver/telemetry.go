@@ -222,6 +222,10 @@ func (o *observer) CursorLag(stream string, lag time.Duration) {
 	setGauge(o, &o.lag, stream, lag.Seconds())
 }
 
+func (o *observer) PositionRefused(stream string) {
+	o.tb.APILogsRefusedPositions.Add(context.Background(), 1, o.attrs(stream))
+}
+
 func (o *observer) DisorderWindow(stream string, d time.Duration) {
 	setGauge(o, &o.disorder, stream, d.Seconds())
 }

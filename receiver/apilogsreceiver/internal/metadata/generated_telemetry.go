@@ -39,6 +39,7 @@ type TelemetryBuilder struct {
 	APILogsPages            metric.Int64Counter
 	APILogsPolls            metric.Int64Counter
 	APILogsRefusedNextLinks metric.Int64Counter
+	APILogsRefusedPositions metric.Int64Counter
 	APILogsRequests         metric.Int64Counter
 	APILogsRetries          metric.Int64Counter
 	APILogsThrottledTime    metric.Float64Counter
@@ -204,6 +205,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_api_logs_refused_next_links",
 		metric.WithDescription("Next-page links refused because they point to another origin than the endpoint. [Development]"),
 		metric.WithUnit("{link}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.APILogsRefusedPositions, err = builder.meter.Int64Counter(
+		"otelcol_api_logs_refused_positions",
+		metric.WithDescription("Stored positions to resume from (resume) the API refused; the stream started again from the time of its last record. [Development]"),
+		metric.WithUnit("{position}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.APILogsRequests, err = builder.meter.Int64Counter(

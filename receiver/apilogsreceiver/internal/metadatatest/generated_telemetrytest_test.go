@@ -40,6 +40,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.APILogsPages.Add(context.Background(), 1)
 	tb.APILogsPolls.Add(context.Background(), 1)
 	tb.APILogsRefusedNextLinks.Add(context.Background(), 1)
+	tb.APILogsRefusedPositions.Add(context.Background(), 1)
 	tb.APILogsRequests.Add(context.Background(), 1)
 	tb.APILogsRetries.Add(context.Background(), 1)
 	tb.APILogsThrottledTime.Add(context.Background(), 1)
@@ -76,6 +77,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsRefusedNextLinks(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAPILogsRefusedPositions(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAPILogsRequests(t, testTel,
