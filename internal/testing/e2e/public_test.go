@@ -1,0 +1,226 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
+)
+
+// Public APIs described as custom specs in examples/ (issue 20, item 9):
+// the receiver's `custom:` section is read from the example file itself and
+// pointed at the simulator's route for the API, which behaves as the
+// vendor's docs say. Each test reads a backlog and counts the requests of
+// that first walk and of the idle polls after it, then goes on with new
+// records every second through graceful restarts (every record once) and
+// SIGKILLs (nothing lost, at most one page per kill repeated).
+
+const (
+	publicPage     = 50
+	publicBacklog  = 230 // 4 full pages and one of 30
+	publicInterval = 2 * time.Second
+	// publicBurst is the backlog of the restart and kill phases: 20 pages,
+	// about 5 s at 4 requests a second, so the interruptions land inside
+	// the walk.
+	publicBurst = 1000
+)
+
+// publicAPI is one public API's run.
+type publicAPI struct {
+	example, receiver string // examples/<example>, its receivers.<receiver>
+	simAPI, prefix    string // the simulator's API and route prefix
+	token             string
+	// backlogRequests is what the first walk over publicBacklog records costs.
+	backlogRequests int
+}
+
+// exampleCustom returns the `custom:` section of a receiver of an example
+// file as receiver setting lines.
+func exampleCustom(t *testing.T, example, receiver string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", example))
+	require.NoError(t, err)
+	var doc struct {
+		Receivers map[string]map[string]any `yaml:"receivers"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	custom, ok := doc.Receivers[receiver]["custom"]
+	require.True(t, ok, "%s has no receivers.%s.custom", example, receiver)
+	out, err := yaml.Marshal(custom)
+	require.NoError(t, err)
+	lines := []string{"custom:"}
+	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		lines = append(lines, "  "+l)
+	}
+	return lines
+}
+
+func (p publicAPI) receiverAt(t *testing.T, simURL string) chaosrun.Receiver {
+	settings := append([]string{"api: custom", "endpoint: " + simURL + p.prefix, "api_key: " + p.token},
+		exampleCustom(t, p.example, p.receiver)...)
+	return chaosrun.Receiver{
+		ID: strings.TrimPrefix(p.receiver, "api_logs/"), API: "custom", SimAPI: p.simAPI, Streams: 1,
+		SimStreams: []string{""}, Secrets: []string{p.token}, Settings: settings,
+	}
+}
+
+// idlePolls returns the polls (groups of list requests) that began after since.
+func idlePolls(sim *simulator.Simulator, api string, since time.Time) [][]time.Time {
+	var times []time.Time
+	for _, at := range sim.ListRequestTimes(api, "") {
+		if at.After(since) {
+			times = append(times, at)
+		}
+	}
+	return chaosrun.PollGroups(times, publicInterval/2)
+}
+
+// requireIdle waits four and a half intervals and requires one list
+// request per poll after now.
+func requireIdle(t *testing.T, sim *simulator.Simulator, api, phase string) {
+	t.Helper()
+	done := time.Now()
+	time.Sleep(4*publicInterval + publicInterval/2)
+	polls := idlePolls(sim, api, done)
+	require.GreaterOrEqual(t, len(polls), 3, "%s: idle polls", phase)
+	for i, p := range polls {
+		assert.Len(t, p, 1, "%s: list requests of idle poll %d", phase, i)
+	}
+	t.Logf("%s: %d idle polls, %d list requests: %.2f per poll", phase, len(polls), len(flatten(polls)), float64(len(flatten(polls)))/float64(len(polls)))
+}
+
+func flatten(polls [][]time.Time) []time.Time {
+	var all []time.Time
+	for _, p := range polls {
+		all = append(all, p...)
+	}
+	return all
+}
+
+// backlog adds n records spread over span ending at end, in ties of one to three.
+func backlog(sim *simulator.Simulator, api string, n int, end time.Time, span time.Duration) {
+	step := span / time.Duration(n)
+	at := end.Add(-span)
+	for i := 0; i < n; {
+		k := min(1+i%3, n-i)
+		sim.AddRecords(api, "", k, at)
+		at = at.Add(time.Duration(k) * step)
+		i += k
+	}
+}
+
+// everySecond adds one to three records a second until the returned stop is
+// called; it returns how many it added.
+func everySecond(sim *simulator.Simulator, api string) (stop func() int) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	added := 0
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tk := time.NewTicker(time.Second)
+		defer tk.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				return
+			case <-tk.C:
+				k := 1 + i%3
+				sim.AddRecords(api, "", k, time.Now())
+				added += k
+			}
+		}
+	}()
+	return func() int {
+		close(quit)
+		wg.Wait()
+		return added
+	}
+}
+
+func runPublicAPI(t *testing.T, p publicAPI, opts simulator.Options) {
+	collectorBinary(t)
+	sim := startSimulator(t, opts)
+	sink := startSink(t)
+	rs := chaosrun.Select([]chaosrun.Receiver{p.receiverAt(t, sim.URL())}, strings.TrimPrefix(p.receiver, "api_logs/"))
+	h := newHarness(t, chaosrun.Config{
+		Receivers: rs, SinkURL: sink.Endpoint(), PageSize: publicPage, RequestsPerMinute: 240,
+		CollectionInterval: publicInterval.String(), StartAt: "-2h",
+	})
+	created := map[string]int{rs[0].ID: publicBacklog}
+
+	// 1. A backlog: its first walk costs exactly backlogRequests; idle polls one request each.
+	backlog(sim, p.simAPI, publicBacklog, time.Now().Add(-time.Minute), time.Hour)
+	start := time.Now()
+	h.start()
+	waitFor(t, time.Minute, allDelivered(sim, sink, rs, created))
+	walks := idlePolls(sim, p.simAPI, start)
+	require.NotEmpty(t, walks)
+	assert.Len(t, walks[0], p.backlogRequests, "list requests of the walk over %d records in pages of %d", publicBacklog, publicPage)
+	requireIdle(t, sim, p.simAPI, "after the backlog")
+	requireExact(t, sim, sink, rs)
+
+	// 2. New records every second and a second backlog, two graceful restarts.
+	stop := everySecond(sim, p.simAPI)
+	before := sink.Records()
+	backlog(sim, p.simAPI, publicBurst, time.Now(), 2*time.Second)
+	notes := interruptWhen(t, sink, h.restart, atRecords(sink, before+publicBurst/5), atRecords(sink, before+publicBurst/2))
+	t.Logf("graceful restarts at: %v (from %d)", notes, before)
+	created[rs[0].ID] += publicBurst + stop()
+	waitFor(t, time.Minute, allDelivered(sim, sink, rs, created))
+	requireIdle(t, sim, p.simAPI, "after the restarts")
+	requireExact(t, sim, sink, rs)
+
+	// 3. The same with two SIGKILLs: nothing lost, at most a page per kill twice.
+	stop = everySecond(sim, p.simAPI)
+	before = sink.Records()
+	backlog(sim, p.simAPI, publicBurst, time.Now(), 2*time.Second)
+	notes = interruptWhen(t, sink, h.kill, atRecords(sink, before+publicBurst/5), atRecords(sink, before+publicBurst/2))
+	t.Logf("SIGKILLs at: %v (from %d)", notes, before)
+	created[rs[0].ID] += publicBurst + stop()
+	waitFor(t, time.Minute, allDelivered(sim, sink, rs, created))
+	requireIdle(t, sim, p.simAPI, "after the kills")
+	requireKillBound(t, sim, sink, rs, len(notes), func(chaosrun.Receiver) int { return publicPage })
+	for _, tally := range chaosrun.CountAll(sim, sink, rs) {
+		t.Logf("%s", tally)
+	}
+	h.stop()
+	assert.Zero(t, strings.Count(h.col.Log(), "Stream stalled"))
+}
+
+// Okta System Log, polling requests followed by their next links (stored in
+// the cursor): 5 pages for the backlog (the walk ends on the short fifth
+// page; its next link is stored), then one request per idle poll (the
+// stored link, an empty page). Every seventh event is persisted two minutes
+// after its published time (the delay Okta's docs warn about): a polling
+// request returns it in persistence order, so none is lost though its
+// published time is below events already delivered.
+func TestOktaSystemLogExampleWithRestartsAndKills(t *testing.T) {
+	opts := simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 43}
+	opts.Public.OktaLateBy, opts.Public.OktaLateEvery = 2*time.Minute, 7
+	runPublicAPI(t, publicAPI{
+		example: "okta_system_log.yaml", receiver: "api_logs/okta_system_log",
+		simAPI: simulator.APIOktaSystemLog, prefix: "/okta", token: "demo-okta-token",
+		backlogRequests: publicBacklog/publicPage + 1,
+	}, opts)
+}
+
+// 1Password Events API sign-in attempts, a reset cursor once and then the
+// stored cursor: 5 pages for the backlog (has_more false on the last), then
+// one request per idle poll.
+func TestOnePasswordSignInAttemptsExampleWithRestartsAndKills(t *testing.T) {
+	runPublicAPI(t, publicAPI{
+		example: "onepassword_signin_attempts.yaml", receiver: "api_logs/onepassword_signin_attempts",
+		simAPI: simulator.APIOnePasswordSignInAttempts, prefix: "/onepassword", token: "demo-1password-token",
+		backlogRequests: publicBacklog/publicPage + 1,
+	}, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 47})
+}
