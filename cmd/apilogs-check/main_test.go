@@ -420,3 +420,47 @@ receivers:
 	assert.NotContains(t, out+stderr, keys.LogtoClientSecret)
 	assert.NotContains(t, strings.ToLower(out+stderr), "bearer ")
 }
+
+// A spec with resume: the check prints the position the poll would store
+// as part of the cursor.
+func TestCheckPrintsTheResumePosition(t *testing.T) {
+	var bodies atomic.Pointer[[]string]
+	bodies.Store(&[]string{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(r.Body)
+		bodies.Store(new(append(*bodies.Load(), b.String())))
+		at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+		_, _ = fmt.Fprintf(w, `{"cursor":"pos-7","has_more":false,"items":[{"uuid":"u1","timestamp":%q}]}`, at)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := writeFile(t, t.TempDir(), "c.yaml", `
+receivers:
+  api_logs/sign_in_attempts:
+    api: custom
+    endpoint: `+srv.URL+`
+    api_key: k-0123456789
+    custom:
+      request:
+        method: POST
+        path: /api/v1/signinattempts
+        body: '{"limit": {{page_size}}, "start_time": "{{window_start}}"}'
+        continue: {body: '{"cursor": "{{cursor}}"}'}
+      time_filter: {format: rfc3339}
+      pagination: {type: cursor, next_path: cursor, has_more_path: has_more}
+      resume: {from: next}
+      records: {path: items, order: oldest_first, id_field: uuid, time_field: timestamp, time_format: rfc3339, time_precision: 1s}
+      auth: {type: bearer}
+`)
+	code, out, stderr := runCheck(t, "--config", cfg, "--receiver", "api_logs/sign_in_attempts")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, stderr)
+	rep := parse(t, out)
+	require.Len(t, rep.requests["default"], 1, out)
+	require.Len(t, rep.records["default"], 1, out)
+	state, err := cursor.Unmarshal([]byte(rep.cursors["default"]))
+	require.NoError(t, err)
+	require.NotNil(t, state.Resume, out)
+	assert.Equal(t, "pos-7", state.Resume.Cursor)
+	require.Len(t, *bodies.Load(), 1)
+	assert.Contains(t, (*bodies.Load())[0], `"start_time": "`)
+}

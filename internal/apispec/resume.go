@@ -129,7 +129,6 @@ func (s *Spec) validateResume(prefix string) []error {
 	from := ""
 	if r := s.Resume; r != nil {
 		from = r.From
-		errs = append(errs, r.zeros.problems(prefix+"resume.", reflect.TypeFor[Resume]())...)
 		if !slices.Contains(ResumeFroms(), r.From) {
 			bad("resume.from", "must be one of %s; got %q", strings.Join(ResumeFroms(), ", "), r.From)
 		}

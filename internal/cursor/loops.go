@@ -28,6 +28,8 @@ type loopUpdate struct {
 	reset               bool // the page is the first of a walk
 	link                uint64
 	hasLink             bool
+	start               uint64 // the position a resumed walk started from
+	hasStart            bool
 	prevFirst, prevLast string
 	repeats             int
 	hasPage             bool
@@ -44,6 +46,11 @@ func (m *Machine) checkLoops(c *Cursor, page *decode.Page, out *Outcome) error {
 	if walk.Pages == 0 {
 		u.reset = true
 		mem = loopMemory{}
+		if start := walk.Next.URL + walk.Next.Cursor; start != "" {
+			// A walk that resumes from a stored link or cursor has followed it.
+			u.start, u.hasStart = maphash.String(c.loops.seed, start), true
+			mem.followed = map[uint64]struct{}{u.start: {}}
+		}
 	}
 	if out.Done {
 		return nil
@@ -82,11 +89,17 @@ func (l *loopMemory) apply(u loopUpdate) {
 	if u.reset {
 		l.forget()
 	}
-	if u.hasLink {
+	for _, h := range []struct {
+		link uint64
+		has  bool
+	}{{u.start, u.hasStart}, {u.link, u.hasLink}} {
+		if !h.has {
+			continue
+		}
 		if l.followed == nil {
 			l.followed = make(map[uint64]struct{})
 		}
-		l.followed[u.link] = struct{}{}
+		l.followed[h.link] = struct{}{}
 	}
 	if u.hasPage {
 		l.prevFirst, l.prevLast, l.repeats = u.prevFirst, u.prevLast, u.repeats

@@ -85,6 +85,8 @@ type machineCase struct {
 	// the last step (State.Disorder), in seconds.
 	settle   time.Duration
 	disorder int
+	// resume is the position stored to continue from (specs with resume).
+	resume *Position
 }
 
 func TestMachine(t *testing.T) {
@@ -524,6 +526,7 @@ func runMachine(t *testing.T, tc machineCase) {
 	assert.Equal(t, tc.inclusiveEnd, c.State.InclusiveEnd, "inclusive end learnt")
 	assert.Equal(t, at(tc.key), c.State.Key, "cursor key")
 	assert.Equal(t, int64(tc.disorder)*int64(time.Second), c.State.Disorder, "the stream's disorder")
+	assert.Equal(t, tc.resume, c.State.Resume, "the position to continue from")
 	if tc.seen != "" {
 		var kept []string
 		for _, s := range c.State.Seen {

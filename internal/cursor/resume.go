@@ -98,7 +98,6 @@ func (m *Machine) processResume(c *Cursor, page *decode.Page, ended bool) (Outco
 	if hasBound && top > bound {
 		top = max(c.State.Key, bound) // a record dated ahead of the clock
 	}
-	out.resumeKey = top
 
 	cur := walk.Next
 	var next Position
@@ -119,6 +118,14 @@ func (m *Machine) processResume(c *Cursor, page *decode.Page, ended bool) (Outco
 		out.Next = next
 	}
 	out.NoNext = !has && !ended && len(recs) > 0
+	if out.Done {
+		// The server listed everything it had when the walk began: the
+		// stream is caught up to that clock, as a window read to its end
+		// is, so a quiet feed shows no growing lag. The API's own delay in
+		// listing a record is what settle covers, as for every walk.
+		top = max(top, walk.Clock)
+	}
+	out.resumeKey = top
 
 	if len(pageIDs) > 0 {
 		// The page's ids, then those delivered within the overlap below
@@ -140,8 +147,9 @@ func (m *Machine) processResume(c *Cursor, page *decode.Page, ended bool) (Outco
 }
 
 // applyResume is Apply for a spec with resume: the key follows the newest
-// record delivered, Seen becomes the page's, and a finished walk stores the
-// position to continue from.
+// record delivered (and the clock the walk began at, once it is over), Seen
+// becomes the page's, and a finished walk stores the position to continue
+// from.
 func (m *Machine) applyResume(c *Cursor, out Outcome) int {
 	walk := c.State.Walk
 	walk.Next = out.Next

@@ -65,9 +65,9 @@ func newCustomRig(t *testing.T, specYAML string, api *customAPI, clock *fakeCloc
 }
 
 // newCustomRigOn is newCustomRig on store (a restart shares it), with
-// settings changed by edit when it is not nil.
+// settings and dependencies changed by edit when it is not nil.
 func newCustomRigOn(t *testing.T, specYAML string, api *customAPI, clock *fakeClock, pageSize int, store *cursor.Store,
-	edit func(*Settings), opts ...func(*httpclient.Config),
+	edit func(*Settings, *Deps), opts ...func(*httpclient.Config),
 ) *rig {
 	t.Helper()
 	spec, err := apispec.Parse([]byte(specYAML))
@@ -79,9 +79,6 @@ func newCustomRigOn(t *testing.T, specYAML string, api *customAPI, clock *fakeCl
 		SourceID: "api_logs/custom", API: "custom", Spec: spec, Endpoint: endpoint, Vars: apispec.Vars{},
 		Interval: time.Hour, StartAt: func(now time.Time) time.Time { return now.Add(-2 * time.Hour) },
 		PageSize: pageSize, Now: clock.Now, Workers: 1,
-	}
-	if edit != nil {
-		edit(&set)
 	}
 	hc := httpclient.Config{Origin: endpoint, Retry: configretry.BackOffConfig{Enabled: false}}
 	for _, o := range opts {
@@ -96,7 +93,11 @@ func newCustomRigOn(t *testing.T, specYAML string, api *customAPI, clock *fakeCl
 	})
 	require.NoError(t, err)
 	cons := &recordingConsumer{}
-	src, err := New(set, Deps{Client: client, Store: store, Consumer: cons, ObsRep: obs, Logger: zap.NewNop()})
+	deps := Deps{Client: client, Store: store, Consumer: cons, ObsRep: obs, Logger: zap.NewNop()}
+	if edit != nil {
+		edit(&set, &deps)
+	}
+	src, err := New(set, deps)
 	require.NoError(t, err)
 	w, err := src.newWorker()
 	require.NoError(t, err)

@@ -6,58 +6,84 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/cursor"
 )
 
 // feed is an oldest-first event feed that streams by position, served in
-// the three shapes of issue #20 item 3: record i is "e<i>", dated base + i s.
+// the three shapes of issue #20 item 3: record i is "e<i>", dated base + i s
+// unless added with a time of its own.
 type feed struct {
-	mu   sync.Mutex
-	base time.Time
-	n    int
+	mu    sync.Mutex
+	base  time.Time
+	times []time.Time
 	// inclusive: after_id=X lists X again (the last_id shape).
 	inclusive bool
-	// refuseBelow: a position before this record is refused with 410 Gone
-	// (an expired cursor, a link or id the API no longer knows).
-	refuseBelow int
-	bodies      []string // request bodies, in order (the POST shape)
+	// refuseAt: a position that continues at this record is refused (an
+	// expired cursor, a link or id the API no longer knows); -1: none.
+	refuseAt int
+	// noLastCursor: the cursor shape leaves the cursor out of its last page.
+	noLastCursor bool
+	bodies       []string // request bodies, in order (the POST shape)
 }
 
-func newFeed(n int) *feed { return &feed{base: baseTime(), n: n} }
+func newFeed(n int) *feed {
+	f := &feed{base: baseTime(), refuseAt: -1}
+	for i := range n {
+		f.times = append(f.times, f.base.Add(time.Duration(i)*time.Second))
+	}
+	return f
+}
 
+// add appends k records dated base + their index in seconds.
 func (f *feed) add(k int) {
 	f.mu.Lock()
-	f.n += k
+	defer f.mu.Unlock()
+	for range k {
+		f.times = append(f.times, f.base.Add(time.Duration(len(f.times))*time.Second))
+	}
+}
+
+// addAt appends k records dated at, at + 1 s, ...
+func (f *feed) addAt(k int, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range k {
+		f.times = append(f.times, at.Add(time.Duration(i)*time.Second))
+	}
+}
+
+func (f *feed) refuse(at int) {
+	f.mu.Lock()
+	f.refuseAt = at
 	f.mu.Unlock()
 }
 
-func (f *feed) at(i int) time.Time { return f.base.Add(time.Duration(i) * time.Second) }
-
 // since is the first record dated at or after t.
 func (f *feed) since(t time.Time) int {
-	i := int(t.Sub(f.base) / time.Second)
-	if t.After(f.at(i)) {
-		i++
-	}
-	return min(max(i, 0), f.n)
+	return sort.Search(len(f.times), func(i int) bool { return !f.times[i].Before(t) })
 }
 
 // items is the JSON of records from..from+limit, and where the next page
 // starts.
 func (f *feed) items(from, limit int, timeKey string) (string, int) {
-	to := min(from+limit, f.n)
+	to := min(from+limit, len(f.times))
 	recs := make([]string, 0, max(to-from, 0))
 	for i := from; i < to; i++ {
-		recs = append(recs, fmt.Sprintf(`{"id":"e%d",%q:%q}`, i, timeKey, f.at(i).UTC().Format(time.RFC3339)))
+		recs = append(recs, fmt.Sprintf(`{"id":"e%d",%q:%q}`, i, timeKey, f.times[i].UTC().Format(time.RFC3339)))
 	}
 	return "[" + strings.Join(recs, ",") + "]", max(to, from)
 }
@@ -81,7 +107,7 @@ func (f *feed) onePassword(w http.ResponseWriter, r *http.Request) {
 	limit, from := 100, 0
 	if req.Cursor != "" {
 		var err error
-		if from, err = strconv.Atoi(strings.TrimPrefix(req.Cursor, "c")); err != nil || from < f.refuseBelow {
+		if from, err = strconv.Atoi(strings.TrimPrefix(req.Cursor, "c")); err != nil || from == f.refuseAt {
 			http.Error(w, `{"error":"cursor expired"}`, http.StatusGone)
 			return
 		}
@@ -94,7 +120,12 @@ func (f *feed) onePassword(w http.ResponseWriter, r *http.Request) {
 		limit, from = req.Limit, f.since(t)
 	}
 	items, next := f.items(from, limit, "timestamp")
-	_, _ = fmt.Fprintf(w, `{"cursor":"c%d","has_more":%t,"items":%s}`, next, next < f.n, items)
+	more := next < len(f.times)
+	if f.noLastCursor && !more {
+		_, _ = fmt.Fprintf(w, `{"has_more":false,"items":%s}`, items)
+		return
+	}
+	_, _ = fmt.Fprintf(w, `{"cursor":"c%d","has_more":%t,"items":%s}`, next, more, items)
 }
 
 // okta: GET since= first, then the Link rel="next" of every page, also an
@@ -107,7 +138,7 @@ func (f *feed) okta(w http.ResponseWriter, r *http.Request) {
 	from := 0
 	if a := q.Get("after"); a != "" {
 		from, _ = strconv.Atoi(a)
-		if from < f.refuseBelow {
+		if from == f.refuseAt {
 			http.Error(w, `{"errorCode":"E0000031"}`, http.StatusBadRequest)
 			return
 		}
@@ -134,7 +165,7 @@ func (f *feed) lastID(w http.ResponseWriter, r *http.Request) {
 	from := 0
 	if a := q.Get("after_id"); a != "" {
 		k, err := strconv.Atoi(strings.TrimPrefix(a, "e"))
-		if err != nil || k < f.refuseBelow {
+		if err != nil || k+1 == f.refuseAt {
 			http.Error(w, "unknown id", http.StatusNotFound)
 			return
 		}
@@ -150,7 +181,7 @@ func (f *feed) lastID(w http.ResponseWriter, r *http.Request) {
 func (f *feed) ids() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ids := make([]string, f.n)
+	ids := make([]string, len(f.times))
 	for i := range ids {
 		ids[i] = fmt.Sprintf("e%d", i)
 	}
@@ -222,11 +253,11 @@ type resumeRig struct {
 	clock *fakeClock
 	store *cursor.Store
 	rig   *rig
-	edit  func(*Settings)
+	edit  func(*Settings, *Deps)
 	uids  []string // delivered by every source so far
 }
 
-func newResumeRig(t *testing.T, shape resumeShape, records int, edit func(*Settings)) *resumeRig {
+func newResumeRig(t *testing.T, shape resumeShape, records int, edit func(*Settings, *Deps)) *resumeRig {
 	t.Helper()
 	f := newFeed(records)
 	f.inclusive = shape.inclusive
@@ -269,7 +300,7 @@ func TestResumeFromTheServersPosition(t *testing.T) {
 			st := rr.rig.stored()
 			require.NotNil(t, st.Resume, "the position to continue from is stored")
 			assert.Nil(t, st.Walk)
-			assert.Equal(t, rr.feed.at(249).UnixNano(), st.Key, "the key is the newest record delivered")
+			assert.Equal(t, rr.clock.Now().Add(-time.Second).UnixNano(), st.Key, "caught up: the key is the clock the walk began at")
 
 			for range 3 {
 				rr.clock.Add(time.Minute)
@@ -310,7 +341,7 @@ func TestResumeContinueBody(t *testing.T) {
 func TestResumeKillRepeatsAtMostThePageInFlight(t *testing.T) {
 	for _, shape := range resumeShapes() {
 		t.Run(shape.name, func(t *testing.T) {
-			rr := newResumeRig(t, shape, 250, func(s *Settings) { s.MaxPagesPerPoll = 1 })
+			rr := newResumeRig(t, shape, 250, func(s *Settings, _ *Deps) { s.MaxPagesPerPoll = 1 })
 			rr.poll()
 			afterFirst, err := rr.store.Load(context.Background(), rr.rig.st.key)
 			require.NoError(t, err)
@@ -347,4 +378,137 @@ func mustUnmarshal(t *testing.T, raw []byte) *cursor.State {
 	st, err := cursor.Unmarshal(raw)
 	require.NoError(t, err)
 	return st
+}
+
+// refusalObserver counts the stored positions the API refused.
+type refusalObserver struct {
+	nopObserver
+	refused atomic.Int64
+}
+
+func (o *refusalObserver) PositionRefused(string) { o.refused.Add(1) }
+
+// A stored position the API refuses (an expired cursor, an id it no longer
+// knows): one warning, the metric, and a new walk from the spec's first
+// request at the last key less the overlap; nothing lost, nothing twice.
+func TestResumeRefusedPositionRestartsFromTheLastTime(t *testing.T) {
+	for _, tc := range []struct {
+		shape    resumeShape
+		requests int // the refused request, then the walk from the time
+	}{
+		// refused, then 10 items with has_more false: 2.
+		{resumeShapes()[0], 2},
+		// refused, then 10 items, then the empty page their link leads to: 3.
+		{resumeShapes()[1], 3},
+		// refused, then (no time filter) the whole feed again, 260 records
+		// in pages of 100 skipped by time or id but the 10 new ones, then
+		// the empty page: 1 + 4.
+		{resumeShapes()[2], 5},
+		// refused, then e0-e99, e99-e198, e198-e259, e259 alone: 1 + 4.
+		{resumeShapes()[3], 5},
+	} {
+		t.Run(tc.shape.name, func(t *testing.T) {
+			obs := &refusalObserver{}
+			core, logs := observer.New(zapcore.WarnLevel)
+			rr := newResumeRig(t, tc.shape, 250, func(_ *Settings, d *Deps) { d.Observer, d.Logger = obs, zap.New(core) })
+			rr.poll()
+			stored := rr.rig.stored()
+			require.NotNil(t, stored.Resume)
+			caughtUp := rr.clock.Now()
+			rr.clock.Add(time.Minute)
+			rr.feed.addAt(10, caughtUp.Add(10*time.Second))
+			rr.feed.refuse(250)
+			assert.Equal(t, tc.requests, rr.poll())
+			requireExactlyOnce(t, rr.feed.ids(), rr.delivered())
+			assert.EqualValues(t, 1, obs.refused.Load())
+			warned := logs.FilterMessageSnippet("refused the stored position").All()
+			require.Len(t, warned, 1)
+			assert.Equal(t, "resume.refused_statuses", warned[0].ContextMap()["yaml_key"])
+			assert.NotEqual(t, *stored.Resume, *rr.rig.stored().Resume, "a new position is stored")
+
+			rr.clock.Add(time.Minute)
+			assert.Equal(t, 1, rr.poll(), "the new position idles at one request")
+			assert.EqualValues(t, 1, obs.refused.Load())
+		})
+	}
+}
+
+// resume.refused_statuses written empty: a refusal is an error like any
+// other, the stream keeps its position and retries it.
+func TestResumeRefusedPositionWithoutRestart(t *testing.T) {
+	shape := resumeShapes()[0]
+	shape.spec = fmt.Sprintf(onePasswordSpec, ", refused_statuses: []")
+	rr := newResumeRig(t, shape, 50, nil)
+	rr.poll()
+	before := rr.rig.stored()
+	rr.feed.refuse(50)
+	_, _, err := rr.rig.poll()
+	require.ErrorContains(t, err, "410")
+	assert.Equal(t, before.Resume, rr.rig.stored().Resume)
+	assert.Len(t, rr.api.sent(), 2)
+}
+
+// A cursor API that leaves the cursor out of its last page: the position
+// that produced that page is kept and read again at every poll, its
+// records skipped by id (one warning); new records on it or after it are
+// delivered once.
+func TestResumeWithoutANextPositionReReadsTheLastPage(t *testing.T) {
+	core, logs := observer.New(zapcore.WarnLevel)
+	rr := newResumeRig(t, resumeShapes()[0], 250, func(_ *Settings, d *Deps) { d.Logger = zap.New(core) })
+	rr.feed.noLastCursor = true
+	assert.Equal(t, 3, rr.poll(), "100, 100, 50 without a cursor")
+	assert.Equal(t, &cursor.Position{Cursor: "c200", Page: 3}, rr.rig.stored().Resume, "the position of the last page")
+	rr.clock.Add(time.Minute)
+	assert.Equal(t, 1, rr.poll(), "the last page again, nothing delivered")
+	assert.Len(t, rr.delivered(), 250)
+	rr.feed.add(30)
+	assert.Equal(t, 1, rr.poll(), "the last page again, with 30 new records")
+	rr.feed.add(100)
+	assert.Equal(t, 2, rr.poll(), "the last page, full, with a cursor to 30 more")
+	assert.Len(t, logs.FilterMessageSnippet("gave no position to continue from").All(), 1, "warned once")
+	rr.restart()
+	assert.Equal(t, 1, rr.poll())
+	requireExactlyOnce(t, rr.feed.ids(), rr.delivered())
+}
+
+// A cursor stored by the previous version (no resume position) of a spec
+// that now resumes: the first walk starts with the first request from the
+// stored key less the overlap, and the ids kept are not delivered again.
+func TestResumeLoadsACursorOfThePreviousFormat(t *testing.T) {
+	shape := resumeShapes()[0]
+	rr := newResumeRig(t, shape, 20, nil)
+	key := rr.feed.times[9]
+	identity, err := json.Marshal(rr.rig.st.identity)
+	require.NoError(t, err)
+	// The ids within the overlap (1 s) below the key, as the previous
+	// version kept them.
+	old := fmt.Sprintf(`{"version":1,"identity":%s,"key":%d,"seen":[{"id":"e9","key":%d},{"id":"e8","key":%d}],"updated_at":1}`,
+		identity, key.UnixNano(), key.UnixNano(), rr.feed.times[8].UnixNano())
+	st, err := cursor.Unmarshal([]byte(old))
+	require.NoError(t, err)
+	require.NoError(t, rr.store.Save(context.Background(), rr.rig.st.key, st))
+	rr.restart()
+	assert.Equal(t, 1, rr.poll())
+	assert.Equal(t, `{"limit": 100, "start_time": "`+key.Add(-time.Second).UTC().Format(time.RFC3339)+`"}`, rr.feed.bodies[0])
+	got := rr.delivered()
+	assert.Len(t, got, 10)
+	assert.Equal(t, "e10", got[0])
+	assert.Equal(t, &cursor.Position{Cursor: "c20", Page: 2}, rr.rig.stored().Resume)
+}
+
+// request.continue without resume: the pages after the first of a cursor
+// walk through a time window send the continue body (the cursor alone),
+// the first the window's start.
+func TestContinueBodyWithinAWalk(t *testing.T) {
+	f := newFeed(250)
+	api := newCustomAPI(t, f.onePassword)
+	clock := &fakeClock{now: f.base.Add(time.Hour)}
+	spec := strings.Replace(fmt.Sprintf(onePasswordSpec, ""), "resume: {from: next}\n", "", 1)
+	r := newCustomRig(t, spec, api, clock, 100)
+	_, records, err := r.poll()
+	require.NoError(t, err)
+	assert.Equal(t, 250, records)
+	require.Len(t, f.bodies, 3)
+	assert.Contains(t, f.bodies[0], `"start_time"`)
+	assert.Equal(t, []string{`{"cursor": "c100"}`, `{"cursor": "c200"}`}, f.bodies[1:])
 }

@@ -260,6 +260,9 @@ func (cfg *Config) resolve() (*resolved, error) {
 	if cfg.MaxWindow < 0 {
 		bad("max_window", "must not be negative")
 	}
+	if cfg.MaxWindow > 0 && r.spec != nil && r.spec.Resume != nil {
+		bad("max_window", "does not apply to an API that resumes from the server's position (custom.resume): its walks have no time window")
+	}
 	if cfg.MaxPending < 0 {
 		bad("max_pending", "must not be negative")
 	}

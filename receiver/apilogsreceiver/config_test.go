@@ -740,3 +740,16 @@ func TestMovedKeepaliveKeysAreWarnedAtStart(t *testing.T) {
 	require.Len(t, warned, 1)
 	assert.Equal(t, []any{"disable_keep_alives"}, warned[0].ContextMap()["keys"])
 }
+
+// The receiver's max_window has no meaning for a spec that resumes from
+// the server's position: refused by name rather than ignored.
+func TestMaxWindowRefusedWithResume(t *testing.T) {
+	cfg := loadConfig(t, "custom")
+	delete(cfg.Custom.Request.Query, "until")
+	cfg.Custom.Resume = &apispec.Resume{From: apispec.ResumeNext}
+	_, err := cfg.resolve()
+	require.NoError(t, err)
+	cfg.MaxWindow = time.Hour
+	_, err = cfg.resolve()
+	require.EqualError(t, err, `"max_window" does not apply to an API that resumes from the server's position (custom.resume): its walks have no time window`)
+}
