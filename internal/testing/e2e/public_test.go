@@ -84,16 +84,16 @@ func idlePolls(sim *simulator.Simulator, api string, since time.Time) [][]time.T
 	return chaosrun.PollGroups(times, publicInterval/2)
 }
 
-// requireIdle waits four and a half intervals and requires one list
-// request per poll after now.
-func requireIdle(t *testing.T, sim *simulator.Simulator, api, phase string) {
+// requireIdle waits four and a half intervals and requires perPoll list
+// requests in every poll after now.
+func requireIdle(t *testing.T, sim *simulator.Simulator, api, phase string, perPoll int) {
 	t.Helper()
 	done := time.Now()
 	time.Sleep(4*publicInterval + publicInterval/2)
 	polls := idlePolls(sim, api, done)
 	require.GreaterOrEqual(t, len(polls), 3, "%s: idle polls", phase)
 	for i, p := range polls {
-		assert.Len(t, p, 1, "%s: list requests of idle poll %d", phase, i)
+		assert.Len(t, p, perPoll, "%s: list requests of idle poll %d", phase, i)
 	}
 	t.Logf("%s: %d idle polls, %d list requests: %.2f per poll", phase, len(polls), len(flatten(polls)), float64(len(flatten(polls)))/float64(len(polls)))
 }
@@ -167,7 +167,7 @@ func runPublicAPI(t *testing.T, p publicAPI, opts simulator.Options) {
 	walks := idlePolls(sim, p.simAPI, start)
 	require.NotEmpty(t, walks)
 	assert.Len(t, walks[0], p.backlogRequests, "list requests of the walk over %d records in pages of %d", publicBacklog, publicPage)
-	requireIdle(t, sim, p.simAPI, "after the backlog")
+	requireIdle(t, sim, p.simAPI, "after the backlog", 1)
 	requireExact(t, sim, sink, rs)
 
 	// 2. New records every second and a second backlog, two graceful restarts.
@@ -178,7 +178,7 @@ func runPublicAPI(t *testing.T, p publicAPI, opts simulator.Options) {
 	t.Logf("graceful restarts at: %v (from %d)", notes, before)
 	created[rs[0].ID] += publicBurst + stop()
 	waitFor(t, time.Minute, allDelivered(sim, sink, rs, created))
-	requireIdle(t, sim, p.simAPI, "after the restarts")
+	requireIdle(t, sim, p.simAPI, "after the restarts", 1)
 	requireExact(t, sim, sink, rs)
 
 	// 3. The same with two SIGKILLs: nothing lost, at most a page per kill twice.
@@ -189,7 +189,7 @@ func runPublicAPI(t *testing.T, p publicAPI, opts simulator.Options) {
 	t.Logf("SIGKILLs at: %v (from %d)", notes, before)
 	created[rs[0].ID] += publicBurst + stop()
 	waitFor(t, time.Minute, allDelivered(sim, sink, rs, created))
-	requireIdle(t, sim, p.simAPI, "after the kills")
+	requireIdle(t, sim, p.simAPI, "after the kills", 1)
 	requireKillBound(t, sim, sink, rs, len(notes), func(chaosrun.Receiver) int { return publicPage })
 	for _, tally := range chaosrun.CountAll(sim, sink, rs) {
 		t.Logf("%s", tally)
@@ -224,4 +224,41 @@ func TestOnePasswordSignInAttemptsExampleWithRestartsAndKills(t *testing.T) {
 		simAPI: simulator.APIOnePasswordSignInAttempts, prefix: "/onepassword", token: "demo-1password-token",
 		backlogRequests: publicBacklog/publicPage + 1,
 	}, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 47})
+}
+
+// 1Password says nothing of cursor expiry; with cursors refused (400) once
+// older than a second, less than the interval, every poll's stored cursor
+// is refused: the stream starts again with a reset cursor from the time of
+// its last record and skips the ids it kept. Records keep coming; each
+// arrives once, and an idle poll costs two requests (the refused cursor and
+// the reset), with the warning the docs name.
+func TestOnePasswordExpiredCursorsRestartFromTheLastRecord(t *testing.T) {
+	collectorBinary(t)
+	opts := simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 53}
+	opts.Public.OnePasswordCursorTTL = time.Second
+	sim := startSimulator(t, opts)
+	sink := startSink(t)
+	p := publicAPI{
+		example: "onepassword_signin_attempts.yaml", receiver: "api_logs/onepassword_signin_attempts",
+		simAPI: simulator.APIOnePasswordSignInAttempts, prefix: "/onepassword", token: "demo-1password-token",
+	}
+	rs := chaosrun.Select([]chaosrun.Receiver{p.receiverAt(t, sim.URL())}, "onepassword_signin_attempts")
+	h := newHarness(t, chaosrun.Config{
+		Receivers: rs, SinkURL: sink.Endpoint(), PageSize: publicPage, RequestsPerMinute: 240,
+		CollectionInterval: publicInterval.String(), StartAt: "-2h",
+	})
+	backlog(sim, p.simAPI, publicBacklog, time.Now().Add(-time.Minute), time.Hour)
+	h.start()
+	stop := everySecond(sim, p.simAPI)
+	time.Sleep(4 * publicInterval)
+	created := map[string]int{rs[0].ID: publicBacklog + stop()}
+	waitFor(t, time.Minute, allDelivered(sim, sink, rs, created))
+	time.Sleep(publicInterval / 2)
+	requireIdle(t, sim, p.simAPI, "expired cursors", 2)
+	requireExact(t, sim, sink, rs)
+	refused := sim.Stats().Requests[p.simAPI]["400"]
+	assert.GreaterOrEqual(t, refused, int64(5), "cursors refused")
+	h.stop()
+	assert.Contains(t, h.col.Log(), "The API refused the stored position to continue from")
+	t.Logf("%d cursors refused; %s", refused, chaosrun.CountAll(sim, sink, rs)[0])
 }
