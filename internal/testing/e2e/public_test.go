@@ -196,6 +196,7 @@ func runPublicAPI(t *testing.T, p publicAPI, opts simulator.Options) {
 	}
 	h.stop()
 	assert.Zero(t, strings.Count(h.col.Log(), "Stream stalled"))
+	assert.Zero(t, sim.Stats().Requests[p.simAPI]["429"], "requests over the vendor's budget")
 }
 
 // Okta System Log, polling requests followed by their next links (stored in
@@ -204,10 +205,13 @@ func runPublicAPI(t *testing.T, p publicAPI, opts simulator.Options) {
 // poll (the stored link). Every seventh event is persisted two minutes
 // after its published time (the delay Okta's docs warn about): a polling
 // request returns it in persistence order, so none is lost though its
-// published time is below events already delivered.
+// published time is below events already delivered. The API keeps Okta's
+// budget of 120 requests a minute with its X-Rate-Limit-* headers: no
+// request is refused.
 func TestOktaSystemLogExampleWithRestartsAndKills(t *testing.T) {
 	opts := simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 43}
 	opts.Public.OktaLateBy, opts.Public.OktaLateEvery = 2*time.Minute, 7
+	opts.Public.OktaRatePerMinute = 120 // Workforce Identity's budget, with Okta's X-Rate-Limit-* headers
 	runPublicAPI(t, publicAPI{
 		example: "okta_system_log.yaml", receiver: "api_logs/okta_system_log",
 		simAPI: simulator.APIOktaSystemLog, prefix: "/okta", token: "demo-okta-token",

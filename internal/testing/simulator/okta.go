@@ -179,8 +179,32 @@ func (s *Simulator) oktaLink(base string, r *http.Request, after string, dropSin
 	return base + r.URL.EscapedPath() + "?" + q.Encode()
 }
 
+// oktaBudget is the rate limiter key of OktaRatePerMinute (not a vendor or
+// API name, so RatePerMinute budgets stay the generic ones).
+const oktaBudget = "okta /api/v1/logs"
+
+// oktaRateLimit charges the request to OktaRatePerMinute and answers 429
+// when it is spent; it reports whether the request may go on.
+func (s *Simulator) oktaRateLimit(w http.ResponseWriter) bool {
+	if s.opts.Public.OktaRatePerMinute <= 0 {
+		return true
+	}
+	v := s.limiter.allow(oktaBudget)
+	h := w.Header()
+	h.Set("X-Rate-Limit-Limit", strconv.Itoa(v.limit))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(v.left))
+	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(time.Now().Add(v.reset+time.Second-1).Unix(), 10))
+	if !v.ok {
+		oktaError(w, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+	}
+	return v.ok
+}
+
 // oktaLogs: GET /api/v1/logs.
 func (s *Simulator) oktaLogs(w http.ResponseWriter, r *http.Request) {
+	if !s.oktaRateLimit(w) {
+		return
+	}
 	q := r.URL.Query()
 	limit, ok := intParam(q, "limit", oktaDefaultLimit)
 	if !ok || limit < 0 {

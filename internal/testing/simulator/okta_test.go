@@ -3,6 +3,7 @@ package simulator
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +144,29 @@ func TestOktaAuthAndErrors(t *testing.T) {
 	r.json(t, &e)
 	assert.Equal(t, "E0000001", e.ErrorCode)
 	assert.Equal(t, http.StatusBadRequest, get(t, srv.URL+"/okta/api/v1/logs?after=%21", oktaAuth...).code)
+}
+
+func TestOktaRateLimitHeadersAnd429WithoutRetryAfter(t *testing.T) {
+	o := quietOpts()
+	o.Public.OktaRatePerMinute = 3
+	s, srv := newSim(t, o)
+	start := time.Now()
+	var left []string
+	for range 3 {
+		r := get(t, srv.URL+"/okta/api/v1/logs", oktaAuth...)
+		require.Equal(t, http.StatusOK, r.code)
+		assert.Equal(t, "3", r.header.Get("X-Rate-Limit-Limit"))
+		left = append(left, r.header.Get("X-Rate-Limit-Remaining"))
+	}
+	assert.Equal(t, []string{"2", "1", "0"}, left)
+	r := get(t, srv.URL+"/okta/api/v1/logs", oktaAuth...)
+	require.Equal(t, http.StatusTooManyRequests, r.code)
+	var e struct{ ErrorCode string }
+	r.json(t, &e)
+	assert.Equal(t, "E0000047", e.ErrorCode)
+	assert.Empty(t, r.header.Get("Retry-After"), "Okta says when to come back in X-Rate-Limit-Reset only")
+	reset, err := strconv.ParseInt(r.header.Get("X-Rate-Limit-Reset"), 10, 64)
+	require.NoError(t, err)
+	assert.InDelta(t, start.Add(time.Minute).Unix(), reset, 2, "UTC epoch seconds of the window's end")
+	assert.Equal(t, int64(1), s.Stats().Requests[APIOktaSystemLog]["429"])
 }

@@ -34,6 +34,12 @@ type PublicOptions struct {
 	// time made before it is persisted misses it.
 	OktaLateBy    time.Duration
 	OktaLateEvery int
+	// OktaRatePerMinute, when > 0, is the /api/v1/logs budget, kept the
+	// way Okta keeps it: every answer carries X-Rate-Limit-Limit,
+	// -Remaining and -Reset (UTC epoch seconds), and a request over budget
+	// gets 429 E0000047 without Retry-After
+	// (https://developer.okta.com/docs/reference/rl-best-practices/).
+	OktaRatePerMinute int
 
 	// OnePasswordToken is the bearer token (a JWT in real life) accepted by
 	// the 1Password Events API (default "demo-1password-token").
@@ -73,5 +79,8 @@ func (s *Simulator) registerPublicStores() {
 	for _, as := range []*apiStore{s.newOktaStore(), newAPIStore(APIOnePasswordSignInAttempts, time.Second, 0, buildOnePasswordSignIn)} {
 		as.seq.Add(s.idBase())
 		s.stores[as.name] = as
+	}
+	if n := s.opts.Public.OktaRatePerMinute; n > 0 {
+		s.limiter.limits[oktaBudget] = n // before the first request: no lock needed
 	}
 }
