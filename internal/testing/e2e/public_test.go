@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/chaosrun"
+	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/otlpsink"
 	"github.com/otelcol-api-logs/otelcol-api-logs/internal/testing/simulator"
 )
 
@@ -147,7 +148,18 @@ func everySecond(sim *simulator.Simulator, api string) (stop func() int) {
 	}
 }
 
-func runPublicAPI(t *testing.T, p publicAPI, opts simulator.Options) {
+// publicRun is a collector reading one public API of a simulator.
+type publicRun struct {
+	p       publicAPI
+	sim     *simulator.Simulator
+	sink    *otlpsink.Sink
+	rs      []chaosrun.Receiver
+	h       *harness
+	created map[string]int
+}
+
+func startPublic(t *testing.T, p publicAPI, opts simulator.Options) *publicRun {
+	t.Helper()
 	collectorBinary(t)
 	sim := startSimulator(t, opts)
 	sink := startSink(t)
@@ -156,19 +168,33 @@ func runPublicAPI(t *testing.T, p publicAPI, opts simulator.Options) {
 		Receivers: rs, SinkURL: sink.Endpoint(), PageSize: publicPage, RequestsPerMinute: 240,
 		CollectionInterval: publicInterval.String(), StartAt: "-2h",
 	})
-	created := map[string]int{rs[0].ID: publicBacklog}
+	return &publicRun{p: p, sim: sim, sink: sink, rs: rs, h: h, created: map[string]int{rs[0].ID: 0}}
+}
+
+// readBacklog starts the collector on a backlog of n records over the last
+// hour and requires its first walk to cost want list requests, every record
+// once, then one request per idle poll.
+func (r *publicRun) readBacklog(t *testing.T, n, want int) {
+	t.Helper()
+	backlog(r.sim, r.p.simAPI, n, time.Now().Add(-time.Minute), time.Hour)
+	r.created[r.rs[0].ID] += n
+	start := time.Now()
+	r.h.start()
+	waitFor(t, time.Minute, allDelivered(r.sim, r.sink, r.rs, r.created))
+	time.Sleep(publicInterval / 2) // the walk's last request (an empty page) may follow the last records
+	walks := idlePolls(r.sim, r.p.simAPI, start)
+	require.NotEmpty(t, walks)
+	assert.Len(t, walks[0], want, "list requests of the walk over %d records in pages of %d", n, publicPage)
+	requireIdle(t, r.sim, r.p.simAPI, "after the backlog", 1)
+	requireExact(t, r.sim, r.sink, r.rs)
+}
+
+func runPublicAPI(t *testing.T, p publicAPI, opts simulator.Options) {
+	r := startPublic(t, p, opts)
+	sim, sink, rs, h, created := r.sim, r.sink, r.rs, r.h, r.created
 
 	// 1. A backlog: its first walk costs exactly backlogRequests; idle polls one request each.
-	backlog(sim, p.simAPI, publicBacklog, time.Now().Add(-time.Minute), time.Hour)
-	start := time.Now()
-	h.start()
-	waitFor(t, time.Minute, allDelivered(sim, sink, rs, created))
-	time.Sleep(publicInterval / 2) // the walk's last request (an empty page) may follow the last records
-	walks := idlePolls(sim, p.simAPI, start)
-	require.NotEmpty(t, walks)
-	assert.Len(t, walks[0], p.backlogRequests, "list requests of the walk over %d records in pages of %d", publicBacklog, publicPage)
-	requireIdle(t, sim, p.simAPI, "after the backlog", 1)
-	requireExact(t, sim, sink, rs)
+	r.readBacklog(t, publicBacklog, p.backlogRequests)
 
 	// 2. New records every second and a second backlog, two graceful restarts.
 	stop := everySecond(sim, p.simAPI)
@@ -219,15 +245,31 @@ func TestOktaSystemLogExampleWithRestartsAndKills(t *testing.T) {
 	}, opts)
 }
 
+// onePassword is the 1Password sign-in attempts example; its backlog of
+// 230 records costs 5 requests (has_more false on the last page).
+var onePassword = publicAPI{
+	example: "onepassword_signin_attempts.yaml", receiver: "api_logs/onepassword_signin_attempts",
+	simAPI: simulator.APIOnePasswordSignInAttempts, prefix: "/onepassword", token: "demo-1password-token",
+	backlogRequests: publicBacklog/publicPage + 1,
+}
+
 // 1Password Events API sign-in attempts, a reset cursor once and then the
 // stored cursor: 5 pages for the backlog (has_more false on the last), then
 // one request per idle poll.
 func TestOnePasswordSignInAttemptsExampleWithRestartsAndKills(t *testing.T) {
-	runPublicAPI(t, publicAPI{
-		example: "onepassword_signin_attempts.yaml", receiver: "api_logs/onepassword_signin_attempts",
-		simAPI: simulator.APIOnePasswordSignInAttempts, prefix: "/onepassword", token: "demo-1password-token",
-		backlogRequests: publicBacklog/publicPage + 1,
-	}, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 47})
+	runPublicAPI(t, onePassword, simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 47})
+}
+
+// The other reading of has_more, "the page was full" (the schema: "if
+// true, the subsequent request could still be empty"): a backlog of 200,
+// four full pages, costs the empty fifth page that ends the walk; idle
+// polls stay at one request.
+func TestOnePasswordFullPageHasMore(t *testing.T) {
+	opts := simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 59}
+	opts.Public.OnePasswordFullPageHasMore = true
+	r := startPublic(t, onePassword, opts)
+	r.readBacklog(t, 4*publicPage, 4+1)
+	r.h.stop()
 }
 
 // 1Password says nothing of cursor expiry; with cursors refused (400) once
@@ -237,20 +279,10 @@ func TestOnePasswordSignInAttemptsExampleWithRestartsAndKills(t *testing.T) {
 // arrives once, and an idle poll costs two requests (the refused cursor and
 // the reset), with the warning the docs name.
 func TestOnePasswordExpiredCursorsRestartFromTheLastRecord(t *testing.T) {
-	collectorBinary(t)
 	opts := simulator.Options{Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 53}
 	opts.Public.OnePasswordCursorTTL = time.Second
-	sim := startSimulator(t, opts)
-	sink := startSink(t)
-	p := publicAPI{
-		example: "onepassword_signin_attempts.yaml", receiver: "api_logs/onepassword_signin_attempts",
-		simAPI: simulator.APIOnePasswordSignInAttempts, prefix: "/onepassword", token: "demo-1password-token",
-	}
-	rs := chaosrun.Select([]chaosrun.Receiver{p.receiverAt(t, sim.URL())}, "onepassword_signin_attempts")
-	h := newHarness(t, chaosrun.Config{
-		Receivers: rs, SinkURL: sink.Endpoint(), PageSize: publicPage, RequestsPerMinute: 240,
-		CollectionInterval: publicInterval.String(), StartAt: "-2h",
-	})
+	r := startPublic(t, onePassword, opts)
+	sim, sink, rs, h, p := r.sim, r.sink, r.rs, r.h, r.p
 	backlog(sim, p.simAPI, publicBacklog, time.Now().Add(-time.Minute), time.Hour)
 	h.start()
 	stop := everySecond(sim, p.simAPI)
