@@ -6,7 +6,7 @@ package cursor
 // delivered within the overlap below it.
 // It returns how many ids the new state could not keep within its budget.
 func (m *Machine) Apply(c *Cursor, out Outcome) (dropped int) {
-	if m.resumes() {
+	if m.Resumes() {
 		return m.applyResume(c, out)
 	}
 	walk := c.State.Walk

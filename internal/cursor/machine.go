@@ -84,7 +84,7 @@ func (m *Machine) Fresh(identity string, startAt time.Time) *Cursor {
 // until (more windows of at most max_window). A key held below an
 // unfinished record is behind only once time past the last window closed.
 func (m *Machine) Behind(c *Cursor, until int64) bool {
-	return m.windowed() && !m.resumes() && until > max(c.State.Key, c.State.Reached)
+	return m.windowed() && !m.Resumes() && until > max(c.State.Key, c.State.Reached)
 }
 
 // Begin opens the next walk: a window from the cursor up to until (or at
@@ -93,7 +93,7 @@ func (m *Machine) Behind(c *Cursor, until int64) bool {
 // spans. It returns false when there is nothing to read yet.
 func (m *Machine) Begin(c *Cursor, until int64) bool {
 	span := m.span(c.State.Disorder)
-	if m.resumes() {
+	if m.Resumes() {
 		m.beginResume(c, until, span)
 		return true
 	}
@@ -181,7 +181,7 @@ func (m *Machine) NextRequest(c *Cursor, out *Outcome) Request {
 
 func (m *Machine) request(w *Walk, pos Position, upper int64, tie, exclusiveTies, inclusiveEnd bool) Request {
 	r := Request{Position: pos, PageSize: m.pageSize}
-	if m.resumes() {
+	if m.Resumes() {
 		return m.resumeRequest(w, r)
 	}
 	if pos.URL != "" || !w.Windowed {

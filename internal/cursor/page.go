@@ -111,7 +111,7 @@ type Outcome struct {
 // or the walk goes round in circles (see checkLoops); the page must not be
 // applied then.
 func (m *Machine) Process(c *Cursor, page *decode.Page, ended bool) (Outcome, error) {
-	if m.resumes() {
+	if m.Resumes() {
 		return m.processResume(c, page, ended)
 	}
 	walk := c.State.Walk

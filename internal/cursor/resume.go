@@ -19,8 +19,6 @@ import (
 // Resumes reports whether the spec continues from the server's position.
 func (m *Machine) Resumes() bool { return m.spec.Resume != nil }
 
-func (m *Machine) resumes() bool { return m.spec.Resume != nil }
-
 // Continues reports whether pos continues from a position the server gave
 // (a cursor, a next link, the last record's id) rather than being the
 // spec's first request.
@@ -105,7 +103,10 @@ func (m *Machine) processResume(c *Cursor, page *decode.Page, ended bool) (Outco
 	switch m.spec.Resume.From {
 	case apispec.ResumeNext:
 		if page.Next != "" {
-			next, has = m.pager.Next(cur, page, len(recs)), true
+			// The link or cursor alone: a page count would only grow in
+			// the stored cursor, poll after poll.
+			n := m.pager.Next(cur, page, len(recs))
+			next, has = Position{URL: n.URL, Cursor: n.Cursor}, true
 		}
 	case apispec.ResumeLastID:
 		if lastID != "" {
@@ -180,7 +181,7 @@ func (m *Machine) applyResume(c *Cursor, out Outcome) int {
 // time of the last record delivered, less the overlap, and skips the ids
 // kept. It reports whether it did.
 func (m *Machine) PositionRefused(c *Cursor, r Request, status int) bool {
-	if !m.resumes() || !Continues(r.Position) || !m.spec.Resume.Refuses(status) {
+	if !m.Resumes() || !Continues(r.Position) || !m.spec.Resume.Refuses(status) {
 		return false
 	}
 	c.State.Resume, c.State.Walk = nil, nil

@@ -8,7 +8,8 @@
 // requests), page.go (Process: which records of a page are new), edge.go
 // (the walk's edge and the records below a disorder), order.go (disorder
 // measured and the widening), ties.go (records sharing a timestamp),
-// loops.go (the loop guard), apply.go (a page's outcome applied), budget.go
+// loops.go (the loop guard), apply.go (a page's outcome applied), resume.go
+// (walks from a position the server gave, resume in the spec), budget.go
 // (the checkpoint's size), pager.go (pagination rules), store.go (the
 // storage extension).
 package cursor

@@ -32,16 +32,16 @@ type feed struct {
 	times []time.Time
 	// inclusive: after_id=X lists X again (the last_id shape).
 	inclusive bool
-	// refuseAt: a position that continues at this record is refused (an
-	// expired cursor, a link or id the API no longer knows); -1: none.
-	refuseAt int
+	// refused: positions that continue at these records are refused (an
+	// expired cursor, a link or id the API no longer knows).
+	refused map[int]bool
 	// noLastCursor: the cursor shape leaves the cursor out of its last page.
 	noLastCursor bool
 	bodies       []string // request bodies, in order (the POST shape)
 }
 
 func newFeed(n int) *feed {
-	f := &feed{base: baseTime(), refuseAt: -1}
+	f := &feed{base: baseTime(), refused: map[int]bool{}}
 	for i := range n {
 		f.times = append(f.times, f.base.Add(time.Duration(i)*time.Second))
 	}
@@ -66,9 +66,11 @@ func (f *feed) addAt(k int, at time.Time) {
 	}
 }
 
-func (f *feed) refuse(at int) {
+func (f *feed) refuse(at ...int) {
 	f.mu.Lock()
-	f.refuseAt = at
+	for _, i := range at {
+		f.refused[i] = true
+	}
 	f.mu.Unlock()
 }
 
@@ -107,7 +109,7 @@ func (f *feed) onePassword(w http.ResponseWriter, r *http.Request) {
 	limit, from := 100, 0
 	if req.Cursor != "" {
 		var err error
-		if from, err = strconv.Atoi(strings.TrimPrefix(req.Cursor, "c")); err != nil || from == f.refuseAt {
+		if from, err = strconv.Atoi(strings.TrimPrefix(req.Cursor, "c")); err != nil || f.refused[from] {
 			http.Error(w, `{"error":"cursor expired"}`, http.StatusGone)
 			return
 		}
@@ -138,7 +140,7 @@ func (f *feed) okta(w http.ResponseWriter, r *http.Request) {
 	from := 0
 	if a := q.Get("after"); a != "" {
 		from, _ = strconv.Atoi(a)
-		if from == f.refuseAt {
+		if f.refused[from] {
 			http.Error(w, `{"errorCode":"E0000031"}`, http.StatusBadRequest)
 			return
 		}
@@ -165,7 +167,7 @@ func (f *feed) lastID(w http.ResponseWriter, r *http.Request) {
 	from := 0
 	if a := q.Get("after_id"); a != "" {
 		k, err := strconv.Atoi(strings.TrimPrefix(a, "e"))
-		if err != nil || k+1 == f.refuseAt {
+		if err != nil || f.refused[k+1] {
 			http.Error(w, "unknown id", http.StatusNotFound)
 			return
 		}
@@ -448,6 +450,26 @@ func TestResumeRefusedPositionWithoutRestart(t *testing.T) {
 	assert.Len(t, rr.api.sent(), 2)
 }
 
+// A position refused again in the poll that restarted from the time fails
+// that poll: no second restart, no loop; the next poll starts from the
+// time again.
+func TestResumeRefusedTwiceInOnePollFails(t *testing.T) {
+	obs := &refusalObserver{}
+	rr := newResumeRig(t, resumeShapes()[1], 250, func(_ *Settings, d *Deps) { d.Observer = obs })
+	rr.poll()
+	caughtUp := rr.clock.Now()
+	rr.clock.Add(time.Minute)
+	rr.feed.addAt(10, caughtUp.Add(10*time.Second))
+	rr.feed.refuse(250, 260) // the stored link, and the one the restart's first page gives
+	before := len(rr.api.sent())
+	_, records, err := rr.rig.poll()
+	require.ErrorContains(t, err, "400 Bad Request")
+	assert.Equal(t, 10, records, "the restart's first page is delivered")
+	assert.Equal(t, 3, len(rr.api.sent())-before, "refused, the first request, refused")
+	assert.EqualValues(t, 1, obs.refused.Load())
+	requireExactlyOnce(t, rr.feed.ids(), rr.delivered())
+}
+
 // A cursor API that leaves the cursor out of its last page: the position
 // that produced that page is kept and read again at every poll, its
 // records skipped by id (one warning); new records on it or after it are
@@ -457,7 +479,7 @@ func TestResumeWithoutANextPositionReReadsTheLastPage(t *testing.T) {
 	rr := newResumeRig(t, resumeShapes()[0], 250, func(_ *Settings, d *Deps) { d.Logger = zap.New(core) })
 	rr.feed.noLastCursor = true
 	assert.Equal(t, 3, rr.poll(), "100, 100, 50 without a cursor")
-	assert.Equal(t, &cursor.Position{Cursor: "c200", Page: 3}, rr.rig.stored().Resume, "the position of the last page")
+	assert.Equal(t, &cursor.Position{Cursor: "c200"}, rr.rig.stored().Resume, "the position of the last page")
 	rr.clock.Add(time.Minute)
 	assert.Equal(t, 1, rr.poll(), "the last page again, nothing delivered")
 	assert.Len(t, rr.delivered(), 250)
@@ -493,7 +515,7 @@ func TestResumeLoadsACursorOfThePreviousFormat(t *testing.T) {
 	got := rr.delivered()
 	assert.Len(t, got, 10)
 	assert.Equal(t, "e10", got[0])
-	assert.Equal(t, &cursor.Position{Cursor: "c20", Page: 2}, rr.rig.stored().Resume)
+	assert.Equal(t, &cursor.Position{Cursor: "c20"}, rr.rig.stored().Resume)
 }
 
 // request.continue without resume: the pages after the first of a cursor

@@ -193,6 +193,9 @@ func TestCountersByLevel(t *testing.T) {
 		o.Retry("b")
 		o.Throttled("a", 1500*time.Millisecond)
 		o.Throttled("b", 500*time.Millisecond)
+		o.PositionRefused("a")
+		o.PositionRefused("a")
+		o.PositionRefused("b")
 	}
 	receiverID := attribute.String("receiver", "api_logs/x")
 	only := attribute.NewSet(receiverID)
@@ -212,6 +215,7 @@ func TestCountersByLevel(t *testing.T) {
 		metadatatest.AssertEqualAPILogsPages(t, tt, []metricdata.DataPoint[int64]{{Attributes: only, Value: 5}}, opts...)
 		metadatatest.AssertEqualAPILogsRetries(t, tt, []metricdata.DataPoint[int64]{{Attributes: only, Value: 2}}, opts...)
 		metadatatest.AssertEqualAPILogsThrottledTime(t, tt, []metricdata.DataPoint[float64]{{Attributes: only, Value: 2}}, opts...)
+		metadatatest.AssertEqualAPILogsRefusedPositions(t, tt, []metricdata.DataPoint[int64]{{Attributes: only, Value: 3}}, opts...)
 	})
 	t.Run("detailed", func(t *testing.T) {
 		tt := componenttest.NewTelemetry()
@@ -225,6 +229,9 @@ func TestCountersByLevel(t *testing.T) {
 		}, opts...)
 		metadatatest.AssertEqualAPILogsThrottledTime(t, tt, []metricdata.DataPoint[float64]{
 			{Attributes: stream("a"), Value: 1.5}, {Attributes: stream("b"), Value: 0.5},
+		}, opts...)
+		metadatatest.AssertEqualAPILogsRefusedPositions(t, tt, []metricdata.DataPoint[int64]{
+			{Attributes: stream("a"), Value: 2}, {Attributes: stream("b"), Value: 1},
 		}, opts...)
 	})
 }
