@@ -9,7 +9,10 @@ import (
 // Public example APIs: real vendors' APIs described only as custom specs in
 // examples/, not built into the receiver. They are generated and counted
 // like the built-in ones but stay out of AllAPIs, which the built-in API
-// checks and the chaos run iterate.
+// checks and the chaos run iterate. Routes (auth in brackets):
+//
+//	/okta        GET /api/v1/logs (okta.go)                                 [SSWS <token> or Bearer <token>]
+//	/onepassword POST /api/v1/signinattempts, /api/v2/signinattempts (onepassword.go) [Bearer <token>]
 const (
 	APIOktaSystemLog             = "okta_system_log"
 	APIOnePasswordSignInAttempts = "onepassword_signinattempts"
