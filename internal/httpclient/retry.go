@@ -75,11 +75,15 @@ func RateLimitReset(h http.Header, now time.Time) (time.Duration, bool) {
 }
 
 // RateLimitQuota reads the server's count of its window:
-// X-RateLimit-Remaining (or RateLimit-Remaining) and how long until the
-// matching *-Reset. Reset is epoch seconds when > 1e9 (epoch milliseconds
-// when > 1e12), otherwise delta seconds.
+// X-RateLimit-Remaining (or RateLimit-Remaining, or Okta's
+// X-Rate-Limit-Remaining) and how long until the matching *-Reset. Reset
+// is epoch seconds when > 1e9 (epoch milliseconds when > 1e12), otherwise
+// delta seconds.
 func RateLimitQuota(h http.Header, now time.Time) (remaining int, reset time.Duration, ok bool) {
-	for _, prefix := range []string{"X-RateLimit-", "RateLimit-"} {
+	// Okta answers 429 without Retry-After: its X-Rate-Limit-Reset (epoch
+	// seconds) is the only word on when to come back
+	// (https://developer.okta.com/docs/reference/rl-best-practices/).
+	for _, prefix := range []string{"X-RateLimit-", "RateLimit-", "X-Rate-Limit-"} {
 		rem := strings.TrimSpace(h.Get(prefix + "Remaining"))
 		if rem == "" {
 			continue

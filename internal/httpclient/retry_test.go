@@ -70,6 +70,8 @@ func TestRateLimitReset(t *testing.T) {
 		"garbage reset":   {hdr("X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "soon"), 0, false},
 		"lowercase names": {hdr("x-ratelimit-remaining", "0", "x-ratelimit-reset", "7"), 7 * time.Second, true},
 		"ietf draft":      {hdr("RateLimit-Remaining", "0", "RateLimit-Reset", "12"), 12 * time.Second, true},
+		"okta":            {hdr("X-Rate-Limit-Limit", "20", "X-Rate-Limit-Remaining", "0", "X-Rate-Limit-Reset", strconv.FormatInt(now.Unix()+38, 10)), 38 * time.Second, true},
+		"okta left":       {hdr("X-Rate-Limit-Remaining", "19", "X-Rate-Limit-Reset", strconv.FormatInt(now.Unix()+38, 10)), 0, false},
 		"huge delta":      {hdr("X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "999999999"), maxServerWait, true},
 	} {
 		got, ok := RateLimitReset(tc.h, now)

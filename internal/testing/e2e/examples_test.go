@@ -26,6 +26,8 @@ func exampleEnv(t *testing.T) []string {
 		"OMS_ENDPOINT=https://oms.example.com", "OMS_API_KEY=dummy-oms-key",
 		"MAKE_ZONE_URL=https://eu1.make.com", "MAKE_API_TOKEN=dummy-make-token",
 		"MAKE_TEAM_ID=7", "MAKE_SCENARIO_ID=7001", "MAKE_ORGANIZATION_ID=21",
+		"OKTA_ORG_URL=https://example.okta.com", "OKTA_API_TOKEN=dummy-okta-token",
+		"ONEPASSWORD_EVENTS_URL=https://events.1password.com", "ONEPASSWORD_EVENTS_TOKEN=dummy-1password-token",
 	)
 }
 

@@ -167,6 +167,9 @@ type Options struct {
 	// stream (default 10) FutureBy after its creation.
 	FutureBy    time.Duration
 	FutureEvery int
+
+	// Public configures the public example APIs (public.go).
+	Public PublicOptions
 }
 
 // TieGroups: in chaos mode, every stream of each API in APIs gets one group
@@ -237,6 +240,7 @@ func (o *Options) applyDefaults() error {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = time.Hour
 	}
+	o.Public.applyDefaults()
 	if o.MakeOrganizationID <= 0 {
 		o.MakeOrganizationID = 21
 	}

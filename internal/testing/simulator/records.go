@@ -33,6 +33,7 @@ func (s *Simulator) registerStores() {
 	add(newAPIStore(APIMakeScenarioLogs, time.Millisecond, 0, s.buildMakeScenario), true, false)
 	add(newAPIStore(APIMakeModuleLogs, time.Millisecond, 0, s.buildMakeModule), true, false)
 	add(newAPIStore(APIMakeAuditLogs, time.Millisecond, 0, buildMakeAudit), true, false)
+	s.registerPublicStores()
 }
 
 // idBase is added to every integer id sequence: 0 unless RunID is set.

@@ -38,6 +38,7 @@ func (s *Simulator) routes() *http.ServeMux {
 	h("GET /make/api/v2/scenarios/{sid}/executions/{eid}", APIMakeScenarioLogs, "make", kindDetail, s.authMake, s.makeExecution)
 	h("GET /make/api/v2/scenarios/{sid}/modules/{mid}/logs", APIMakeModuleLogs, "make", kindList, s.authMake, s.makeModuleLogs)
 	h("GET /make/api/v2/audit-logs/organization/{oid}", APIMakeAuditLogs, "make", kindList, s.authMake, s.makeAuditLogs)
+	s.publicRoutes(h)
 	// Control API (no auth, not counted)
 	s.controlRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
