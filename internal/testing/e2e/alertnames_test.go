@@ -94,7 +94,8 @@ func TestAlertMetricsExist(t *testing.T) {
 	// Only the counters of faults this run cannot provoke may be checked against metadata.yaml alone.
 	assert.Equal(t, []string{
 		"otelcol_api_logs_checkpoint_errors", "otelcol_api_logs_cursor_read_errors",
-		"otelcol_api_logs_cursors_set_aside", "otelcol_api_logs_tie_records_missed",
+		"otelcol_api_logs_cursors_set_aside", "otelcol_api_logs_refresh_token_save_errors",
+		"otelcol_api_logs_refused_positions", "otelcol_api_logs_tie_records_missed",
 	}, declaredOnly)
 	// 1002 refused from the start: asked again after 10 intervals (10 s), not every interval.
 	refused := sim.Stats().Requests[simulator.APITinesActionLogs]["403"]
