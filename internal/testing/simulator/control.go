@@ -79,7 +79,7 @@ func (s *Simulator) ctlRecords(w http.ResponseWriter, r *http.Request) {
 	api := r.URL.Query().Get("api")
 	as := s.stores[api]
 	if as == nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "unknown api", "apis": AllAPIs})
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "unknown api", "apis": recordAPIs()})
 		return
 	}
 	all := as.allRecords()
@@ -133,7 +133,7 @@ func (s *Simulator) ctlAdd(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
-	if !slices.Contains(AllAPIs, req.API) || req.N < 1 {
+	if !slices.Contains(recordAPIs(), req.API) || req.N < 1 {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "api must be a known api and n >= 1"})
 		return
 	}

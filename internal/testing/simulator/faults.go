@@ -136,7 +136,7 @@ func (fs *faultSet) set(f Fault) error {
 	if f.Probability < 0 || f.Probability > 1 {
 		return errors.New("probability must be between 0 and 1")
 	}
-	if f.API != "" && !slices.Contains(AllAPIs, f.API) && f.API != apiLogtoToken && f.API != apiMakeScenarios {
+	if f.API != "" && !slices.Contains(recordAPIs(), f.API) && f.API != apiLogtoToken && f.API != apiMakeScenarios {
 		return fmt.Errorf("unknown api %q", f.API)
 	}
 	fs.mu.Lock()
@@ -183,7 +183,7 @@ func (fs *faultSet) draw(api string, kinds ...string) (Fault, bool) {
 		if !slices.Contains(kinds, a.Kind) {
 			continue
 		}
-		if a.API == "" && !slices.Contains(AllAPIs, api) || a.API != "" && a.API != api {
+		if a.API == "" && !slices.Contains(recordAPIs(), api) || a.API != "" && a.API != api {
 			continue
 		}
 		if a.Probability > 0 && fs.rng.Float64() >= a.Probability {

@@ -64,7 +64,7 @@ func (s *Simulator) generate() {
 			if s.paused.Load() {
 				continue
 			}
-			for _, api := range AllAPIs {
+			for _, api := range recordAPIs() {
 				as := s.stores[api]
 				for _, st := range as.snapshotStreams() {
 					if s.opts.Mode == ModeChaos {

@@ -24,6 +24,10 @@ const (
 	APIMakeModuleLogs     = "make_module_logs"
 	APIMakeAuditLogs      = "make_audit_logs"
 
+	// Public APIs described as custom specs in examples/ (not built in).
+	APISlackAuditLogs = "slack_audit_logs"
+	APIGitHubAuditLog = "github_audit_log"
+
 	// Non-record endpoints, counted in stats only.
 	apiLogtoToken    = "logto_token"
 	apiMakeScenarios = "make_scenarios"
@@ -36,10 +40,20 @@ var AllAPIs = []string{
 	APIOMSActionLogs, APIMakeScenarioLogs, APIMakeModuleLogs, APIMakeAuditLogs,
 }
 
+// PublicExampleAPIs lists the record-producing APIs of public vendors that
+// examples/ describe as custom specs: served and counted like the built-in
+// ones, but not built-in APIs (TestEveryBuiltinAPIIsComplete and the chaos
+// run iterate AllAPIs only).
+var PublicExampleAPIs = []string{APISlackAuditLogs, APIGitHubAuditLog}
+
+// recordAPIs is every API that produces records: AllAPIs and PublicExampleAPIs.
+func recordAPIs() []string { return append(slices.Clone(AllAPIs), PublicExampleAPIs...) }
+
 // Keys are the credentials the simulator accepts.
 type Keys struct {
 	Tines, StackOne, OMS, Make       string
 	LogtoClientID, LogtoClientSecret string
+	Slack, GitHub                    string
 }
 
 // DefaultKeys are the demo credentials.
@@ -47,6 +61,7 @@ func DefaultKeys() Keys {
 	return Keys{
 		Tines: "demo-tines-key", StackOne: "demo-stackone-key", OMS: "demo-oms-key", Make: "demo-make-key",
 		LogtoClientID: "demo-logto-app", LogtoClientSecret: "demo-logto-secret",
+		Slack: "xoxp-demo-slack-token", GitHub: "ghp_demoGitHubAuditToken",
 	}
 }
 
@@ -106,6 +121,9 @@ type Options struct {
 	// request shuffles them, the other behavior the engine must survive.
 	LogtoStableTies   bool
 	OMSIgnorePageSize bool // OMS: ignore page_size, always 20 per page
+	// Slack and GitHub: the habits their docs leave open (slack.go, github.go).
+	Slack  SlackOptions
+	GitHub GitHubOptions
 	// StackOneNullable: StackOne records with null event_time (timed by start_time or end_time)
 	// and null success or status_code, in a fixed rotation (see stackone_nullable.go).
 	StackOneNullable bool
@@ -224,6 +242,8 @@ func (o *Options) applyDefaults() error {
 		{&o.Keys.Make, d.Make},
 		{&o.Keys.LogtoClientID, d.LogtoClientID},
 		{&o.Keys.LogtoClientSecret, d.LogtoClientSecret},
+		{&o.Keys.Slack, d.Slack},
+		{&o.Keys.GitHub, d.GitHub},
 	} {
 		if *p.v == "" {
 			*p.v = p.def

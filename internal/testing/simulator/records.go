@@ -33,6 +33,8 @@ func (s *Simulator) registerStores() {
 	add(newAPIStore(APIMakeScenarioLogs, time.Millisecond, 0, s.buildMakeScenario), true, false)
 	add(newAPIStore(APIMakeModuleLogs, time.Millisecond, 0, s.buildMakeModule), true, false)
 	add(newAPIStore(APIMakeAuditLogs, time.Millisecond, 0, buildMakeAudit), true, false)
+	add(newAPIStore(APISlackAuditLogs, time.Second, 0, buildSlackAudit), false, false)
+	add(newAPIStore(APIGitHubAuditLog, time.Millisecond, 0, buildGitHubAudit), false, false)
 }
 
 // idBase is added to every integer id sequence: 0 unless RunID is set.

@@ -37,6 +37,9 @@ func (s *Simulator) routes() *http.ServeMux {
 	h("GET /make/api/v2/scenarios/{sid}/executions/{eid}", APIMakeScenarioLogs, "make", kindDetail, s.authMake, s.makeExecution)
 	h("GET /make/api/v2/scenarios/{sid}/modules/{mid}/logs", APIMakeModuleLogs, "make", kindList, s.authMake, s.makeModuleLogs)
 	h("GET /make/api/v2/audit-logs/organization/{oid}", APIMakeAuditLogs, "make", kindList, s.authMake, s.makeAuditLogs)
+	// Public APIs of the examples (slack.go, github.go)
+	h("GET /slack/audit/v1/logs", APISlackAuditLogs, "slack", kindList, s.authSlack, s.slackLogs)
+	h("GET /github/enterprises/{enterprise}/audit-log", APIGitHubAuditLog, "github", kindList, s.authGitHub, s.githubAuditLog)
 	// Control API (no auth, not counted)
 	s.controlRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -74,7 +74,7 @@ func (s *Simulator) Stats() Stats {
 	s.stats.mu.Unlock()
 	st.StreamRequests = s.requests.snapshot()
 	st.ForeignRequests, st.ForeignRequestsWithAuth = s.foreign.counts()
-	for _, api := range AllAPIs {
+	for _, api := range recordAPIs() {
 		st.RecordsCreated[api] = s.stores[api].created.Load()
 	}
 	if s.bench != nil {
