@@ -26,6 +26,8 @@ func exampleEnv(t *testing.T) []string {
 		"OMS_ENDPOINT=https://oms.example.com", "OMS_API_KEY=dummy-oms-key",
 		"MAKE_ZONE_URL=https://eu1.make.com", "MAKE_API_TOKEN=dummy-make-token",
 		"MAKE_TEAM_ID=7", "MAKE_SCENARIO_ID=7001", "MAKE_ORGANIZATION_ID=21",
+		"SLACK_AUDIT_TOKEN=xoxp-dummy-slack-token",
+		"GITHUB_AUDIT_TOKEN=ghp_dummyGitHubToken", "GITHUB_ENTERPRISE=avocado-corp",
 	)
 }
 
