@@ -21,11 +21,11 @@ type result struct {
 	status     int     // 0 when no HTTP answer
 	outcome    Outcome // "" when nothing was sent
 	retryable  bool
-	// throttled: the server said its quota is spent (429, or a 403 naming
-	// when to come back); the whole source waits.
-	throttled  bool
 	serverWait time.Duration // wait requested by the server
 	hasWait    bool
+	// throttled: the server said its quota is spent (429, or a 403 naming
+	// when to come back); the whole source waits.
+	throttled bool
 }
 
 // attempt sends the request once and reads the answer.
