@@ -193,6 +193,7 @@ func requirePublicRestartsAndKills(t *testing.T, r chaosrun.Receiver, sim *simul
 	waitFor(t, time.Minute, allDelivered(sim, sink, rs, map[string]int{r.ID: created}))
 	time.Sleep(2 * time.Second)
 	requireKillBound(t, sim, sink, rs, 2, func(chaosrun.Receiver) int { return publicPage })
+	t.Logf("after the SIGKILLs: %s", chaosrun.Count(sim, sink, r))
 	h.stop()
 
 	// Requests: a poll costs what its new records need in pages of 20 plus
