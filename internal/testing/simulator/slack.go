@@ -25,12 +25,15 @@ import (
 //     oldest and latest (unix seconds, both inclusive), limit (at most
 //     9999), cursor, action, actor, entity.
 //
-// The docs do not say what the last page's cursor is, nor the order in
-// words (their examples and every client walk it newest first); Slack's Web
-// API convention is an empty next_cursor on the last page. SlackOptions
-// serve the other plausible last pages. The cursor is a key (the last
-// entry's time and sequence), so entries created during a walk never shift
-// a page.
+// Entries come newest first when oldest/latest are given (the older
+// https://api.slack.com/admins/audit-logs-call#endpoints, quoted in
+// elastic/integrations#6958), and a cursor holds where to continue, not the
+// first request's oldest (elastic/integrations#8163): each request is
+// served from its own arguments. The docs do not say what the last page's
+// cursor is; Slack's Web API convention is an empty next_cursor.
+// SlackOptions serve the other plausible last pages. The cursor is a key
+// (the last entry's time and sequence), so entries created during a walk
+// never shift a page.
 
 const (
 	slackMaxLimit     = 9999

@@ -168,3 +168,26 @@ func TestSlackRateLimit(t *testing.T) {
 	assert.NotEmpty(t, r.header.Get("Retry-After"))
 	assert.Equal(t, RequestCounts{List: 3, Throttled: 1}, s.StreamRequests(APISlackAuditLogs)[""])
 }
+
+// A cursor does not remember the first request's oldest (as Slack's does
+// not, elastic/integrations#8163): a page asked without it runs on past
+// the window, so a client must send oldest with every page.
+func TestSlackCursorForgetsOldest(t *testing.T) {
+	s, srv := newSim(t, quietOpts())
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range 6 {
+		s.AddRecords(APISlackAuditLogs, "", 1, base.Add(time.Duration(i)*time.Second))
+	}
+	oldest := "&oldest=" + strconv.FormatInt(base.Unix()+3, 10)
+	r := get(t, srv.URL+"/slack/audit/v1/logs?limit=2"+oldest, slackAuth...)
+	var p slackPage
+	r.json(t, &p)
+	require.Len(t, p.Entries, 2) // base+5s, base+4s
+	cursor := "&cursor=" + url.QueryEscape(*p.Meta.NextCursor)
+	for query, want := range map[string]int{oldest: 1, "": 4} {
+		r = get(t, srv.URL+"/slack/audit/v1/logs?limit=10"+cursor+query, slackAuth...)
+		var next slackPage
+		r.json(t, &next)
+		assert.Len(t, next.Entries, want, "oldest %q", query)
+	}
+}
