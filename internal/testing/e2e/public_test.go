@@ -91,38 +91,84 @@ func publicPolls(sim *simulator.Simulator, api string) [][]time.Time {
 	return chaosrun.PollGroups(sim.ListRequestTimes(api, ""), 500*time.Millisecond)
 }
 
+// publicRequests is one run of requirePublicRequests.
+type publicRequests struct {
+	opts     simulator.Options
+	receiver func(*testing.T, string) chaosrun.Receiver
+	step     time.Duration // between the backlog's times
+	backlog  int           // list requests of the backlog's poll
+	idle     int           // list requests of each idle poll
+	// later, when > 0, adds this many records at one time above the
+	// cursor after the idle polls; the poll that reads them must take
+	// exactly laterRequests list requests.
+	later, laterRequests int
+}
+
 // requirePublicRequests runs one receiver over a backlog of 120 records
-// (pages of 20) and then idle, and checks every record arrived once, the
-// backlog took exactly backlogRequests list requests in its poll and every
-// idle poll exactly one.
-func requirePublicRequests(t *testing.T, opts simulator.Options, receiver func(*testing.T, string) chaosrun.Receiver, step time.Duration, backlogRequests int) {
+// in pages of 20, then idle (then run.later more records, then idle), and
+// checks every record arrived once, the backlog's poll took exactly
+// run.backlog list requests and every idle poll exactly run.idle.
+func requirePublicRequests(t *testing.T, run publicRequests) {
 	t.Helper()
-	const records, idlePolls = 120, 3
+	const idlePolls = 3
+	records := 120
+	opts := run.opts
 	opts.Mode, opts.Paused, opts.InitialRecords, opts.Seed = simulator.ModeDemo, true, -1, 20
 	sim := startSimulator(t, opts)
 	sink := startSink(t)
-	r := receiver(t, sim.URL())
+	r := run.receiver(t, sim.URL())
 	rs := []chaosrun.Receiver{r}
 	h := newHarness(t, chaosrun.Config{Receivers: rs, SinkURL: sink.Endpoint(), PageSize: publicPage, RequestsPerMinute: 600})
-	publicBacklog(sim, r.SimAPI, records, time.Now().Add(-50*time.Minute), step)
+	publicBacklog(sim, r.SimAPI, records, time.Now().Add(-50*time.Minute), run.step)
 	h.start()
 	waitFor(t, time.Minute, allDelivered(sim, sink, rs, map[string]int{r.ID: records}))
-	waitFor(t, 30*time.Second, func() string {
-		if n := len(publicPolls(sim, r.SimAPI)); n < 2+idlePolls {
-			return fmt.Sprintf("%d polls so far, waiting for %d idle polls after the backlog's", n, idlePolls)
-		}
-		return ""
-	})
+	idleAfter := func(polls int) {
+		waitFor(t, 30*time.Second, func() string {
+			if n := len(publicPolls(sim, r.SimAPI)); n < polls+idlePolls {
+				return fmt.Sprintf("%d polls so far, waiting for %d idle polls after poll %d", n, idlePolls, polls)
+			}
+			return ""
+		})
+	}
+	idleAfter(1)
+	// The later records are re-read, like every record, by the polls that
+	// start within settle (2 s) and a unit (1 s) of them: 5 s is past that.
+	laterPoll, laterAt, reread := -1, time.Time{}, 5*time.Second
+	if run.later > 0 {
+		laterPoll = len(publicPolls(sim, r.SimAPI))
+		records += run.later
+		laterAt = time.Now().Add(-1500 * time.Millisecond)
+		sim.AddRecords(r.SimAPI, "", run.later, laterAt)
+		waitFor(t, time.Minute, allDelivered(sim, sink, rs, map[string]int{r.ID: records}))
+		waitFor(t, 30*time.Second, func() string {
+			polls := publicPolls(sim, r.SimAPI)
+			if last := polls[len(polls)-1][0]; last.Sub(laterAt) < reread+2*time.Second {
+				return fmt.Sprintf("waiting for idle polls %s after the later records", reread)
+			}
+			return ""
+		})
+	}
 	h.stop()
 	requireExact(t, sim, sink, rs)
 	polls := publicPolls(sim, r.SimAPI)
-	assert.Len(t, polls[0], backlogRequests, "list requests of the backlog's poll (%d records, pages of %d)", records, publicPage)
-	for i, p := range polls[1:] {
-		assert.Len(t, p, 1, "list requests of idle poll %d", i+1)
+	assert.Len(t, polls[0], run.backlog, "list requests of the backlog's poll (%d records, pages of %d)", records, publicPage)
+	for n := 1; n < len(polls); n++ {
+		p := polls[n]
+		switch {
+		case n == laterPoll:
+			assert.Len(t, p, run.laterRequests, "list requests of the poll that read the %d later records", run.later)
+		case laterPoll > 0 && n > laterPoll && p[0].Sub(laterAt) < reread:
+			assert.LessOrEqual(t, len(p), run.laterRequests, "list requests of poll %d, re-reading the later records", n)
+		default:
+			assert.Len(t, p, run.idle, "list requests of idle poll %d", n)
+		}
 	}
 	assert.Zero(t, sim.StreamRequests(r.SimAPI)[""].Throttled, "answers 429")
-	t.Logf("%s: backlog of %d in pages of %d: %d list requests; %d idle polls, 1.00 list request per poll",
-		r.SimAPI, records, publicPage, len(polls[0]), len(polls)-1)
+	t.Logf("%s: backlog of %d in pages of %d: %d list requests; %d polls after it, %d list request(s) per idle poll",
+		r.SimAPI, 120, publicPage, len(polls[0]), len(polls)-1, run.idle)
+	if laterPoll > 0 {
+		t.Logf("%d later records at one time: %d list requests", run.later, len(polls[laterPoll]))
+	}
 }
 
 // Slack Audit Logs through examples/slack_audit_logs.yaml: 120 entries in
@@ -137,7 +183,10 @@ func TestSlackAuditLogsExampleRequests(t *testing.T) {
 		want int
 	}{{simulator.SlackLastEmptyCursor, 6}, {simulator.SlackLastNoMetadata, 6}, {simulator.SlackLastCursorToEmpty, 7}} {
 		t.Run("last="+cmp.Or(v.last, "empty_cursor"), func(t *testing.T) {
-			requirePublicRequests(t, simulator.Options{Slack: simulator.SlackOptions{LastPage: v.last}}, slackReceiver, 7*time.Second, v.want)
+			requirePublicRequests(t, publicRequests{
+				opts: simulator.Options{Slack: simulator.SlackOptions{LastPage: v.last}}, receiver: slackReceiver,
+				step: 7 * time.Second, backlog: v.want, idle: 1,
+			})
 		})
 	}
 }
@@ -146,17 +195,29 @@ func TestSlackAuditLogsExampleRequests(t *testing.T) {
 // examples/github_enterprise_audit_log.yaml: 120 events, several in one
 // second (ties of one to three in a millisecond, 300 ms apart), pages of 20,
 // whether a created range ends at B.000 or holds B's whole second, and
-// whether a full last page links an empty one: 6, 6 and 7 list requests;
-// every idle poll one request; every event once.
+// whether a full last page links an empty one: 6, 6 and 7 list requests,
+// every idle poll one request. And next links that lose the phrase (the
+// docs' example Link garbles it): after the backlog, 45 events at one
+// time above the cursor are read in 3 pages, the second and third without
+// the window; the walk stops at the first event far below it (without the
+// stop it would walk the 120 older ones too: 9). Every event once.
 func TestGitHubAuditLogExampleRequests(t *testing.T) {
 	collectorBinary(t)
 	for _, v := range []struct {
-		name string
-		gh   simulator.GitHubOptions
-		want int
-	}{{"end=B.000", simulator.GitHubOptions{}, 6}, {"end=B.999", simulator.GitHubOptions{WholeSecondEnd: true}, 6}, {"next_on_last_page", simulator.GitHubOptions{NextOnLastPage: true}, 7}} {
+		name                 string
+		gh                   simulator.GitHubOptions
+		backlog, later, read int
+	}{
+		{"end=B.000", simulator.GitHubOptions{}, 6, 0, 0},
+		{"end=B.999", simulator.GitHubOptions{WholeSecondEnd: true}, 6, 0, 0},
+		{"next_on_last_page", simulator.GitHubOptions{NextOnLastPage: true}, 7, 0, 0},
+		{"link_loses_phrase", simulator.GitHubOptions{LinkLosesPhrase: true}, 6, 45, 3},
+	} {
 		t.Run(v.name, func(t *testing.T) {
-			requirePublicRequests(t, simulator.Options{GitHub: v.gh}, githubReceiver, 300*time.Millisecond, v.want)
+			requirePublicRequests(t, publicRequests{
+				opts: simulator.Options{GitHub: v.gh}, receiver: githubReceiver,
+				step: 300 * time.Millisecond, backlog: v.backlog, idle: 1, later: v.later, laterRequests: v.read,
+			})
 		})
 	}
 }

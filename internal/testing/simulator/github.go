@@ -48,6 +48,10 @@ type GitHubOptions struct {
 	// NextOnLastPage: a full last page links a next page, which is empty
 	// and links none.
 	NextOnLastPage bool
+	// LinkLosesPhrase: the links keep the request's parameters but not its
+	// phrase (the docs' example Link shows it garbled, "phrase%3A2022-11-01="),
+	// so a next page runs on past the window's start.
+	LinkLosesPhrase bool
 }
 
 var githubWebActions = []string{"org.add_member", "repo.create", "team.add_repository", "business.set_actions_retention_limit", "oauth_application.create", "org.update_member", "repo.access"}
@@ -244,19 +248,23 @@ func (s *Simulator) githubAuditLog(w http.ResponseWriter, r *http.Request) {
 		githubError(w, http.StatusUnprocessableEntity, "Invalid after cursor")
 		return
 	}
-	links := []string{githubLink(r, "", "first")}
+	lose := s.opts.GitHub.LinkLosesPhrase
+	links := []string{githubLink(r, "", "first", lose)}
 	if len(page) > 0 && (more || s.opts.GitHub.NextOnLastPage && len(page) == perPage) {
 		last := page[len(page)-1]
-		links = append([]string{githubLink(r, keyCursor{last.t, last.seq}.encode(), "next")}, links...)
+		links = append([]string{githubLink(r, keyCursor{last.t, last.seq}.encode(), "next", lose)}, links...)
 	}
 	w.Header().Set("Link", strings.Join(links, ", "))
 	writeRaw(w, http.StatusOK, appendArray(nil, s.ordered(r, page)))
 }
 
 // githubLink is the request's URL with after set to cursor and before
-// empty, as the docs' Link header shows.
-func githubLink(r *http.Request, cursor, rel string) string {
+// empty, as the docs' Link header shows (without the phrase with losePhrase).
+func githubLink(r *http.Request, cursor, rel string, losePhrase bool) string {
 	q := r.URL.Query()
+	if losePhrase {
+		q.Del("phrase")
+	}
 	q.Set("after", cursor)
 	q.Set("before", "")
 	u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}

@@ -153,3 +153,26 @@ func TestGitHubAuthAndErrors(t *testing.T) {
 		assert.Equal(t, 422, get(t, githubURL(srv.URL, q), githubAuth...).code, q)
 	}
 }
+
+// With LinkLosesPhrase the next link keeps include, order and per_page but
+// not the phrase, so the pages after the first run on below the window.
+func TestGitHubLinkLosesPhrase(t *testing.T) {
+	o := quietOpts()
+	o.GitHub.LinkLosesPhrase = true
+	s, srv := newSim(t, o)
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range 10 {
+		s.AddRecords(APIGitHubAuditLog, "", 1, base.Add(time.Duration(i)*time.Minute))
+	}
+	phrase := url.QueryEscape("created:>=2026-01-02T03:10:05+00:00") // the newest 4
+	r := get(t, githubURL(srv.URL, "include=all&per_page=3&phrase="+phrase), githubAuth...)
+	m := nextLink.FindStringSubmatch(r.header.Get("Link"))
+	require.NotNil(t, m)
+	u, err := url.Parse(m[1])
+	require.NoError(t, err)
+	assert.NotContains(t, u.Query(), "phrase")
+	assert.Equal(t, "all", u.Query().Get("include"))
+	events, requests := githubWalk(t, m[1])
+	assert.Len(t, events, 7, "the 1 left in the window and the 6 below it")
+	assert.Equal(t, 3, requests)
+}
