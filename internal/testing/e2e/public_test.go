@@ -85,10 +85,14 @@ func publicBacklog(sim *simulator.Simulator, api string, n int, start time.Time,
 	}
 }
 
-// publicPolls splits the list requests of the API's stream into polls (a
-// collection_interval of 1 s apart, a poll's pages back to back).
+// publicInterval is the collection_interval of the request-counting
+// tests, as in chaosrun.RunEconomy: polls are told apart by gaps of half
+// of it, a poll's pages going back to back.
+const publicInterval = 2 * time.Second
+
+// publicPolls splits the list requests of the API's stream into polls.
 func publicPolls(sim *simulator.Simulator, api string) [][]time.Time {
-	return chaosrun.PollGroups(sim.ListRequestTimes(api, ""), 500*time.Millisecond)
+	return chaosrun.PollGroups(sim.ListRequestTimes(api, ""), publicInterval/2)
 }
 
 // publicRequests is one run of requirePublicRequests.
@@ -118,22 +122,24 @@ func requirePublicRequests(t *testing.T, run publicRequests) {
 	sink := startSink(t)
 	r := run.receiver(t, sim.URL())
 	rs := []chaosrun.Receiver{r}
-	h := newHarness(t, chaosrun.Config{Receivers: rs, SinkURL: sink.Endpoint(), PageSize: publicPage, RequestsPerMinute: 600})
+	h := newHarness(t, chaosrun.Config{
+		Receivers: rs, SinkURL: sink.Endpoint(), PageSize: publicPage, RequestsPerMinute: 600, CollectionInterval: publicInterval.String(),
+	})
 	publicBacklog(sim, r.SimAPI, records, time.Now().Add(-50*time.Minute), run.step)
 	h.start()
 	waitFor(t, time.Minute, allDelivered(sim, sink, rs, map[string]int{r.ID: records}))
-	idleAfter := func(polls int) {
-		waitFor(t, 30*time.Second, func() string {
-			if n := len(publicPolls(sim, r.SimAPI)); n < polls+idlePolls {
-				return fmt.Sprintf("%d polls so far, waiting for %d idle polls after poll %d", n, idlePolls, polls)
-			}
-			return ""
-		})
-	}
-	idleAfter(1)
-	// The later records are re-read, like every record, by the polls that
-	// start within settle (2 s) and a unit (1 s) of them: 5 s is past that.
-	laterPoll, laterAt, reread := -1, time.Time{}, 5*time.Second
+	waitFor(t, 30*time.Second, func() string {
+		if n := len(publicPolls(sim, r.SimAPI)); n < 1+idlePolls {
+			return fmt.Sprintf("%d polls so far, waiting for %d idle polls after the backlog's", n, idlePolls)
+		}
+		return ""
+	})
+	// The later records are re-read, like every record, by the polls whose
+	// window reaches down to them: a window starts a unit (1 s) and settle
+	// (2 s) below the previous window's end, itself a unit below the
+	// previous poll's start (floored to the second), an interval earlier.
+	// Polls starting 8 s after them or later no longer reach them.
+	laterPoll, laterAt, reread := -1, time.Time{}, publicInterval+6*time.Second
 	if run.later > 0 {
 		laterPoll = len(publicPolls(sim, r.SimAPI))
 		records += run.later
@@ -142,7 +148,7 @@ func requirePublicRequests(t *testing.T, run publicRequests) {
 		waitFor(t, time.Minute, allDelivered(sim, sink, rs, map[string]int{r.ID: records}))
 		waitFor(t, 30*time.Second, func() string {
 			polls := publicPolls(sim, r.SimAPI)
-			if last := polls[len(polls)-1][0]; last.Sub(laterAt) < reread+2*time.Second {
+			if last := polls[len(polls)-1][0]; last.Sub(laterAt) < reread+publicInterval {
 				return fmt.Sprintf("waiting for idle polls %s after the later records", reread)
 			}
 			return ""
@@ -231,7 +237,9 @@ func requirePublicRestartsAndKills(t *testing.T, r chaosrun.Receiver, sim *simul
 	sink := startSink(t)
 	rs := []chaosrun.Receiver{r}
 	// Two requests a second: a backlog of 300 in pages of 20 takes 8 s.
-	h := newHarness(t, chaosrun.Config{Receivers: rs, SinkURL: sink.Endpoint(), PageSize: publicPage, RequestsPerMinute: 120})
+	h := newHarness(t, chaosrun.Config{
+		Receivers: rs, SinkURL: sink.Endpoint(), PageSize: publicPage, RequestsPerMinute: 120, CollectionInterval: publicInterval.String(),
+	})
 	const backlog = 300
 	publicBacklog(sim, r.SimAPI, backlog, time.Now().Add(-3*time.Hour), step)
 	h.start()
@@ -241,6 +249,15 @@ func requirePublicRestartsAndKills(t *testing.T, r chaosrun.Receiver, sim *simul
 	time.Sleep(2 * time.Second) // a duplicate would arrive now
 	requireExact(t, sim, sink, rs)
 	before := sink.Records()
+	// The backlog's requests: its pages, plus at most one request a poll
+	// (the empty page after a full last one, or the re-read of the last
+	// seconds, which hold nothing here), polls an interval apart and once
+	// more at each restart, which repeats at most one page.
+	timesA := sim.ListRequestTimes(r.SimAPI, "")
+	pollsA := int(timesA[len(timesA)-1].Sub(timesA[0])/publicInterval) + 1 + 2
+	boundA := (backlog+publicPage-1)/publicPage + pollsA + 2
+	assert.LessOrEqual(t, len(timesA), boundA, "list requests for the backlog of %d in at most %d polls", backlog, pollsA)
+	t.Logf("backlog with graceful restarts: %d list requests in at most %d polls (bound %d)", len(timesA), pollsA, boundA)
 
 	// New records every second (ties of up to three), and a second backlog
 	// above the cursor, due over the next seconds.
@@ -257,16 +274,18 @@ func requirePublicRestartsAndKills(t *testing.T, r chaosrun.Receiver, sim *simul
 	t.Logf("after the SIGKILLs: %s", chaosrun.Count(sim, sink, r))
 	h.stop()
 
-	// Requests: a poll costs what its new records need in pages of 20 plus
-	// at most one request (the empty page after a full last one, or the
-	// re-read of the cursor's last second), and each of the four
-	// interruptions repeats at most one page.
-	polls := publicPolls(sim, r.SimAPI)
-	list := int(sim.StreamRequests(r.SimAPI)[""].List)
-	bound := (created+publicPage-1)/publicPage + len(polls) + 4
-	assert.LessOrEqual(t, list, bound, "list requests for %d records in %d polls", created, len(polls))
+	// The kills' phase, records arriving: a record is read by the first
+	// walk that reaches it and re-read by the later polls whose window
+	// reaches down to it (a window starts a unit and settle, 3 s, below the
+	// previous one's end: at most 3 polls at 2 s); each poll adds at most
+	// a partial page to each, and each kill repeats at most one page.
+	timesB := sim.ListRequestTimes(r.SimAPI, "")[len(timesA):]
+	pollsB := int(timesB[len(timesB)-1].Sub(timesB[0])/publicInterval) + 1 + 2
+	newB := created - backlog
+	boundB := 4*((newB+publicPage-1)/publicPage) + 2*pollsB + 2
+	assert.LessOrEqual(t, len(timesB), boundB, "list requests for %d new records in at most %d polls", newB, pollsB)
 	assert.Zero(t, sim.StreamRequests(r.SimAPI)[""].Throttled, "answers 429")
-	t.Logf("%s: %d records, %d list requests in %d polls (bound %d)", r.SimAPI, created, list, len(polls), bound)
+	t.Logf("%s: %d new records with SIGKILLs: %d list requests in at most %d polls (bound %d)", r.SimAPI, newB, len(timesB), pollsB, boundB)
 }
 
 // Slack Audit Logs through examples/slack_audit_logs.yaml across graceful
