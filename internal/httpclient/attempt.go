@@ -23,6 +23,9 @@ type result struct {
 	retryable  bool
 	serverWait time.Duration // wait requested by the server
 	hasWait    bool
+	// throttled: the server said its quota is spent (429, or a 403 naming
+	// when to come back); the whole source waits.
+	throttled bool
 }
 
 // attempt sends the request once and reads the answer.
@@ -95,9 +98,20 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, path st
 	now := time.Now()
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests:
+		res.throttled = true
 		if res.serverWait, res.hasWait = ParseRetryAfter(resp.Header, now); !res.hasWait {
 			res.serverWait, res.hasWait = RateLimitReset(resp.Header, now)
 		}
+	case http.StatusForbidden:
+		// GitHub answers a spent quota with 403 as often as with 429
+		// (x-ratelimit-remaining: 0, or retry-after for its secondary
+		// limits: docs.github.com rest/using-the-rest-api/rate-limits-for-the-rest-api).
+		// A 403 that says when to come back is throttling; any other 403
+		// is refused credentials, as before.
+		if res.serverWait, res.hasWait = ParseRetryAfter(resp.Header, now); !res.hasWait {
+			res.serverWait, res.hasWait = RateLimitReset(resp.Header, now)
+		}
+		res.throttled, res.retryable = res.hasWait, res.hasWait
 	case http.StatusServiceUnavailable:
 		res.serverWait, res.hasWait = ParseRetryAfter(resp.Header, now)
 	}

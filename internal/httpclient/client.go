@@ -274,7 +274,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		}
 		exhausted := !c.retry.Enabled || attempt >= c.maxAttempts || r.Secondary
 		overBudget := c.retry.MaxElapsedTime > 0 && time.Since(start)+wait > c.retry.MaxElapsedTime
-		if res.status == http.StatusTooManyRequests {
+		if res.throttled {
 			// The quota is per key, so every stream of the source waits. The
 			// next attempt's Limiter.Wait does the sleeping, which also
 			// guarantees we never retry before the server's deadline.
@@ -293,7 +293,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		c.log.Debug("retrying request", zap.String("stream", r.Stream), zap.String("method", method),
 			zap.String("path", path), zap.Int("attempt", attempt), zap.Duration("wait", wait),
 			zap.Int("status", res.status), zap.NamedError("cause", res.err))
-		if res.status != http.StatusTooManyRequests {
+		if !res.throttled {
 			if err := sleepCtx(ctx, wait); err != nil {
 				return nil, fmt.Errorf("%s %s: %w", method, path, err)
 			}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -409,6 +410,66 @@ func Test429AttemptsExhaustedReturnsThrottledError(t *testing.T) {
 	_, ok := IsThrottled(err)
 	require.True(t, ok, "got %v", err)
 	assert.Equal(t, int64(2), srv.hits.Load())
+}
+
+// GitHub answers a spent quota with 403 as often as 429: with
+// x-ratelimit-remaining 0 and x-ratelimit-reset (epoch seconds), or with
+// retry-after. Such a 403 is retried after the wait, like a 429; a 403
+// naming no wait stays refused credentials (TestNoRetryOnOther4xx).
+func Test403NamingItsWaitIsThrottling(t *testing.T) {
+	for name, set := range map[string]func(http.Header){
+		"retry-after":     func(h http.Header) { h.Set("Retry-After", "1") },
+		"ratelimit-reset": func(h http.Header) { h.Set("X-RateLimit-Remaining", "0"); h.Set("X-RateLimit-Reset", "1") },
+		"ratelimit-epoch": func(h http.Header) {
+			h.Set("X-RateLimit-Remaining", "0")
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(1500*time.Millisecond).Unix(), 10))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var mu sync.Mutex
+			var times []time.Time
+			srv := newServer(t, func(n int64, w http.ResponseWriter, _ *http.Request) {
+				mu.Lock()
+				times = append(times, time.Now())
+				mu.Unlock()
+				if n == 1 {
+					set(w.Header())
+					w.WriteHeader(http.StatusForbidden)
+					_, _ = w.Write([]byte(`{"message":"API rate limit exceeded for user ID 1."}`))
+					return
+				}
+				_, _ = w.Write([]byte(`{}`))
+			})
+			c, obs, _ := newTestClient(t, srv, nil)
+			_, err := c.Do(context.Background(), Request{URL: srv.URL + "/x", Stream: "s1"})
+			require.NoError(t, err)
+			require.Len(t, times, 2)
+			assert.GreaterOrEqual(t, times[1].Sub(times[0]), 900*time.Millisecond, "retried before the server's wait")
+			outcomes, retries, _ := obs.snapshot()
+			assert.Equal(t, []Outcome{Outcome4xx, Outcome2xx}, outcomes)
+			assert.Equal(t, 1, retries)
+		})
+	}
+}
+
+// Beyond the retry budget such a 403 is a ThrottledError that pauses the
+// source, not refused credentials: the stream waits for the server's time
+// instead of retrying slowly as if a human had to mend its key.
+func Test403BeyondBudgetIsThrottledNotPermanent(t *testing.T) {
+	srv := newServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", "120")
+		w.WriteHeader(http.StatusForbidden)
+	})
+	c, _, _ := newTestClient(t, srv, func(cfg *Config) { cfg.Retry.MaxElapsedTime = time.Second })
+	before := time.Now()
+	_, err := c.Do(context.Background(), Request{URL: srv.URL + "/x"})
+	te, ok := IsThrottled(err)
+	require.True(t, ok, "got %v", err)
+	assert.False(t, IsPermanent(err), "a spent quota is not refused credentials")
+	assert.False(t, te.Until.Before(before.Add(119*time.Second)))
+	assert.Equal(t, te.Until, c.Limiter().PausedUntil())
+	assert.Equal(t, int64(1), srv.hits.Load())
 }
 
 func TestQuotaExhaustedOnSuccessPausesAllStreams(t *testing.T) {

@@ -89,6 +89,9 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // scenario shared again): the stream retries slowly, and the component
 // status is a RecoverableError, which may return to OK.
 func IsPermanent(err error) bool {
+	if _, throttled := IsThrottled(err); throttled {
+		return false // a 403 that named its wait: a spent quota, not refused credentials
+	}
 	var se *StatusError
 	if !errors.As(err, &se) {
 		return false

@@ -28,6 +28,8 @@ func exampleEnv(t *testing.T) []string {
 		"MAKE_TEAM_ID=7", "MAKE_SCENARIO_ID=7001", "MAKE_ORGANIZATION_ID=21",
 		"OKTA_ORG_URL=https://example.okta.com", "OKTA_API_TOKEN=dummy-okta-token",
 		"ONEPASSWORD_EVENTS_URL=https://events.1password.com", "ONEPASSWORD_EVENTS_TOKEN=dummy-1password-token",
+		"SLACK_AUDIT_TOKEN=xoxp-dummy-slack-token",
+		"GITHUB_AUDIT_TOKEN=ghp_dummyGitHubToken", "GITHUB_ENTERPRISE=avocado-corp",
 	)
 }
 

@@ -13,12 +13,20 @@
 //	          /scenarios/{id}/executions/{executionId}, /scenarios/{id}/modules/{moduleId}/logs,
 //	          /audit-logs/organization/{organizationId}                        [Token <key>]
 //
+// Public APIs that examples/ describe as custom specs (PublicAPIs, not built in; see public.go):
+//
+//	/okta        GET /api/v1/logs                                             [SSWS <token> or Bearer <token>]
+//	/onepassword POST /api/v1/signinattempts, /api/v2/signinattempts          [Bearer <token>]
+//	/slack    GET /audit/v1/logs                                               [Bearer <xoxp token>]
+//	/github   GET /enterprises/{enterprise}/audit-log                          [Bearer <token> or token <token>]
+//
 // Control API (no auth): GET /_sim/records?api=, GET /_sim/stats, GET|POST|DELETE /_sim/faults,
 // POST /_sim/pause, POST /_sim/resume, POST /_sim/add, GET /_sim/foreign.
 //
 // Streams: Tines action logs are keyed by action id, Make scenario logs by scenario id,
 // Make module logs by "<scenarioId>/<moduleId>", Make audit logs by organization id; they
-// come into existence on first use. The other APIs have one stream named "".
+// come into existence on first use, as do the public APIs' single streams (named ""). The
+// other APIs have one stream named "".
 //
 // Every vendor request is counted per stream and kind (list, detail, token,
 // discovery; see StreamRequests, ListRequestTimes and stats' stream_requests) so

@@ -183,7 +183,7 @@ func (fs *faultSet) draw(api string, kinds ...string) (Fault, bool) {
 		if !slices.Contains(kinds, a.Kind) {
 			continue
 		}
-		if a.API == "" && !slices.Contains(AllAPIs, api) || a.API != "" && a.API != api {
+		if a.API == "" && !slices.Contains(recordAPIs(), api) || a.API != "" && a.API != api {
 			continue
 		}
 		if a.Probability > 0 && fs.rng.Float64() >= a.Probability {

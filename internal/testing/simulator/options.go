@@ -43,6 +43,7 @@ type Keys struct {
 	// LogtoRefreshToken is the first refresh token of the grant at
 	// LogtoRefreshPath; each use rotates it.
 	LogtoRefreshToken string
+	Slack, GitHub     string
 }
 
 // DefaultKeys are the demo credentials.
@@ -51,6 +52,7 @@ func DefaultKeys() Keys {
 		Tines: "demo-tines-key", StackOne: "demo-stackone-key", OMS: "demo-oms-key", Make: "demo-make-key",
 		LogtoClientID: "demo-logto-app", LogtoClientSecret: "demo-logto-secret",
 		LogtoRefreshToken: "demo-logto-refresh-token",
+		Slack:             "xoxp-demo-slack-token", GitHub: "ghp_demoGitHubAuditToken",
 	}
 }
 
@@ -110,6 +112,9 @@ type Options struct {
 	// request shuffles them, the other behavior the engine must survive.
 	LogtoStableTies   bool
 	OMSIgnorePageSize bool // OMS: ignore page_size, always 20 per page
+	// Slack and GitHub: the habits their docs leave open (slack.go, github.go).
+	Slack  SlackOptions
+	GitHub GitHubOptions
 	// StackOneNullable: StackOne records with null event_time (timed by start_time or end_time)
 	// and null success or status_code, in a fixed rotation (see stackone_nullable.go).
 	StackOneNullable bool
@@ -232,6 +237,8 @@ func (o *Options) applyDefaults() error {
 		{&o.Keys.LogtoClientID, d.LogtoClientID},
 		{&o.Keys.LogtoClientSecret, d.LogtoClientSecret},
 		{&o.Keys.LogtoRefreshToken, d.LogtoRefreshToken},
+		{&o.Keys.Slack, d.Slack},
+		{&o.Keys.GitHub, d.GitHub},
 	} {
 		if *p.v == "" {
 			*p.v = p.def

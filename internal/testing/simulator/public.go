@@ -13,13 +13,17 @@ import (
 //
 //	/okta        GET /api/v1/logs (okta.go)                                 [SSWS <token> or Bearer <token>]
 //	/onepassword POST /api/v1/signinattempts, /api/v2/signinattempts (onepassword.go) [Bearer <token>]
+//	/slack       GET /audit/v1/logs (slack.go)                              [Bearer <xoxp token>]
+//	/github      GET /enterprises/{enterprise}/audit-log (github.go)         [Bearer <token> or token <token>]
 const (
 	APIOktaSystemLog             = "okta_system_log"
 	APIOnePasswordSignInAttempts = "onepassword_signinattempts"
+	APISlackAuditLogs            = "slack_audit_logs"
+	APIGitHubAuditLog            = "github_audit_log"
 )
 
 // PublicAPIs lists the record-producing public example APIs.
-var PublicAPIs = []string{APIOktaSystemLog, APIOnePasswordSignInAttempts}
+var PublicAPIs = []string{APIOktaSystemLog, APIOnePasswordSignInAttempts, APISlackAuditLogs, APIGitHubAuditLog}
 
 // recordAPIs is every record-producing API, built-in and public.
 func recordAPIs() []string { return slices.Concat(AllAPIs, PublicAPIs) }
@@ -76,6 +80,8 @@ func (s *Simulator) publicRoutes(h routeFunc) {
 	// v1 and v2 serve the same records; v2 adds account fields for MSPs.
 	h("POST /onepassword/api/v1/signinattempts", APIOnePasswordSignInAttempts, "onepassword", kindList, s.authOnePassword, s.onePasswordSignInAttempts)
 	h("POST /onepassword/api/v2/signinattempts", APIOnePasswordSignInAttempts, "onepassword", kindList, s.authOnePassword, s.onePasswordSignInAttempts)
+	h("GET /slack/audit/v1/logs", APISlackAuditLogs, "slack", kindList, s.authSlack, s.slackLogs)
+	h("GET /github/enterprises/{enterprise}/audit-log", APIGitHubAuditLog, "github", kindList, s.authGitHub, s.githubAuditLog)
 }
 
 func (s *Simulator) registerPublicStores() {

@@ -33,6 +33,9 @@ func (s *Simulator) registerStores() {
 	add(newAPIStore(APIMakeScenarioLogs, time.Millisecond, 0, s.buildMakeScenario), true, false)
 	add(newAPIStore(APIMakeModuleLogs, time.Millisecond, 0, s.buildMakeModule), true, false)
 	add(newAPIStore(APIMakeAuditLogs, time.Millisecond, 0, buildMakeAudit), true, false)
+	// Lazy: runs that never ask for them (the chaos run) create none of their records.
+	add(newAPIStore(APISlackAuditLogs, time.Second, 0, buildSlackAudit), true, false)
+	add(newAPIStore(APIGitHubAuditLog, time.Millisecond, 0, buildGitHubAudit), true, false)
 	s.registerPublicStores()
 }
 
