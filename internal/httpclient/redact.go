@@ -85,36 +85,39 @@ func (r *Redactor) AddToken(values ...string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, g := range r.tokens {
-		if slices.Equal(g, values) {
-			return
-		}
+	if keepLast(&r.tokens, values, maxTokenGroups) {
+		r.rebuild()
 	}
-	r.tokens = append(r.tokens, slices.Clone(values))
-	if len(r.tokens) > maxTokenGroups {
-		r.tokens = r.tokens[len(r.tokens)-maxTokenGroups:]
-	}
-	r.rebuild()
 }
 
 // AddRefreshToken makes r know a rotated OAuth refresh token (and its
-// encodings in a token request). Only the last maxRefreshTokens are kept.
+// encodings in a token request). Only the last maxRefreshTokens are kept,
+// apart from the access tokens, so that frequent access tokens never push
+// out a refresh token that is still valid.
 func (r *Redactor) AddRefreshToken(values ...string) {
 	if r == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, g := range r.refresh {
+	if keepLast(&r.refresh, values, maxRefreshTokens) {
+		r.rebuild()
+	}
+}
+
+// keepLast adds the group values to ring unless it holds it already,
+// keeping the last limit groups, and reports whether ring changed.
+func keepLast(ring *[][]string, values []string, limit int) bool {
+	for _, g := range *ring {
 		if slices.Equal(g, values) {
-			return
+			return false
 		}
 	}
-	r.refresh = append(r.refresh, slices.Clone(values))
-	if len(r.refresh) > maxRefreshTokens {
-		r.refresh = r.refresh[len(r.refresh)-maxRefreshTokens:]
+	*ring = append(*ring, slices.Clone(values))
+	if len(*ring) > limit {
+		*ring = (*ring)[len(*ring)-limit:]
 	}
-	r.rebuild()
+	return true
 }
 
 // rebuild recomputes the needles; r.mu is held.
