@@ -97,6 +97,11 @@ func check(ctx context.Context, id component.ID, cfg *apilogsreceiver.Config, st
 		fmt.Fprintf(stderr, "receivers::%s: %v\n", id, err)
 		return exitUsage
 	}
+	defer func() {
+		if err := chk.Close(); err != nil {
+			fmt.Fprintf(stderr, "receivers::%s: trace: %v\n", id, err)
+		}
+	}()
 	p := &printer{out: stdout, red: chk.Redactor, full: full}
 	p.line("%s: api %s, endpoint %s", id, cfg.API, cfg.ClientConfig.Endpoint)
 	for _, k := range slices.Sorted(maps.Keys(chk.Unused)) {

@@ -464,3 +464,54 @@ receivers:
 	require.Len(t, *bodies.Load(), 1)
 	assert.Contains(t, (*bodies.Load())[0], `"start_time": "`)
 }
+
+// A receiver with `trace` writes one line per request of the check into
+// its trace file, and the check closes the file before it returns.
+func TestCheckWritesTheRequestTrace(t *testing.T) {
+	sim := startSim(t)
+	dir := t.TempDir()
+	tracePath := filepath.Join(dir, "trace.jsonl")
+	t.Setenv("CHECK_TINES_KEY", simulator.DefaultKeys().Tines)
+	cfg := writeFile(t, dir, "c.yaml", `
+receivers:
+  api_logs/tines:
+    api: tines_action_logs
+    endpoint: `+sim.URL()+`/tines
+    api_key: ${env:CHECK_TINES_KEY}
+    action_ids: [1001]
+    start_at: -2h
+    page_size: 10
+    trace: {path: `+tracePath+`}
+`)
+	code, out, stderr := runCheck(t, "--config", cfg, "--receiver", "api_logs/tines")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, stderr)
+	printed := parse(t, out).requests["1001"]
+	require.NotEmpty(t, printed)
+	raw, err := os.ReadFile(tracePath)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	assert.Len(t, lines, len(printed), "one trace line per request printed")
+	for _, l := range lines {
+		var ex map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &ex), "trace line %q", l)
+	}
+	assert.NotContains(t, string(raw), simulator.DefaultKeys().Tines, "the trace is redacted")
+	assert.Equal(t, len(printed), servedRequests(sim, simulator.APITinesActionLogs))
+	assert.NotContains(t, openFiles(t), tracePath, "the trace file is closed when the check returns")
+}
+
+// openFiles lists the files this process holds open (Linux /proc).
+func openFiles(t *testing.T) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	var out []string
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil {
+			out = append(out, target)
+		}
+	}
+	return out
+}

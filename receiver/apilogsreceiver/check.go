@@ -28,7 +28,14 @@ type Check struct {
 	// Unused names the settings of the config the check leaves alone
 	// (storage, coordinator, k8s_leader_elector), with their values.
 	Unused map[string]string
+
+	receiver *logsReceiver
 }
+
+// Close flushes and closes what the check opened: the request trace file
+// of a receiver with `trace`, so that its last lines are written before
+// the command exits.
+func (c *Check) Close() error { return c.receiver.closeTrace() }
 
 // NewCheck prepares cfg's receiver as Start does, delivering to next;
 // wrap, when set, wraps the HTTP transport (the check lists the requests
@@ -55,6 +62,7 @@ func NewCheck(ctx context.Context, set receiver.Settings, cfg *Config, next cons
 	deps.Store, deps.Consumer, deps.Status = cursor.NewStore(nil), next, nil
 	src, err := engine.New(lr.engineSettings, deps)
 	if err != nil {
+		_ = lr.closeTrace()
 		return nil, err
 	}
 	unused := map[string]string{}
@@ -67,7 +75,7 @@ func NewCheck(ctx context.Context, set receiver.Settings, cfg *Config, next cons
 	if cfg.K8sLeaderElector != nil {
 		unused["k8s_leader_elector"] = cfg.K8sLeaderElector.String()
 	}
-	return &Check{Source: src, Redactor: deps.Redactor, Unused: unused}, nil
+	return &Check{Source: src, Redactor: deps.Redactor, Unused: unused, receiver: lr}, nil
 }
 
 // noExtensions is the host of a check: no extension runs.
