@@ -98,8 +98,8 @@ func check(ctx context.Context, id component.ID, cfg *apilogsreceiver.Config, st
 		return exitUsage
 	}
 	defer func() {
-		if err := chk.Close(); err != nil {
-			fmt.Fprintf(stderr, "receivers::%s: trace: %v\n", id, err)
+		if cerr := chk.Close(); cerr != nil {
+			fmt.Fprintf(stderr, "receivers::%s: trace: %v\n", id, cerr)
 		}
 	}()
 	p := &printer{out: stdout, red: chk.Redactor, full: full}
