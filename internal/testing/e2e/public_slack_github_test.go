@@ -82,7 +82,7 @@ func requirePublicRequests(t *testing.T, run publicRequests) {
 	records := 120
 	opts := run.opts
 	opts.Mode, opts.Paused, opts.InitialRecords, opts.Seed = simulator.ModeDemo, true, -1, 20
-	sim := startSimulator(t, opts)
+	sim := startSimulator(t, withLatency(opts))
 	sink := startSink(t)
 	r := run.receiver(t, sim.URL())
 	rs := []chaosrun.Receiver{r}
@@ -264,10 +264,10 @@ func requirePublicRestartsAndKills(t *testing.T, r chaosrun.Receiver, sim *simul
 // an empty page).
 func TestSlackAuditLogsExampleRestartsAndKills(t *testing.T) {
 	collectorBinary(t)
-	sim := startSimulator(t, simulator.Options{
+	sim := startSimulator(t, withLatency(simulator.Options{
 		Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 21, NewRecordEvery: time.Second,
 		Slack: simulator.SlackOptions{LastPage: simulator.SlackLastCursorToEmpty},
-	})
+	}))
 	requirePublicRestartsAndKills(t, slackReceiver(t, sim.URL()), sim, 7*time.Second)
 }
 
@@ -277,10 +277,10 @@ func TestSlackAuditLogsExampleRestartsAndKills(t *testing.T) {
 // empty page after a full last page.
 func TestGitHubAuditLogExampleRestartsAndKills(t *testing.T) {
 	collectorBinary(t)
-	sim := startSimulator(t, simulator.Options{
+	sim := startSimulator(t, withLatency(simulator.Options{
 		Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 22, NewRecordEvery: time.Second,
 		GitHub: simulator.GitHubOptions{WholeSecondEnd: true, NextOnLastPage: true},
-	})
+	}))
 	requirePublicRestartsAndKills(t, githubReceiver(t, sim.URL()), sim, 300*time.Millisecond)
 }
 
@@ -306,10 +306,10 @@ func TestPublicExamplesKeepTheDocumentedBudget(t *testing.T) {
 		{"github", githubReceiver, "github", 29, 10, 300 * time.Millisecond},
 	} {
 		t.Run(v.name, func(t *testing.T) {
-			sim := startSimulator(t, simulator.Options{
+			sim := startSimulator(t, withLatency(simulator.Options{
 				Mode: simulator.ModeDemo, Paused: true, InitialRecords: -1, Seed: 23,
 				RatePerMinute: map[string]int{v.vendor: v.perMinute},
-			})
+			}))
 			sink := startSink(t)
 			r := v.receiver(t, sim.URL())
 			rs := []chaosrun.Receiver{r}

@@ -161,7 +161,7 @@ type publicRun struct {
 func startPublic(t *testing.T, p publicAPI, opts simulator.Options) *publicRun {
 	t.Helper()
 	collectorBinary(t)
-	sim := startSimulator(t, opts)
+	sim := startSimulator(t, withLatency(opts))
 	sink := startSink(t)
 	rs := chaosrun.Select([]chaosrun.Receiver{p.receiverAt(t, sim.URL())}, strings.TrimPrefix(p.receiver, "api_logs/"))
 	h := newHarness(t, chaosrun.Config{
@@ -297,4 +297,17 @@ func TestOnePasswordExpiredCursorsRestartFromTheLastRecord(t *testing.T) {
 	h.stop()
 	assert.Contains(t, h.col.Log(), "The API refused the stored position to continue from")
 	t.Logf("%d cursors refused; %s", refused, chaosrun.CountAll(sim, sink, rs)[0])
+}
+
+// publicLatency is how long the simulator takes to answer in the public
+// API tests: real APIs are not instant, and a walk's pages then overlap
+// the next record's arrival as they do in production.
+const publicLatency = 25 * time.Millisecond
+
+// withLatency gives opts the public APIs' latency unless it sets one.
+func withLatency(opts simulator.Options) simulator.Options {
+	if opts.Latency == 0 {
+		opts.Latency = publicLatency
+	}
+	return opts
 }

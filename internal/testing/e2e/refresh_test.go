@@ -127,6 +127,23 @@ func TestRefreshTokenRotationAcrossRestarts(t *testing.T) {
 	created[rs[0].ID] += 5
 	h.start()
 	phase(3)
+	// Idle: one list request per poll. A poll is due an interval (1 s)
+	// after the previous one ended, so requests less than half of it apart
+	// belong to one poll.
+	idleFrom := time.Now()
+	time.Sleep(4500 * time.Millisecond)
+	var idle []time.Time
+	for _, at := range sim.ListRequestTimes(simulator.APILogtoLogs, "") {
+		if at.After(idleFrom) {
+			idle = append(idle, at)
+		}
+	}
+	polls := chaosrun.PollGroups(idle, 500*time.Millisecond)
+	require.GreaterOrEqual(t, len(polls), 3, "idle polls")
+	for i, p := range polls {
+		assert.Len(t, p, 1, "list requests of idle poll %d", i)
+	}
+	assert.Equal(t, int64(3), tokenRequests(), "no token request while idle: access tokens live an hour")
 	h.stop()
 
 	tally := chaosrun.Count(sim, sink, rs[0])
